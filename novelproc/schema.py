@@ -1,0 +1,21 @@
+"""OpenAPI declarations shared by the API modules: the one error shape."""
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField()
+    error_code = serializers.CharField()
+    fields = serializers.DictField(required=False, help_text="Field errors, for validation failures.")
+
+
+_DESCRIPTIONS = {
+    400: "Bad input", 401: "Not authenticated", 402: "Not enough credits", 404: "No such job (or not yours)",
+    409: "Wrong state", 413: "File too large", 415: "Not a PDF", 422: "Unreadable, encrypted or too many pages",
+    425: "Not finished yet", 429: "Rate limited (Retry-After)", 503: "Queue full (Retry-After)",
+}
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: OpenApiResponse(ErrorSerializer, description=_DESCRIPTIONS[code]) for code in codes}

@@ -1,0 +1,248 @@
+"""novelproc settings, read from the environment.
+
+No variable set: the embedded default (SQLite, django-q2 ORM broker, local
+engine), everything on one machine. `DATABASE_URL` switches to PostgreSQL,
+`REDIS_URL` to the Redis broker, cache and channel layer. See README.md.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from novelproc.env import env_bool, env_float, env_int, env_list, env_str, env_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("NOVELPROC_DATA_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (the local run sets DEBUG=1).")
+    SECRET_KEY = "insecure-local-development-key-only-used-with-DEBUG"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "django_ratelimit",
+    "django_q",
+    "channels",
+    "credits",
+    "jobs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "novelproc.urls"
+WSGI_APPLICATION = "novelproc.wsgi.application"
+ASGI_APPLICATION = "novelproc.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------
+DATABASE_URL = env_url("DATABASE_URL", ("postgres", "postgresql", "pgsql"))
+if DATABASE_URL:
+    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0))
+    _db["ENGINE"] = "django.db.backends.postgresql"
+    DATABASES = {"default": _db}
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env_str("SQLITE_PATH", str(DATA_DIR / "db.sqlite3")),
+            # Web, worker processes and the ORM broker share one file: WAL lets
+            # readers run beside the writer, IMMEDIATE takes the write lock at
+            # BEGIN so two writers queue instead of failing with "database is locked".
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: broker, cache, channel layer ----------------------------------------
+REDIS_URL = env_url("REDIS_URL", ("redis", "rediss", "unix"))
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
+    }
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}},
+    }
+else:
+    CACHES = {
+        # Rate-limit counters: the embedded default runs a single web process,
+        # so its local memory is the one place every request sees.
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # django-q2 keeps cluster stats in a cache that the web process must
+        # read too ("workers alive"): a database table crosses processes.
+        "q2stats": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "novelproc_q2_stats"},
+    }
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    SILENCED_SYSTEM_CHECKS = [
+        # django-ratelimit wants a shared cache; see the "default" cache above.
+        "django_ratelimit.E003",
+        "django_ratelimit.W001",
+    ]
+
+# --- Task cluster ----------------------------------------------------------------
+# A chunk task renews its lease while it works; a chunk whose lease has expired
+# was lost (worker killed, task dropped by the Redis broker) and is handed out
+# again by the sweep. The task timeout bounds one chunk; django-q2's `retry`
+# (redelivery by the ORM broker) must exceed it, or a slow chunk would be
+# delivered twice while it still runs.
+CHUNK_LEASE_SECONDS = env_int("CHUNK_LEASE_SECONDS", 120, minimum=5)
+CHUNK_TASK_TIMEOUT = env_int("CHUNK_TASK_TIMEOUT", 900, minimum=10)
+CHUNK_MAX_ATTEMPTS = env_int("CHUNK_MAX_ATTEMPTS", 3, minimum=1)
+SWEEP_MINUTES = env_int("SWEEP_MINUTES", 1, minimum=1)
+Q_WORKERS = env_int("Q_WORKERS", 2, minimum=1)
+Q_CLUSTER = {
+    "name": env_str("Q_CLUSTER_NAME", "novelproc"),
+    "workers": Q_WORKERS,
+    "timeout": CHUNK_TASK_TIMEOUT,
+    "retry": CHUNK_TASK_TIMEOUT + 120,
+    "max_attempts": 2,
+    "ack_failures": True,
+    "queue_limit": Q_WORKERS * 2,
+    "recycle": 200,
+    "save_limit": 500,
+    "catch_up": False,
+    "poll": 0.5,
+    "label": "Task queue",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["cache"] = "q2stats"
+Q_CLUSTER["sync"] = env_bool("Q_SYNC", False)
+
+# --- Auth, API ---------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/admin/login/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "novelproc.errors.exception_handler",
+    # `?format=csv` selects an export format, not a renderer.
+    "URL_FORMAT_OVERRIDE": None,
+}
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 30, minimum=1)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7, minimum=1)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "novelproc API",
+    "DESCRIPTION": "French novels (PDF) into short sentences for language learners.",
+    "VERSION": "1.0.0",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Product limits and pricing ------------------------------------------------------
+MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_MB", 50, minimum=1) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+MAX_PDF_PAGES = env_int("MAX_PDF_PAGES", 500, minimum=1)
+MAX_ACTIVE_JOBS_PER_USER = env_int("MAX_ACTIVE_JOBS_PER_USER", 3, minimum=1)
+MAX_QUEUED_JOBS = env_int("MAX_QUEUED_JOBS", 200, minimum=1)
+RATE_LIMIT_STARTS = env_str("RATE_LIMIT_STARTS", "10/h")
+RATE_LIMIT_CONFIRMS = env_str("RATE_LIMIT_CONFIRMS", "10/h")
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
+MONTHLY_GRANT_CREDITS = env_int("MONTHLY_GRANT_CREDITS", 2000, minimum=0)
+PRICING_VERSION = env_str("PRICING_VERSION", "2026-11")
+# Credits per 1000 tokens, by engine/model preference (SPEC §4).
+CREDIT_RATES = {
+    "speed": env_float("CREDIT_RATE_SPEED", 2.0, minimum=0),
+    "balanced": env_float("CREDIT_RATE_BALANCED", 3.0, minimum=0),
+    "quality": env_float("CREDIT_RATE_QUALITY", 5.0, minimum=0),
+    "local": env_float("CREDIT_RATE_LOCAL", 1.0, minimum=0),
+}
+# Honest for a typeset novel page: ~2000 characters, ~4 characters a token.
+ESTIMATE_INPUT_TOKENS_PER_PAGE = env_int("ESTIMATE_INPUT_TOKENS_PER_PAGE", 450, minimum=1)
+ESTIMATE_OUTPUT_TOKENS_PER_PAGE = env_int("ESTIMATE_OUTPUT_TOKENS_PER_PAGE", 450, minimum=1)
+ESTIMATE_CHARS_PER_TOKEN = env_float("ESTIMATE_CHARS_PER_TOKEN", 4.0, minimum=1)
+# The start estimate comes from a sample of pages; this margin covers the pages not sampled.
+ESTIMATE_MARGIN = env_float("ESTIMATE_MARGIN", 0.15, minimum=0)
+CHUNK_SIZE_OVERRIDE = env_int("CHUNK_SIZE_OVERRIDE", 0, minimum=0) or None
+PDF_INSPECT_TIMEOUT = env_float("PDF_INSPECT_TIMEOUT", 20, minimum=1)
+PDF_EXTRACT_TIMEOUT = env_float("PDF_EXTRACT_TIMEOUT", 300, minimum=1)
+UPLOAD_RETENTION_HOURS = env_int("UPLOAD_RETENTION_HOURS", 72, minimum=1)
+
+# --- Gemini (see README) ----------------------------------------------------------------
+GEMINI_API_KEY = env_str("GEMINI_API_KEY")
+GEMINI_BASE_URL = env_str("GEMINI_BASE_URL")
+
+# --- Static, media, i18n ------------------------------------------------------------------
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

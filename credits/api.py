@@ -1,0 +1,33 @@
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from credits.models import CreditLedger
+from credits.selectors import credit_summary
+from credits.services import credits_ensure_monthly_grant
+from novelproc.schema import errors
+
+
+class LedgerRowSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CreditLedger
+        fields = ["id", "created_at", "kind", "amount", "job", "note"]
+
+
+class CreditsMe(APIView):
+    @extend_schema(responses={200: inline_serializer("Credits", {"balance": serializers.IntegerField(), "granted": serializers.IntegerField(), "used": serializers.IntegerField(), "refunded": serializers.IntegerField(), "reserved": serializers.IntegerField()}), **errors(401)})
+    def get(self, request):
+        credits_ensure_monthly_grant(user=request.user)
+        summary = credit_summary(user=request.user)
+        return Response({"balance": summary.balance, "granted": summary.granted, "used": summary.used, "refunded": summary.refunded, "reserved": summary.reserved})
+
+
+class CreditsLedger(ListAPIView):
+    serializer_class = LedgerRowSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return CreditLedger.objects.none()
+        return CreditLedger.objects.filter(user=self.request.user).order_by("-created_at", "-id")

@@ -1,0 +1,8 @@
+"""The text pipeline: PDF → cleaned source sentences → short sentences.
+
+Plain Python (no Django), so it can be tested and benchmarked on its own.
+Modules: ``pdf`` (pypdf in a sandboxed child process), ``chunking`` (page
+ranges), ``cleaning`` (page text → lines), ``segment`` (paragraph →
+sentences), ``text`` (sentence ownership per chunk), ``local_engine``
+(spaCy-based splitting to a word limit).
+"""

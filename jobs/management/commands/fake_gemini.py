@@ -1,0 +1,45 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from jobs.fakegemini import ERROR_KINDS, FakeGemini
+
+
+class Command(BaseCommand):
+    help = (
+        "Run a fake Gemini server (the REST protocol google-genai speaks) that answers with the local "
+        "engine's sentences. Point the project at it with GEMINI_BASE_URL=http://HOST:PORT and any "
+        "GEMINI_API_KEY (or the one given with --api-key). GET /_stats shows what it counted."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8765)
+        parser.add_argument("--latency", type=float, default=0.0, help="Seconds before every answer.")
+        parser.add_argument("--jitter", type=float, default=0.0, help="± seconds, uniform, around the latency.")
+        parser.add_argument("--error-rate", type=float, default=0.0, help="Share of requests given a fault (0..1).")
+        parser.add_argument("--error-kinds", default=",".join(ERROR_KINDS),
+                            help=f"Comma-separated faults to mix (default: all of {', '.join(ERROR_KINDS)}).")
+        parser.add_argument("--quota-rpm", type=int, default=None, help="Requests each model accepts per minute.")
+        parser.add_argument("--exhaust-model", action="append", default=[], help="Answer 429 to every call of this model.")
+        parser.add_argument("--retry-delay", type=float, default=1.0, help="Seconds in a 429's RetryInfo.")
+        parser.add_argument("--api-key", default=None, help="The only key accepted (default: any non-empty key).")
+        parser.add_argument("--seed", type=int, default=None)
+
+    def handle(self, *args, **options):
+        try:
+            server = FakeGemini(
+                options["host"], options["port"],
+                latency=options["latency"], jitter=options["jitter"], error_rate=options["error_rate"],
+                error_kinds=tuple(kind for kind in options["error_kinds"].split(",") if kind),
+                quota_rpm=options["quota_rpm"], exhausted_models=frozenset(options["exhaust_model"]),
+                retry_delay=options["retry_delay"], api_key=options["api_key"], seed=options["seed"],
+            )
+        except (ValueError, OSError) as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(f"Fake Gemini listening on {server.url} (GEMINI_BASE_URL={server.url}); stats at {server.url}/_stats")
+        self.stdout.flush()
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.httpd.server_close()

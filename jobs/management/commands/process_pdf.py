@@ -1,0 +1,92 @@
+"""Process a PDF from a terminal, through the same confirm/start/cluster path as the API."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.files import File
+from django.core.management.base import BaseCommand, CommandError
+
+from jobs import services
+from jobs.exports import EXPORT_FORMATS, export_sentences
+from jobs.models import Job, ModelPreference
+from jobs.selectors import workers_alive
+from novelproc.errors import DomainError
+
+
+def progress_bar(job: Job, width: int = 30) -> str:
+    filled = width * job.progress_percent // 100
+    return f"[{'#' * filled}{'.' * (width - filled)}] {job.progress_percent:3d}% {job.processed_chunks}/{job.total_chunks} chunks  {job.current_step}"
+
+
+class Command(BaseCommand):
+    help = "Process a French novel (PDF) into short sentences with a terminal progress bar."
+
+    def add_arguments(self, parser):
+        parser.add_argument("pdf", type=Path)
+        parser.add_argument("--user", required=True, help="Username whose credits pay for the job.")
+        parser.add_argument("--limit", type=int, default=8, help="Maximum words per sentence (3-50).")
+        parser.add_argument("--model", choices=ModelPreference.values, default=ModelPreference.BALANCED)
+        parser.add_argument("--out", type=Path, help="Write the sentences here (.csv, .json, .txt or .xlsx).")
+        parser.add_argument("--timeout", type=float, default=3600, help="Give up waiting after this many seconds (the job goes on).")
+        parser.add_argument("--no-worker", action="store_true", help="Never start a worker; wait for a running cluster.")
+
+    def handle(self, *args, pdf: Path, user: str, limit: int, model: str, out: Path | None, timeout: float, no_worker: bool, **options):
+        owner = get_user_model().objects.filter(username=user).first()
+        if owner is None:
+            raise CommandError(f"No user {user!r}; create one with `python manage.py setup_demo --username {user}`.")
+        if not pdf.is_file():
+            raise CommandError(f"No such file: {pdf}")
+        if out is not None and out.suffix.lstrip(".").lower() not in EXPORT_FORMATS:
+            raise CommandError(f"--out must end with one of {', '.join('.' + f for f in EXPORT_FORMATS)}")
+        try:
+            job = self._confirm_and_start(owner, pdf, limit, model)
+        except DomainError as exc:
+            raise CommandError(f"{exc.error_code}: {exc.message}") from exc
+        worker = None if no_worker or workers_alive() else self._start_worker()
+        try:
+            job = self._follow(job, timeout)
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=60)
+        self.stdout.write(f"\nJob {job.pk} {job.status}: {len(job.sentences)} sentences, {job.total_tokens} tokens, {job.actual_credits} credits charged.")
+        if job.error_message:
+            self.stdout.write(f"Error: {job.error_code} {job.error_message}")
+        if out is not None and job.is_terminal:
+            out.write_bytes(export_sentences(job.sentences, out.suffix.lstrip(".").lower(), title=job.original_filename))
+            self.stdout.write(f"Wrote {out}")
+        if job.status != "completed":
+            raise CommandError(f"Job ended {job.status}.")
+
+    def _confirm_and_start(self, owner, pdf: Path, limit: int, model: str) -> Job:
+        if not 3 <= limit <= 50:
+            raise CommandError("--limit must be between 3 and 50")
+        info = services.pdf_inspect_upload(str(pdf))
+        processing = services.ProcessingSettings(sentence_length_limit=limit)
+        job, balance, _ = services.job_confirm(user=owner, original_filename=pdf.name, page_count=info.page_count, model_preference=model, processing=processing)
+        self.stdout.write(f"Job {job.pk}: {info.page_count} pages, {job.estimated_credits} credits reserved, balance {balance}.")
+        with pdf.open("rb") as handle:
+            return services.job_start(user=owner, job_id=job.pk, upload=File(handle, name=pdf.name))
+
+    def _start_worker(self) -> subprocess.Popen:
+        self.stdout.write("No cluster is running: starting `manage.py qcluster` for this job.")
+        manage = Path(__file__).resolve().parents[3] / "manage.py"
+        return subprocess.Popen([sys.executable, str(manage), "qcluster"], env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def _follow(self, job: Job, timeout: float) -> Job:
+        deadline = time.monotonic() + timeout
+        while True:
+            job.refresh_from_db()
+            self.stdout.write("\r" + progress_bar(job).ljust(100), ending="")
+            self.stdout.flush()
+            if job.is_terminal:
+                return job
+            if time.monotonic() > deadline:
+                raise CommandError(f"\nStill {job.status} after {timeout:.0f} s; follow it at /api/v1/jobs/{job.pk}.")
+            time.sleep(0.5)

@@ -1,0 +1,178 @@
+"""Jobs and their chunks: the vocabulary and the single-row rules.
+
+Only `jobs.services` writes `Job.status` and `Chunk.status`.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from novelproc.errors import InvalidTransition
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Engine(models.TextChoices):
+    LOCAL = "local"
+    GEMINI = "gemini"
+
+
+class ModelPreference(models.TextChoices):
+    SPEED = "speed"
+    BALANCED = "balanced"
+    QUALITY = "quality"
+
+
+ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.PROCESSING)
+TERMINAL_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+# Terminal states never change, except that retrying the failed chunks of a
+# completed or failed job reopens it (SPEC §3). Cancelled is final.
+JOB_TRANSITIONS: dict[str, set[str]] = {
+    JobStatus.PENDING: {JobStatus.PROCESSING, JobStatus.CANCELLED, JobStatus.FAILED},
+    JobStatus.PROCESSING: {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED},
+    JobStatus.COMPLETED: {JobStatus.PROCESSING},
+    JobStatus.FAILED: {JobStatus.PROCESSING},
+    JobStatus.CANCELLED: set(),
+}
+
+
+class Job(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING, db_index=True)
+    original_filename = models.CharField(max_length=255)
+    pdf_file = models.FileField(upload_to="uploads/%Y/%m/", blank=True, max_length=255)
+    file_size = models.PositiveBigIntegerField(default=0)
+    page_count = models.PositiveIntegerField()
+    confirm_key = models.CharField(max_length=100, blank=True, default="", help_text="Idempotency-Key of the confirm request.")
+
+    engine = models.CharField(max_length=10, choices=Engine.choices, default=Engine.LOCAL)
+    model_preference = models.CharField(max_length=10, choices=ModelPreference.choices, default=ModelPreference.BALANCED)
+    model_name = models.CharField(max_length=64, blank=True)
+    sentence_length_limit = models.PositiveSmallIntegerField(default=8)
+    min_sentence_length = models.PositiveSmallIntegerField(default=2)
+    ignore_dialogue = models.BooleanField(default=False)
+    preserve_formatting = models.BooleanField(default=False)
+    fix_hyphenation = models.BooleanField(default=True)
+
+    # Credits: the reservation is what was held in total; the ledger is the truth.
+    estimated_credits = models.PositiveIntegerField(default=0)
+    actual_credits = models.PositiveIntegerField(null=True, blank=True)
+    credit_rate = models.FloatField()
+    pricing_version = models.CharField(max_length=32)
+    billing_round = models.PositiveSmallIntegerField(default=1, help_text="Raised when failed chunks are retried.")
+    settled_round = models.PositiveSmallIntegerField(default=0)
+
+    input_tokens = models.PositiveBigIntegerField(default=0)
+    output_tokens = models.PositiveBigIntegerField(default=0)
+    total_tokens = models.PositiveBigIntegerField(default=0)
+    gemini_api_calls = models.PositiveIntegerField(default=0)
+
+    chunk_size = models.PositiveIntegerField(null=True, blank=True)
+    parallel = models.PositiveSmallIntegerField(default=1)
+    strategy = models.CharField(max_length=16, blank=True)
+    total_chunks = models.PositiveIntegerField(default=0)
+    processed_chunks = models.PositiveIntegerField(default=0)
+    failed_chunk_count = models.PositiveIntegerField(default=0)
+    progress_percent = models.PositiveSmallIntegerField(default=0)
+    current_step = models.CharField(max_length=120, blank=True)
+
+    sentences = models.JSONField(default=list, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    processing_time_seconds = models.FloatField(null=True, blank=True)
+    file_deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(name="job_sentence_limit_range", condition=Q(sentence_length_limit__gte=3, sentence_length_limit__lte=50)),
+            models.CheckConstraint(name="job_min_length_range", condition=Q(min_sentence_length__gte=1, min_sentence_length__lte=10)),
+            models.CheckConstraint(name="job_progress_range", condition=Q(progress_percent__lte=100)),
+            models.CheckConstraint(name="job_processed_le_total", condition=Q(processed_chunks__lte=models.F("total_chunks"))),
+            models.CheckConstraint(name="job_status_valid", condition=Q(status__in=JobStatus.values)),
+            models.UniqueConstraint(name="job_confirm_key_per_owner", fields=["owner", "confirm_key"], condition=~Q(confirm_key="")),
+        ]
+        indexes = [models.Index(fields=["owner", "status"])]
+
+    def __str__(self) -> str:
+        return f"Job {self.pk} ({self.original_filename}, {self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    def check_transition(self, to: str) -> None:
+        if to not in JOB_TRANSITIONS[self.status]:
+            raise InvalidTransition(f"A {self.status} job cannot become {to}.")
+
+
+class ChunkStatus(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+CHUNK_DONE_STATUSES = (ChunkStatus.SUCCEEDED, ChunkStatus.FAILED, ChunkStatus.CANCELLED)
+
+
+class Chunk(models.Model):
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    first_page = models.PositiveIntegerField()
+    last_page = models.PositiveIntegerField()
+    overlap_pages = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=16, choices=ChunkStatus.choices, default=ChunkStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claim_token = models.UUIDField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="Last time a task for this chunk was queued.")
+
+    input_tokens = models.PositiveBigIntegerField(default=0)
+    output_tokens = models.PositiveBigIntegerField(default=0)
+    api_calls = models.PositiveIntegerField(default=0)
+    sentences = models.JSONField(default=list, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    timings = models.JSONField(default=dict, blank=True, help_text="Seconds spent per step (pdf, cleaning, engine).")
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [
+            models.UniqueConstraint(name="chunk_unique_index", fields=["job", "index"]),
+            models.CheckConstraint(name="chunk_pages_ordered", condition=Q(first_page__lte=models.F("last_page"))),
+            models.CheckConstraint(name="chunk_running_has_lease", condition=~Q(status="running") | Q(lease_expires_at__isnull=False, claim_token__isnull=False)),
+        ]
+        indexes = [models.Index(fields=["status", "lease_expires_at"])]
+
+    def __str__(self) -> str:
+        return f"Chunk {self.index} of job {self.job_id} (pages {self.first_page}-{self.last_page}, {self.status})"
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+def new_claim_token() -> uuid.UUID:
+    return uuid.uuid4()

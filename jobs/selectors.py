@@ -1,0 +1,66 @@
+"""Reads worth naming."""
+
+from __future__ import annotations
+
+from django.db.models import Count, QuerySet
+
+from jobs.models import ACTIVE_STATUSES, Chunk, ChunkStatus, Job, JobStatus
+
+TASK_STATES = {
+    JobStatus.PENDING: "PENDING",
+    JobStatus.PROCESSING: "PROGRESS",
+    JobStatus.COMPLETED: "SUCCESS",
+    JobStatus.FAILED: "FAILURE",
+    JobStatus.CANCELLED: "REVOKED",
+}
+
+
+def jobs_of(*, user, status: str | None = None) -> QuerySet[Job]:
+    jobs = Job.objects.filter(owner=user).defer("sentences")
+    return jobs.filter(status=status) if status else jobs
+
+
+def confirm_key_used(*, user, key: str) -> bool:
+    return Job.objects.filter(owner=user, confirm_key=key).exists()
+
+
+def failed_chunk_indexes(*, job: Job) -> list[int]:
+    return list(job.chunks.filter(status=ChunkStatus.FAILED).order_by("index").values_list("index", flat=True))
+
+
+def queue_position(*, job: Job) -> int | None:
+    """1 for the next job to be picked up; None once the job is running."""
+    if job.status != JobStatus.PENDING or job.queued_at is None:
+        return None
+    ahead = Job.objects.filter(status=JobStatus.PENDING, queued_at__lt=job.queued_at).count()
+    return ahead + 1
+
+
+def job_result_sentences(*, job: Job) -> list[str]:
+    return job.sentences
+
+
+def chunk_summary(*, job: Job) -> dict[str, int]:
+    counts = dict(job.chunks.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    return {status: counts.get(status, 0) for status in ChunkStatus.values} | {"total": sum(counts.values())}
+
+
+def queue_stats() -> dict:
+    by_status = dict(Job.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    return {
+        "pending": Job.objects.filter(status=JobStatus.PENDING, queued_at__isnull=False).count(),
+        "running": Chunk.objects.filter(status=ChunkStatus.RUNNING).count(),
+        "active_jobs": Job.objects.filter(status__in=ACTIVE_STATUSES).count(),
+        "by_status": {status: by_status.get(status, 0) for status in JobStatus.values},
+        "workers_alive": workers_alive(),
+    }
+
+
+def workers_alive() -> int:
+    """Worker processes reported by running clusters (django-q2 stats in the shared cache)."""
+    from django_q.status import Stat
+
+    try:
+        return sum(len(stat.workers) for stat in Stat.get_all())
+    except Exception:  # a stats backend that does not answer must not break the status page
+        return 0

@@ -1,0 +1,102 @@
+from django.conf import settings
+from rest_framework import serializers
+
+from jobs.models import Chunk, Job, ModelPreference
+from jobs.selectors import TASK_STATES, failed_chunk_indexes, queue_position
+from jobs.services import ProcessingSettings
+
+
+class ProcessingSettingsSerializer(serializers.Serializer):
+    sentence_length_limit = serializers.IntegerField(min_value=3, max_value=50, default=8)
+    min_sentence_length = serializers.IntegerField(min_value=1, max_value=10, default=2)
+    ignore_dialogue = serializers.BooleanField(default=False)
+    preserve_formatting = serializers.BooleanField(default=False)
+    fix_hyphenation = serializers.BooleanField(default=True)
+
+    def to_settings(self) -> ProcessingSettings:
+        return ProcessingSettings(**self.validated_data)
+
+
+class PdfUploadSerializer(serializers.Serializer):
+    pdf_file = serializers.FileField(allow_empty_file=True)
+    model_preference = serializers.ChoiceField(choices=ModelPreference.choices, default=ModelPreference.BALANCED)
+
+
+class ConfirmSerializer(serializers.Serializer):
+    original_filename = serializers.CharField(max_length=255)
+    page_count = serializers.IntegerField(min_value=1)
+    model_preference = serializers.ChoiceField(choices=ModelPreference.choices, default=ModelPreference.BALANCED)
+    processing_settings = ProcessingSettingsSerializer(required=False)
+
+    def processing(self) -> ProcessingSettings:
+        nested = ProcessingSettingsSerializer(data=self.initial_data.get("processing_settings") or {})
+        nested.is_valid(raise_exception=True)
+        return nested.to_settings()
+
+
+class StartSerializer(ProcessingSettingsSerializer):
+    """Multipart: the PDF and, optionally, settings that replace the confirmed ones."""
+
+    pdf_file = serializers.FileField(allow_empty_file=True)
+    gemini_model = serializers.ChoiceField(choices=ModelPreference.choices, required=False, help_text="Accepted for the predecessor's form; the model is fixed at confirm.")
+
+    def processing(self) -> ProcessingSettings | None:
+        given = set(self.initial_data) & set(ProcessingSettingsSerializer().fields)
+        if not given:
+            return None
+        return ProcessingSettings(**{name: self.validated_data[name] for name in ProcessingSettingsSerializer().fields})
+
+
+class LegacyStartSerializer(StartSerializer):
+    job_id = serializers.IntegerField()
+
+
+class JobSerializer(serializers.ModelSerializer):
+    job_id = serializers.IntegerField(source="id", read_only=True)
+    user_id = serializers.IntegerField(source="owner_id", read_only=True)
+    model = serializers.CharField(source="model_name", read_only=True)
+    failed_chunks = serializers.SerializerMethodField()
+    task_state = serializers.SerializerMethodField()
+    queue_position = serializers.SerializerMethodField()
+    gemini_tokens_used = serializers.IntegerField(source="total_tokens", read_only=True)
+    celery_task_id = serializers.CharField(source="task_id", read_only=True)
+    processing_settings = serializers.SerializerMethodField()
+    sentence_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Job
+        fields = [
+            "id", "job_id", "user_id", "status", "original_filename", "page_count", "engine", "model_preference", "model",
+            "processing_settings", "estimated_credits", "actual_credits", "credit_rate", "pricing_version",
+            "progress_percent", "current_step", "total_chunks", "processed_chunks", "failed_chunks", "parallel", "chunk_size", "strategy",
+            "task_id", "celery_task_id", "task_state", "queue_position",
+            "input_tokens", "output_tokens", "total_tokens", "gemini_tokens_used", "gemini_api_calls",
+            "error_code", "error_message", "sentence_count",
+            "created_at", "queued_at", "started_at", "completed_at", "cancelled_at", "processing_time_seconds",
+        ]
+        read_only_fields = fields
+
+    def get_failed_chunks(self, job: Job) -> list[int]:
+        return failed_chunk_indexes(job=job) if job.failed_chunk_count else []
+
+    def get_task_state(self, job: Job) -> dict:
+        return {"state": TASK_STATES[job.status], "info": {"processed_chunks": job.processed_chunks, "total_chunks": job.total_chunks}}
+
+    def get_queue_position(self, job: Job) -> int | None:
+        return queue_position(job=job)
+
+    def get_processing_settings(self, job: Job) -> dict:
+        return {name: getattr(job, name) for name in ProcessingSettingsSerializer().fields}
+
+    def get_sentence_count(self, job: Job) -> int | None:
+        return len(job.sentences) if job.is_terminal and "sentences" not in job.get_deferred_fields() else None
+
+
+class ChunkSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Chunk
+        fields = ["index", "first_page", "last_page", "overlap_pages", "status", "attempts", "input_tokens", "output_tokens", "api_calls", "error_code", "error", "started_at", "finished_at", "timings"]
+
+
+def max_upload_help() -> str:
+    return f"PDF, at most {settings.MAX_UPLOAD_BYTES // (1024 * 1024)} MB and {settings.MAX_PDF_PAGES} pages."

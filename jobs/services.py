@@ -1,0 +1,527 @@
+"""Every state change of a job or chunk: one function each (STYLE.md).
+
+Lock order: Job row, then the owner's credit Account (inside credits.services).
+Slow work (pypdf, the engines) never runs here while a lock is held; chunk
+tasks call `chunk_claim`, do their work, then `chunk_record` / `chunk_fail`.
+Tasks are queued with `transaction.on_commit`, so a worker always finds the
+rows it is given.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F, Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from credits.pricing import credit_rate, credits_for_tokens, tokens_for_characters, tokens_for_pages
+from credits.selectors import credit_balance, job_charged
+from credits.services import credits_reserve, credits_settle, lock_account
+from jobs.models import ACTIVE_STATUSES, Chunk, ChunkStatus, Engine, Job, JobStatus, TERMINAL_STATUSES
+from jobs.pipeline.chunking import plan_chunks
+from jobs.pipeline.pdf import PdfInfo, PdfRejected, inspect_pdf
+from novelproc.errors import BadFile, DomainError, InvalidTransition, QueueFull, TooManyActiveJobs
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProcessingSettings:
+    sentence_length_limit: int = 8
+    min_sentence_length: int = 2
+    ignore_dialogue: bool = False
+    preserve_formatting: bool = False
+    fix_hyphenation: bool = True
+
+
+@dataclass(frozen=True)
+class ChunkOutcome:
+    sentences: list[str]
+    input_tokens: int
+    output_tokens: int
+    api_calls: int = 0
+    timings: dict | None = None
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    job: Job
+    estimated_credits: int
+    actual_credits: int
+    refunded: int
+
+    @property
+    def adjustment(self) -> int:
+        return self.actual_credits - self.estimated_credits
+
+
+def engine_for_new_job() -> str:
+    # The Gemini engine arrives with its own issue; until then every job runs locally.
+    return Engine.LOCAL
+
+
+def _enqueue_chunk(chunk_id: int) -> None:
+    from jobs.tasks import enqueue_chunk  # the queue adapter; imported late to keep services queue-agnostic at import
+
+    enqueue_chunk(chunk_id)
+
+
+# --- Confirm ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def job_confirm(*, user, original_filename: str, page_count: int, model_preference: str, processing: ProcessingSettings, idempotency_key: str = "") -> tuple[Job, int, bool]:
+    """Create a pending job and reserve its estimate. Returns (job, balance, created).
+
+    The same Idempotency-Key returns the same job without a second reservation."""
+    lock_account(user)  # serialises this user's confirms: active-job count and balance are read under it
+    if idempotency_key:
+        existing = Job.objects.filter(owner=user, confirm_key=idempotency_key).first()
+        if existing is not None:
+            return existing, credit_balance(user=user), False
+    if page_count > settings.MAX_PDF_PAGES:
+        raise DomainError(f"The book has {page_count} pages; the limit is {settings.MAX_PDF_PAGES}.", error_code="TOO_MANY_PAGES", status_code=422)
+    if Job.objects.filter(owner=user, status__in=ACTIVE_STATUSES).count() >= settings.MAX_ACTIVE_JOBS_PER_USER:
+        raise TooManyActiveJobs(f"You already have {settings.MAX_ACTIVE_JOBS_PER_USER} active jobs; wait for one to finish or cancel one.")
+    engine = engine_for_new_job()
+    rate = credit_rate(engine, model_preference)
+    estimate = credits_for_tokens(tokens_for_pages(page_count), rate)
+    job = Job.objects.create(
+        owner=user,
+        original_filename=original_filename[:255],
+        page_count=page_count,
+        confirm_key=idempotency_key,
+        engine=engine,
+        model_preference=model_preference,
+        credit_rate=rate,
+        pricing_version=settings.PRICING_VERSION,
+        estimated_credits=estimate,
+        current_step="Waiting for the file",
+        **_settings_fields(processing),
+    )
+    balance = credits_reserve(user=user, job=job, amount=estimate, idempotency_key=f"job:{job.pk}:reserve:confirm", note="Estimate at confirm")
+    return job, balance, True
+
+
+def _settings_fields(processing: ProcessingSettings) -> dict:
+    return {
+        "sentence_length_limit": processing.sentence_length_limit,
+        "min_sentence_length": processing.min_sentence_length,
+        "ignore_dialogue": processing.ignore_dialogue,
+        "preserve_formatting": processing.preserve_formatting,
+        "fix_hyphenation": processing.fix_hyphenation,
+    }
+
+
+# --- Estimate and start ---------------------------------------------------------------
+
+
+def pdf_inspect_upload(path: str) -> PdfInfo:
+    try:
+        return inspect_pdf(path, max_pages=settings.MAX_PDF_PAGES, timeout=settings.PDF_INSPECT_TIMEOUT)
+    except PdfRejected as exc:
+        raise BadFile(exc.message, error_code=exc.code, status_code=exc.status) from exc
+
+
+def check_upload_size(upload: UploadedFile) -> None:
+    if upload.size > settings.MAX_UPLOAD_BYTES:
+        raise DomainError(f"The file is {upload.size // (1024 * 1024)} MB; the limit is {settings.MAX_UPLOAD_BYTES // (1024 * 1024)} MB.", error_code="FILE_TOO_LARGE", status_code=413)
+    if upload.size == 0:
+        raise BadFile("The file is empty.", error_code="EMPTY_FILE", status_code=422)
+
+
+def start_estimate_credits(*, info: PdfInfo, rate: float) -> int:
+    return credits_for_tokens(tokens_for_characters(info.chars_per_page * info.page_count), rate)
+
+
+def job_start(*, user, job_id: int, upload: UploadedFile, processing: ProcessingSettings | None = None) -> Job:
+    """Store the PDF, re-estimate from its real text, plan and queue the chunks."""
+    job = get_owned_job(user=user, job_id=job_id)
+    _check_startable(job)
+    check_upload_size(upload)
+    if Job.objects.filter(status__in=ACTIVE_STATUSES, queued_at__isnull=False).count() >= settings.MAX_QUEUED_JOBS:
+        raise QueueFull()
+    job.pdf_file.save(f"job-{job.pk}-{uuid.uuid4().hex[:8]}.pdf", upload, save=False)
+    path = job.pdf_file.path
+    try:
+        info = pdf_inspect_upload(path)  # pypdf in a child process, outside any transaction
+        with transaction.atomic():
+            return _start_locked(job_id=job.pk, file_name=job.pdf_file.name, file_size=upload.size, info=info, processing=processing)
+    except BaseException:
+        _remove_file(path)
+        raise
+
+
+def _check_startable(job: Job) -> None:
+    if job.status != JobStatus.PENDING or job.queued_at is not None:
+        raise InvalidTransition(f"Job {job.pk} is {job.status} and was already started." if job.queued_at else f"Job {job.pk} is {job.status}.", error_code="ALREADY_STARTED" if job.queued_at else "INVALID_STATE")
+
+
+def _start_locked(*, job_id: int, file_name: str, file_size: int, info: PdfInfo, processing: ProcessingSettings | None) -> Job:
+    job = Job.objects.select_for_update().get(pk=job_id)
+    _check_startable(job)
+    if processing is not None:
+        for field, value in _settings_fields(processing).items():
+            setattr(job, field, value)
+    plan = plan_chunks(info.page_count, chunk_size=settings.CHUNK_SIZE_OVERRIDE)
+    needed = start_estimate_credits(info=info, rate=job.credit_rate)
+    if needed > job.estimated_credits:
+        # Raises InsufficientCredits: the transaction rolls back and nothing starts.
+        credits_reserve(user=job.owner, job=job, amount=needed - job.estimated_credits, idempotency_key=f"job:{job.pk}:reserve:start", note="Top-up from the real PDF")
+        job.estimated_credits = needed
+    now = timezone.now()
+    job.pdf_file.name = file_name
+    job.file_size = file_size
+    job.page_count = info.page_count
+    job.chunk_size, job.parallel, job.strategy = plan.chunk_size, plan.parallel, plan.strategy
+    job.total_chunks = len(plan.ranges)
+    job.queued_at = now
+    job.task_id = f"job_{job.pk}_{now.timestamp():.6f}"
+    job.current_step = f"Queued: {job.total_chunks} chunks"
+    job.save()
+    Chunk.objects.bulk_create(
+        Chunk(job=job, index=i, first_page=first, last_page=last, overlap_pages=0 if last == info.page_count else 1)
+        for i, (first, last) in enumerate(plan.ranges)
+    )
+    _dispatch_chunks(job)
+    return job
+
+
+def _remove_file(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+# --- Chunks --------------------------------------------------------------------------
+
+
+def _dispatch_chunks(job: Job) -> int:
+    """Queue the next pending chunks, keeping at most `job.parallel` in flight.
+    Call with the job row locked."""
+    in_flight = job.chunks.filter(Q(status=ChunkStatus.RUNNING) | Q(status=ChunkStatus.PENDING, enqueued_at__isnull=False)).count()
+    slots = job.parallel - in_flight
+    if slots <= 0:
+        return 0
+    ids = list(job.chunks.filter(status=ChunkStatus.PENDING, enqueued_at__isnull=True).order_by("index").values_list("pk", flat=True)[:slots])
+    _requeue(ids)
+    return len(ids)
+
+
+def _requeue(chunk_ids: list[int]) -> None:
+    if not chunk_ids:
+        return
+    Chunk.objects.filter(pk__in=chunk_ids).update(enqueued_at=timezone.now())
+    for chunk_id in chunk_ids:
+        transaction.on_commit(partial(_enqueue_chunk, chunk_id))
+
+
+def _lease_deadline():
+    return timezone.now() + timedelta(seconds=settings.CHUNK_LEASE_SECONDS)
+
+
+@dataclass(frozen=True)
+class ClaimedChunk:
+    chunk: Chunk
+    job: Job
+    token: uuid.UUID
+
+
+@transaction.atomic
+def chunk_claim(*, chunk_id: int) -> ClaimedChunk | None:
+    """Take a chunk for processing, or None if it is not ours to take: already
+    done, held under a live lease, out of attempts, or its job is not active.
+    A duplicate delivery of the same task therefore does nothing."""
+    now = timezone.now()
+    token = uuid.uuid4()
+    claimable = Q(status=ChunkStatus.PENDING) | Q(status=ChunkStatus.RUNNING, lease_expires_at__lt=now)
+    taken = Chunk.objects.filter(claimable, pk=chunk_id, attempts__lt=settings.CHUNK_MAX_ATTEMPTS, job__status__in=ACTIVE_STATUSES).update(
+        status=ChunkStatus.RUNNING, claim_token=token, lease_expires_at=_lease_deadline(), attempts=F("attempts") + 1, started_at=now
+    )
+    if not taken:
+        return None
+    chunk = Chunk.objects.select_related("job").get(pk=chunk_id)
+    Job.objects.filter(pk=chunk.job_id, status=JobStatus.PENDING).update(status=JobStatus.PROCESSING, started_at=now)
+    Job.objects.filter(pk=chunk.job_id).update(current_step=f"Processing chunk {chunk.index + 1}/{chunk.job.total_chunks}")
+    chunk.job.refresh_from_db()
+    return ClaimedChunk(chunk=chunk, job=chunk.job, token=token)
+
+
+def chunk_heartbeat(*, chunk_id: int, token: uuid.UUID) -> bool:
+    """Extend the lease; False when the work should stop (job cancelled, or the
+    chunk was taken over after our lease expired)."""
+    return bool(
+        Chunk.objects.filter(pk=chunk_id, claim_token=token, status=ChunkStatus.RUNNING, job__status=JobStatus.PROCESSING).update(lease_expires_at=_lease_deadline())
+    )
+
+
+def _lock_chunk_for_finish(chunk_id: int, token: uuid.UUID | None) -> tuple[Job, Chunk] | None:
+    job_id = Chunk.objects.filter(pk=chunk_id).values_list("job_id", flat=True).first()
+    if job_id is None:
+        return None
+    job = Job.objects.select_for_update().get(pk=job_id)
+    chunk = Chunk.objects.select_for_update().get(pk=chunk_id)
+    if chunk.status != ChunkStatus.RUNNING or (token is not None and chunk.claim_token != token):
+        return None  # someone else holds (or finished) this chunk: record nothing
+    if job.status != JobStatus.PROCESSING:
+        # Cancelled while we worked: the work is dropped and never charged.
+        Chunk.objects.filter(pk=chunk.pk).update(status=ChunkStatus.CANCELLED, lease_expires_at=None, finished_at=timezone.now())
+        return None
+    return job, chunk
+
+
+@transaction.atomic
+def chunk_record(*, chunk_id: int, token: uuid.UUID, outcome: ChunkOutcome) -> bool:
+    """Store a chunk's sentences and usage; the last chunk completes the job."""
+    locked = _lock_chunk_for_finish(chunk_id, token)
+    if locked is None:
+        return False
+    job, chunk = locked
+    Chunk.objects.filter(pk=chunk.pk).update(
+        status=ChunkStatus.SUCCEEDED, sentences=outcome.sentences, input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens,
+        api_calls=outcome.api_calls, timings=outcome.timings or {}, lease_expires_at=None, finished_at=timezone.now(), error="", error_code="",
+    )
+    tokens = outcome.input_tokens + outcome.output_tokens
+    _count_chunk_done(job, input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens, total=tokens, api_calls=outcome.api_calls, failed=0)
+    _after_chunk_done(job)
+    return True
+
+
+@transaction.atomic
+def chunk_fail(*, chunk_id: int, token: uuid.UUID | None, error_code: str, message: str, api_calls: int = 0) -> bool:
+    """Mark a chunk failed for good; the job goes on with the others.
+    `token=None` is the sweep failing a chunk whose workers kept dying."""
+    locked = _lock_chunk_for_finish(chunk_id, token)
+    if locked is None:
+        return False
+    job, chunk = locked
+    Chunk.objects.filter(pk=chunk.pk).update(status=ChunkStatus.FAILED, error_code=error_code[:40], error=message[:2000], api_calls=api_calls, lease_expires_at=None, finished_at=timezone.now())
+    _count_chunk_done(job, input_tokens=0, output_tokens=0, total=0, api_calls=api_calls, failed=1)
+    _after_chunk_done(job)
+    return True
+
+
+def _count_chunk_done(job: Job, *, input_tokens: int, output_tokens: int, total: int, api_calls: int, failed: int) -> None:
+    Job.objects.filter(pk=job.pk).update(
+        processed_chunks=F("processed_chunks") + 1,
+        failed_chunk_count=F("failed_chunk_count") + failed,
+        progress_percent=(F("processed_chunks") + 1) * 100 / F("total_chunks"),
+        input_tokens=F("input_tokens") + input_tokens,
+        output_tokens=F("output_tokens") + output_tokens,
+        total_tokens=F("total_tokens") + total,
+        gemini_api_calls=F("gemini_api_calls") + api_calls,
+    )
+
+
+def _after_chunk_done(job: Job) -> None:
+    job.refresh_from_db()
+    if job.chunks.exclude(status__in=[ChunkStatus.SUCCEEDED, ChunkStatus.FAILED, ChunkStatus.CANCELLED]).exists():
+        _dispatch_chunks(job)
+        return
+    _job_complete(job)
+
+
+# --- Terminal states -----------------------------------------------------------------
+
+
+def _merge_sentences(job: Job) -> list[str]:
+    merged: list[str] = []
+    for sentences in job.chunks.filter(status=ChunkStatus.SUCCEEDED).order_by("index").values_list("sentences", flat=True):
+        merged.extend(sentences)
+    return merged
+
+
+def _job_complete(job: Job) -> None:
+    """All chunks are done. The rule: a job with at least one succeeded chunk is
+    `completed` (failed chunks listed, partial results); with none it is `failed`.
+    Called with the job row locked, by whoever finished the last chunk."""
+    succeeded = job.chunks.filter(status=ChunkStatus.SUCCEEDED).count()
+    status = JobStatus.COMPLETED if succeeded else JobStatus.FAILED
+    job.check_transition(status)
+    now = timezone.now()
+    job.status = status
+    job.sentences = _merge_sentences(job)
+    job.completed_at = now
+    job.progress_percent = 100
+    job.current_step = "Completed" if succeeded else "Failed"
+    if job.started_at:
+        job.processing_time_seconds = (now - job.started_at).total_seconds()
+    if not succeeded:
+        first_error = job.chunks.filter(status=ChunkStatus.FAILED).values_list("error_code", "error").first() or ("ALL_CHUNKS_FAILED", "")
+        job.error_code = "ALL_CHUNKS_FAILED"
+        job.error_message = f"Every chunk failed; first error: {first_error[0]} {first_error[1]}".strip()
+    job.save()
+    _settle(job)
+
+
+def _settle(job: Job) -> Reconciliation:
+    """Charge the tokens of succeeded chunks at the job's rate, never more than
+    reserved; release the rest. Once per billing round (ledger keys enforce it)."""
+    if job.settled_round >= job.billing_round:
+        return _reconciliation(job)
+    used = job.chunks.filter(status=ChunkStatus.SUCCEEDED).aggregate(t=Coalesce(Sum(F("input_tokens") + F("output_tokens")), 0))["t"]
+    already = job_charged(job=job)
+    credits_settle(user=job.owner, job=job, charge=credits_for_tokens(used, job.credit_rate) - already, key_prefix=f"job:{job.pk}:r{job.billing_round}")
+    job.actual_credits = job_charged(job=job)
+    job.settled_round = job.billing_round
+    Job.objects.filter(pk=job.pk).update(actual_credits=job.actual_credits, settled_round=job.settled_round)
+    return _reconciliation(job)
+
+
+def _reconciliation(job: Job) -> Reconciliation:
+    actual = job.actual_credits or 0
+    return Reconciliation(job=job, estimated_credits=job.estimated_credits, actual_credits=actual, refunded=max(0, job.estimated_credits - actual))
+
+
+@transaction.atomic
+def job_cancel(*, user, job_id: int) -> Reconciliation:
+    """Stop a pending or processing job: finished chunks are charged, every
+    other credit is released now. Running chunks see the flag and drop their work."""
+    job = Job.objects.select_for_update().get(pk=get_owned_job(user=user, job_id=job_id).pk)
+    job.check_transition(JobStatus.CANCELLED)
+    now = timezone.now()
+    job.chunks.filter(status=ChunkStatus.PENDING).update(status=ChunkStatus.CANCELLED, finished_at=now)
+    job.status = JobStatus.CANCELLED
+    job.cancelled_at = now
+    job.current_step = "Cancelled"
+    job.sentences = _merge_sentences(job)
+    if job.started_at:
+        job.processing_time_seconds = (now - job.started_at).total_seconds()
+    job.save()
+    return _settle(job)
+
+
+@transaction.atomic
+def job_finalize(*, user, job_id: int) -> Reconciliation:
+    """The reconciliation of a finished job. Idempotent: settlement already
+    happened when the job reached its terminal state; this reports it."""
+    job = Job.objects.select_for_update().get(pk=get_owned_job(user=user, job_id=job_id).pk)
+    if not job.is_terminal:
+        raise InvalidTransition(f"Job {job.pk} is {job.status}; it can be finalized once it has finished.")
+    return _settle(job)
+
+
+@transaction.atomic
+def job_retry_failed_chunks(*, user, job_id: int) -> Job:
+    """Reopen a finished job to run its failed chunks again, reserving what they may cost."""
+    job = Job.objects.select_for_update().get(pk=get_owned_job(user=user, job_id=job_id).pk)
+    failed = list(job.chunks.filter(status=ChunkStatus.FAILED))
+    if not failed:
+        raise InvalidTransition(f"Job {job.pk} has no failed chunks to retry.")
+    job.check_transition(JobStatus.PROCESSING)
+    if not job.pdf_file or job.file_deleted_at:
+        raise InvalidTransition("The uploaded file of this job was deleted after its retention period; upload the book again.", error_code="FILE_EXPIRED")
+    pages = sum(c.last_page - c.first_page + 1 for c in failed)
+    job.billing_round += 1
+    amount = credits_for_tokens(tokens_for_pages(pages), job.credit_rate)
+    credits_reserve(user=job.owner, job=job, amount=amount, idempotency_key=f"job:{job.pk}:reserve:r{job.billing_round}", note=f"Retry of {len(failed)} failed chunks")
+    Chunk.objects.filter(pk__in=[c.pk for c in failed]).update(status=ChunkStatus.PENDING, attempts=0, enqueued_at=None, claim_token=None, error="", error_code="")
+    job.status = JobStatus.PROCESSING
+    job.estimated_credits += amount
+    job.processed_chunks -= len(failed)
+    job.failed_chunk_count -= len(failed)
+    job.progress_percent = job.processed_chunks * 100 // job.total_chunks
+    job.completed_at = None
+    job.error_code = job.error_message = ""
+    job.current_step = f"Retrying {len(failed)} failed chunks"
+    job.save()
+    _dispatch_chunks(job)
+    return job
+
+
+def get_owned_job(*, user, job_id: int) -> Job:
+    """The user's job, or 404: other users' jobs do not exist for them."""
+    from django.http import Http404
+
+    try:
+        return Job.objects.get(pk=job_id, owner=user)
+    except (Job.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such job.") from None
+
+
+# --- The sweep ---------------------------------------------------------------------------
+
+
+@dataclass
+class SweepReport:
+    requeued: int = 0
+    failed: int = 0
+    completed: int = 0
+    files_deleted: int = 0
+
+
+def sweep_stale_work() -> SweepReport:
+    """Find work that was lost and hand it out again (SPEC §7): chunks whose
+    lease expired (worker killed, task dropped by the Redis broker), chunks
+    queued long ago but never claimed, jobs with free slots, jobs left with
+    every chunk done. Each repair is a short transaction of its own."""
+    report = SweepReport()
+    now = timezone.now()
+    expired = Chunk.objects.filter(status=ChunkStatus.RUNNING, lease_expires_at__lt=now).values_list("pk", "attempts", "job_id")
+    for chunk_id, attempts, job_id in expired:
+        if attempts >= settings.CHUNK_MAX_ATTEMPTS:
+            report.failed += chunk_fail(chunk_id=chunk_id, token=None, error_code="WORKER_LOST", message=f"The worker processing this chunk stopped {attempts} times.")
+        else:
+            with transaction.atomic():
+                report.requeued += _requeue_expired(chunk_id)
+    stale = now - timedelta(seconds=settings.CHUNK_LEASE_SECONDS)
+    with transaction.atomic():
+        ids = list(Chunk.objects.filter(status=ChunkStatus.PENDING, enqueued_at__lt=stale, job__status__in=ACTIVE_STATUSES).values_list("pk", flat=True))
+        _requeue(ids)
+        report.requeued += len(ids)
+    for job_id in Job.objects.filter(status__in=ACTIVE_STATUSES, queued_at__isnull=False).values_list("pk", flat=True):
+        report.completed += _sweep_job(job_id)
+    report.files_deleted = _delete_expired_uploads(now)
+    return report
+
+
+def _requeue_expired(chunk_id: int) -> int:
+    chunk = Chunk.objects.select_related("job").filter(pk=chunk_id, status=ChunkStatus.RUNNING).first()
+    if chunk is None:
+        return 0
+    if chunk.job.status in TERMINAL_STATUSES:
+        Chunk.objects.filter(pk=chunk_id, status=ChunkStatus.RUNNING).update(status=ChunkStatus.CANCELLED, lease_expires_at=None, finished_at=timezone.now())
+        return 0
+    _requeue([chunk_id])
+    return 1
+
+
+@transaction.atomic
+def _sweep_job(job_id: int) -> int:
+    job = Job.objects.select_for_update().get(pk=job_id)
+    if job.status not in ACTIVE_STATUSES:
+        return 0
+    if job.chunks.exclude(status__in=[ChunkStatus.SUCCEEDED, ChunkStatus.FAILED, ChunkStatus.CANCELLED]).exists():
+        _dispatch_chunks(job)
+        return 0
+    if job.status == JobStatus.PENDING:
+        job.status = JobStatus.PROCESSING  # every chunk finished without the claim having marked it (cannot normally happen)
+    _job_complete(job)
+    return 1
+
+
+def _delete_expired_uploads(now) -> int:
+    cutoff = now - timedelta(hours=settings.UPLOAD_RETENTION_HOURS)
+    deleted = 0
+    for job in Job.objects.filter(status__in=TERMINAL_STATUSES, file_deleted_at__isnull=True, queued_at__lt=cutoff).exclude(pdf_file=""):
+        job_delete_upload(job=job)
+        deleted += 1
+    return deleted
+
+
+def job_delete_upload(*, job: Job) -> None:
+    """Remove the uploaded PDF (retention); results and ledger stay."""
+    if job.pdf_file:
+        job.pdf_file.delete(save=False)
+    Job.objects.filter(pk=job.pk).update(pdf_file="", file_deleted_at=timezone.now())
+

@@ -1,0 +1,99 @@
+"""Fixtures shared by every test module."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+
+DATA_DIR = Path(os.environ.get("NOVELPROC_SHARED_DATA", Path(__file__).resolve().parent.parent / "shared" / "data"))
+
+
+def shared_file(name: str) -> Path:
+    path = DATA_DIR / name
+    if not path.exists():
+        pytest.skip(f"shared test data {path} is not here (set NOVELPROC_SHARED_DATA)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()  # rate-limit counters must not leak from one test into the next
+    yield
+
+
+@pytest.fixture
+def user_factory(db):
+    from django.contrib.auth import get_user_model
+
+    counter = {"n": 0}
+
+    def make(username: str | None = None, password: str = "pass-for-tests-1"):
+        counter["n"] += 1
+        user = get_user_model().objects.create_user(username=username or f"reader{counter['n']}", password=password)
+        user.raw_password = password
+        return user
+
+    return make
+
+
+@pytest.fixture
+def user(user_factory):
+    return user_factory("alice")
+
+
+@pytest.fixture
+def api(user):
+    """An API client authenticated with a real JWT obtained from the token endpoint."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    response = client.post("/api/v1/auth/token/", {"username": user.username, "password": user.raw_password}, format="json")
+    assert response.status_code == 200, response.content
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def story_pdf(tmp_path):
+    from jobs.tests.pdfmaker import write_story_pdf
+
+    def make(pages: int = 40, name: str = "story.pdf") -> Path:
+        return write_story_pdf(tmp_path / name, pages)
+
+    return make
+
+
+def pytest_collection_modifyitems(config, items):
+    redis_on = bool(os.environ.get("REDIS_URL"))
+    postgres_on = os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql"))
+    for item in items:
+        if "postgres" in item.keywords and not postgres_on:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: runs in the second pass of bin/test (DATABASE_URL set)"))
+        if "redis" in item.keywords and not redis_on:
+            item.add_marker(pytest.mark.skip(reason="needs Redis: runs in the second pass of bin/test (REDIS_URL set)"))
+
+
+@pytest.fixture
+def cluster_factory(tmp_path, monkeypatch, transactional_db):
+    """Start real qcluster processes; the test process enqueues for real (not inline)."""
+    from django_q.brokers import get_broker
+    from django_q.conf import Conf
+
+    from jobs.tests.cluster import Cluster
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    get_broker().purge_queue()
+    started: list[Cluster] = []
+
+    def start(**env: str) -> Cluster:
+        cluster = Cluster(tmp_path / f"qcluster-{len(started)}.log", **env)
+        started.append(cluster)
+        return cluster
+
+    yield start
+    for cluster in started:
+        cluster.stop()

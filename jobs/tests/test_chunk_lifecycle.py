@@ -1,0 +1,154 @@
+"""Claims, leases, records and the sweep, on rows made directly (no pipeline)."""
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from credits.models import CreditLedger
+from credits.selectors import credit_balance
+from jobs import services
+from jobs.models import Chunk, ChunkStatus, JobStatus
+from jobs.services import ChunkOutcome
+from jobs.tests.factories import make_started_job
+
+OUTCOME = ChunkOutcome(sentences=["Il pleut."], input_tokens=600, output_tokens=400)
+
+
+@pytest.fixture(autouse=True)
+def no_queue():
+    with mock.patch("jobs.services._enqueue_chunk") as enqueue:
+        yield enqueue
+
+
+@pytest.fixture
+def job(user):
+    return make_started_job(user, chunks=3)
+
+
+def first_chunk(job):
+    return job.chunks.get(index=0)
+
+
+def test_claim_takes_a_pending_chunk_once(job):
+    chunk = first_chunk(job)
+    claimed = services.chunk_claim(chunk_id=chunk.pk)
+    assert claimed is not None and claimed.job.status == JobStatus.PROCESSING
+    assert services.chunk_claim(chunk_id=chunk.pk) is None  # a duplicate delivery does nothing
+    chunk.refresh_from_db()
+    assert chunk.status == ChunkStatus.RUNNING and chunk.attempts == 1
+
+
+def test_an_expired_lease_can_be_claimed_again_and_the_old_claim_cannot_record(job):
+    chunk = first_chunk(job)
+    old = services.chunk_claim(chunk_id=chunk.pk)
+    Chunk.objects.filter(pk=chunk.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    new = services.chunk_claim(chunk_id=chunk.pk)
+    assert new is not None and new.token != old.token
+    assert services.chunk_heartbeat(chunk_id=chunk.pk, token=old.token) is False
+    assert services.chunk_record(chunk_id=chunk.pk, token=old.token, outcome=OUTCOME) is False
+    assert services.chunk_record(chunk_id=chunk.pk, token=new.token, outcome=OUTCOME) is True
+    job.refresh_from_db()
+    assert job.processed_chunks == 1 and job.total_tokens == 1000
+
+
+def test_the_last_chunk_completes_and_settles_the_job_once(job, user):
+    balance_before = credit_balance(user=user)
+    for chunk in job.chunks.all():
+        claimed = services.chunk_claim(chunk_id=chunk.pk)
+        services.chunk_record(chunk_id=chunk.pk, token=claimed.token, outcome=OUTCOME)
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED and job.progress_percent == 100
+    assert job.sentences == ["Il pleut."] * 3
+    assert job.actual_credits == 3  # 3000 tokens at rate 1
+    assert credit_balance(user=user) == balance_before + 50 - 3
+    assert CreditLedger.objects.filter(job=job, kind="charge").count() == 1
+    rec = services.job_finalize(user=user, job_id=job.pk)
+    assert (rec.actual_credits, rec.refunded) == (3, 47)
+    assert CreditLedger.objects.filter(job=job).count() == 3  # reserve, release, charge: finalize wrote nothing more
+
+
+def test_a_job_whose_every_chunk_failed_is_failed_and_charges_nothing(job, user):
+    for chunk in job.chunks.all():
+        claimed = services.chunk_claim(chunk_id=chunk.pk)
+        services.chunk_fail(chunk_id=chunk.pk, token=claimed.token, error_code="PDF_UNREADABLE", message="broken")
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.error_code == "ALL_CHUNKS_FAILED"
+    assert job.actual_credits == 0
+    assert not CreditLedger.objects.filter(job=job, kind="charge").exists()
+
+
+def test_some_failed_chunks_complete_the_job_with_partial_results(job):
+    chunks = list(job.chunks.all())
+    for chunk in chunks[:2]:
+        claimed = services.chunk_claim(chunk_id=chunk.pk)
+        services.chunk_record(chunk_id=chunk.pk, token=claimed.token, outcome=OUTCOME)
+    claimed = services.chunk_claim(chunk_id=chunks[2].pk)
+    services.chunk_fail(chunk_id=chunks[2].pk, token=claimed.token, error_code="ENGINE_ERROR", message="x")
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED and job.failed_chunk_count == 1 and job.actual_credits == 2
+
+
+def test_cancel_charges_finished_chunks_releases_the_rest_and_drops_running_work(job, user):
+    chunks = list(job.chunks.all())
+    done = services.chunk_claim(chunk_id=chunks[0].pk)
+    services.chunk_record(chunk_id=chunks[0].pk, token=done.token, outcome=OUTCOME)
+    running = services.chunk_claim(chunk_id=chunks[1].pk)
+    rec = services.job_cancel(user=user, job_id=job.pk)
+    assert rec.actual_credits == 1 and rec.refunded == 49
+    assert services.chunk_heartbeat(chunk_id=chunks[1].pk, token=running.token) is False
+    assert services.chunk_record(chunk_id=chunks[1].pk, token=running.token, outcome=OUTCOME) is False
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED and job.total_tokens == 1000
+    assert services.chunk_claim(chunk_id=chunks[2].pk) is None
+    with pytest.raises(Exception):
+        services.job_cancel(user=user, job_id=job.pk)
+    assert CreditLedger.objects.filter(job=job, kind="charge").count() == 1
+
+
+def test_dispatch_keeps_at_most_parallel_chunks_in_flight(user, no_queue):
+    from django.db import transaction
+
+    job = make_started_job(user, chunks=5, parallel=2)
+    with transaction.atomic():
+        services._dispatch_chunks(job)
+        services._dispatch_chunks(job)
+    assert job.chunks.filter(enqueued_at__isnull=False).count() == 2
+
+
+def test_sweep_requeues_expired_leases_and_fails_chunks_out_of_attempts(job, settings, django_capture_on_commit_callbacks, no_queue):
+    settings.CHUNK_MAX_ATTEMPTS = 2
+    chunks = list(job.chunks.all())
+    services.chunk_claim(chunk_id=chunks[0].pk)
+    Chunk.objects.filter(pk=chunks[0].pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        report = services.sweep_stale_work()
+    assert report.requeued >= 1
+    assert mock.call(chunks[0].pk) in no_queue.call_args_list
+    services.chunk_claim(chunk_id=chunks[0].pk)  # attempt 2
+    Chunk.objects.filter(pk=chunks[0].pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    report = services.sweep_stale_work()
+    assert report.failed == 1
+    chunks[0].refresh_from_db()
+    assert chunks[0].status == ChunkStatus.FAILED and chunks[0].error_code == "WORKER_LOST"
+
+
+def test_retry_failed_chunks_reopens_the_job_and_reserves_again(job, user):
+    for chunk in job.chunks.all():
+        claimed = services.chunk_claim(chunk_id=chunk.pk)
+        if chunk.index == 2:
+            services.chunk_fail(chunk_id=chunk.pk, token=claimed.token, error_code="ENGINE_ERROR", message="x")
+        else:
+            services.chunk_record(chunk_id=chunk.pk, token=claimed.token, outcome=OUTCOME)
+    job.refresh_from_db()
+    job.pdf_file.name = "uploads/present.pdf"
+    job.save(update_fields=["pdf_file"])
+    reopened = services.job_retry_failed_chunks(user=user, job_id=job.pk)
+    assert reopened.status == JobStatus.PROCESSING and reopened.billing_round == 2
+    chunk = job.chunks.get(index=2)
+    claimed = services.chunk_claim(chunk_id=chunk.pk)
+    services.chunk_record(chunk_id=chunk.pk, token=claimed.token, outcome=OUTCOME)
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED and job.actual_credits == 3 and job.failed_chunk_count == 0
+    assert CreditLedger.objects.filter(job=job, kind="charge").count() == 2

@@ -1,0 +1,134 @@
+"""The whole flow over HTTP against a real `qcluster` process.
+
+Pass 1 of bin/test runs these on SQLite + the ORM broker, pass 2 on
+PostgreSQL + the Redis broker (the kill -9 test needs Redis: it is the broker
+that loses running tasks)."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from django.conf import settings
+
+from conftest import DATA_DIR
+from credits.models import CreditLedger
+from credits.selectors import credit_balance
+from jobs.models import Chunk, ChunkStatus, Job
+from jobs.pipeline.local_engine import count_words
+from jobs.tests.cluster import wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+
+BOOK = DATA_DIR / "albert-savarus-115p.pdf"
+
+
+class Client:
+    """A client that follows seed 000's flow with a JWT."""
+
+    def __init__(self, base_url: str, user):
+        self.http = httpx.Client(base_url=f"{base_url}/api/v1", timeout=30)
+        token = self.http.post("/auth/token/", json={"username": user.username, "password": user.raw_password}).json()["access"]
+        self.http.headers["Authorization"] = f"Bearer {token}"
+
+    def confirm_and_start(self, pdf, pages: int) -> int:
+        confirmed = self.http.post("/jobs/confirm", json={"original_filename": pdf.name, "page_count": pages, "model_preference": "speed", "processing_settings": {"sentence_length_limit": 8}})
+        assert confirmed.status_code == 201, confirmed.text
+        job_id = confirmed.json()["job_id"]
+        with open(pdf, "rb") as handle:
+            started = self.http.post(f"/jobs/{job_id}/start", files={"pdf_file": (pdf.name, handle, "application/pdf")})
+        assert started.status_code == 202, started.text
+        return job_id
+
+    def job(self, job_id: int) -> dict:
+        return self.http.get(f"/jobs/{job_id}").json()
+
+    def follow(self, job_id: int, timeout: float) -> tuple[dict, list[int]]:
+        seen: list[int] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = self.job(job_id)
+            if not seen or job["progress_percent"] != seen[-1]:
+                seen.append(job["progress_percent"])
+            if job["status"] in {"completed", "failed", "cancelled"}:
+                return job, seen
+            time.sleep(0.1)
+        raise AssertionError(f"job {job_id} still {self.job(job_id)['status']} after {timeout} s")
+
+
+def the_book(story_pdf):
+    """The real 115-page novel when the shared data is here, else a self-made book."""
+    return (BOOK, 115) if BOOK.exists() else (story_pdf(60), 60)
+
+
+def test_seed_flow_completes_on_a_real_cluster(live_server, cluster_factory, user, story_pdf):
+    cluster_factory()
+    client = Client(live_server.url, user)
+    pdf, pages = the_book(story_pdf)
+    job_id = client.confirm_and_start(pdf, pages)
+
+    job, progress = client.follow(job_id, timeout=300)
+
+    assert job["status"] == "completed", job
+    assert job["processed_chunks"] == job["total_chunks"] > 1
+    assert progress == sorted(progress) and len([p for p in progress if 0 < p < 100]) >= 2, progress
+    sentences = client.http.get(f"/jobs/{job_id}/result").json()["sentences"]
+    assert len(sentences) > 500 and max(count_words(s) for s in sentences) <= 8
+    final = client.http.post(f"/jobs/{job_id}/finalize").json()
+    assert 0 < final["actual_credits"] <= final["estimated_credits"]
+    balance = client.http.get("/credits/me").json()["balance"]
+    assert balance == settings.MONTHLY_GRANT_CREDITS - final["actual_credits"] == credit_balance(user=user)
+    kinds = list(CreditLedger.objects.filter(user=user).order_by("id").values_list("kind", flat=True))
+    assert kinds[0] == "grant" and kinds.count("charge") == 1 and kinds.count("release") == 1
+
+
+def test_cancel_during_processing_stops_new_chunks_and_releases_credits(live_server, cluster_factory, user, story_pdf, settings):
+    settings.CHUNK_SIZE_OVERRIDE = 2
+    cluster_factory()
+    client = Client(live_server.url, user)
+    job_id = client.confirm_and_start(story_pdf(60), 60)
+    wait_for(lambda: client.job(job_id)["processed_chunks"] >= 2, timeout=120, interval=0.05, what="two chunks done")
+
+    cancelled = client.http.post(f"/jobs/{job_id}/cancel").json()
+
+    assert cancelled["status"] == "cancelled"
+    job = Job.objects.get(pk=job_id)
+    assert cancelled["charged_credits"] + cancelled["refunded_credits"] == job.estimated_credits
+    assert client.http.get("/credits/me").json() | {} and credit_balance(user=user) == settings.MONTHLY_GRANT_CREDITS - cancelled["charged_credits"]
+    succeeded_at_cancel = Chunk.objects.filter(job=job, status=ChunkStatus.SUCCEEDED).count()
+    time.sleep(4)  # several chunks' time: nothing may start or be recorded now
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+    assert not Chunk.objects.filter(job=job, started_at__gt=job.cancelled_at).exists()
+    assert Chunk.objects.filter(job=job, status=ChunkStatus.SUCCEEDED).count() == succeeded_at_cancel
+    assert Chunk.objects.filter(job=job, status=ChunkStatus.PENDING).count() == 0
+    assert list(CreditLedger.objects.filter(job=job, kind="charge").values_list("amount", flat=True)) in ([], [-cancelled["charged_credits"]])
+
+
+@pytest.mark.redis
+def test_killing_the_cluster_mid_job_loses_nothing(live_server, cluster_factory, user, story_pdf, settings):
+    from jobs.pipeline import local_engine
+    from jobs.pipeline.pdf import extract_pages
+    from jobs.pipeline.text import chunk_source
+
+    settings.CHUNK_SIZE_OVERRIDE = 3
+    pdf = story_pdf(60)
+    first = cluster_factory(CHUNK_LEASE_SECONDS="8")
+    client = Client(live_server.url, user)
+    job_id = client.confirm_and_start(pdf, 60)
+    wait_for(lambda: Chunk.objects.filter(job_id=job_id, status=ChunkStatus.SUCCEEDED).count() >= 2 and Chunk.objects.filter(job_id=job_id, status=ChunkStatus.RUNNING).exists(), timeout=120, interval=0.02, what="chunks running")
+
+    first.kill_hard()
+
+    assert Job.objects.get(pk=job_id).status == "processing"
+    cluster_factory(CHUNK_LEASE_SECONDS="8")
+    job, _ = client.follow(job_id, timeout=300)
+    assert job["status"] == "completed", job
+    assert job["processed_chunks"] == job["total_chunks"] and job["failed_chunks"] == []
+    chunks = Chunk.objects.filter(job_id=job_id)
+    assert all(c.status == ChunkStatus.SUCCEEDED for c in chunks)
+    expected = local_engine.rewrite(chunk_source(lambda a, b: extract_pages(str(pdf), a, b), first=1, last=60, page_count=60).sentences, limit=8).sentences
+    assert Job.objects.get(pk=job_id).sentences == expected  # nothing lost, nothing twice
+    assert CreditLedger.objects.filter(job_id=job_id, kind="charge").count() == 1
+    assert Job.objects.get(pk=job_id).total_tokens == sum(c.input_tokens + c.output_tokens for c in chunks)

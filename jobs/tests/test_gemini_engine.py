@@ -1,0 +1,266 @@
+"""The Gemini engine through the real google-genai client against the project's fake server."""
+
+from __future__ import annotations
+
+import pytest
+
+from jobs.fakegemini import FakeGemini
+from jobs.pipeline import gemini_engine, local_engine
+from jobs.pipeline.gemini_engine import GeminiChunkFailed, GeminiConfig, GeminiStopped
+from jobs.pipeline.text import SourceSentence
+
+MAIN, FALLBACK = "gemini-2.5-flash", "gemini-2.5-flash-lite"
+KEY = "test-key"
+LIMIT = 8
+
+SOURCE = [
+    SourceSentence("CHAPITRE PREMIER", heading=True, paragraph_start=True),
+    SourceSentence("Le vieux marin regardait la mer depuis le port, pendant que les enfants couraient sur la plage "
+                   "en criant des mots qu'il ne comprenait plus.", paragraph_start=True),
+    SourceSentence("Il pensait à sa femme, morte depuis dix ans, et à la maison blanche qu'ils avaient bâtie "
+                   "ensemble au bord de la falaise, face aux vents du large."),
+    SourceSentence("Le soir tombait."),
+    SourceSentence("– Viens manger, lui cria sa fille depuis la fenêtre de la cuisine où brillait une lampe.",
+                   paragraph_start=True, dialogue=True),
+    SourceSentence("Il se leva lentement, ramassa son vieux chapeau de paille et remonta le chemin de pierres "
+                   "qui menait au village endormi.", paragraph_start=True),
+]
+
+
+@pytest.fixture
+def fake_gemini():
+    servers: list[FakeGemini] = []
+
+    def start(**options) -> FakeGemini:
+        options.setdefault("api_key", KEY)
+        options.setdefault("seed", 7)
+        options.setdefault("retry_delay", 0)
+        server = FakeGemini(port=0, **options).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def config_for(server: FakeGemini, **overrides) -> GeminiConfig:
+    values = dict(api_key=KEY, base_url=server.url, model=MAIN, fallback_model=FALLBACK, timeout_seconds=0.5,
+                  max_attempts=4, backoff_initial=0.01, backoff_max=0.05)
+    values.update(overrides)
+    return GeminiConfig(**values)
+
+
+def run(config: GeminiConfig, sentences=SOURCE, **kwargs):
+    options = dict(context_before="La nuit précédente avait été longue.", context_after="Le lendemain, il partit.",
+                   limit=LIMIT, min_length=2, ignore_dialogue=False, preserve_formatting=False, fix_hyphenation=True,
+                   config=config)
+    options.update(kwargs)
+    return gemini_engine.rewrite(sentences, **options)
+
+
+def assert_tokens_match(result, stats) -> None:
+    tokens = stats["tokens"]
+    assert result.input_tokens == sum(t["prompt"] for t in tokens.values())
+    assert result.output_tokens == sum(t["candidates"] + t["thoughts"] for t in tokens.values())
+    assert result.tokens_by_model == {model: t["total"] for model, t in tokens.items()}
+
+
+def test_clean_answer_is_the_fakes_sentences_with_its_token_counts(fake_gemini):
+    server = fake_gemini()
+    result = run(config_for(server))
+
+    assert result.api_calls == 1
+    assert result.model_used == MAIN
+    assert result.sentences == local_engine.rewrite(SOURCE, limit=LIMIT, min_length=2).sentences
+    assert all(local_engine.count_words(s) <= LIMIT for s in result.sentences)
+    stats = server.stats()
+    assert stats["requests"] == 1
+    assert result.input_tokens > 0 and result.output_tokens > 0
+    assert_tokens_match(result, stats)
+    assert set(result.tokens_by_model) == {MAIN}
+
+
+def test_request_asks_for_structured_output_without_thinking(fake_gemini):
+    server = fake_gemini()
+    run(config_for(server))
+
+    config = server.last_request["generationConfig"]
+    assert config["responseMimeType"] == "application/json"
+    assert "sentences" in str(config["responseSchema"])
+    thinking = config["thinkingConfig"]  # the SDK sends this one in snake_case; the API reads both
+    assert thinking.get("thinkingBudget", thinking.get("thinking_budget")) == 0
+    assert gemini_engine.thinking_config("gemini-2.5-pro").thinking_budget == 128
+
+
+def test_context_is_sent_read_only_and_not_output(fake_gemini):
+    server = fake_gemini()
+    result = run(config_for(server), context_before="Une phrase du contexte avant qui ne doit pas revenir.")
+
+    prompt = server.last_request["contents"][0]["parts"][0]["text"]
+    assert "Une phrase du contexte avant" in prompt
+    assert not any("contexte avant" in sentence for sentence in result.sentences)
+
+
+def test_ignore_dialogue_leaves_dialogue_out(fake_gemini):
+    server = fake_gemini()
+    result = run(config_for(server), ignore_dialogue=True)
+
+    assert result.sentences
+    assert not any("manger" in sentence for sentence in result.sentences)
+
+
+def test_mixed_faults_still_give_sentences_within_the_limit(fake_gemini):
+    server = fake_gemini(error_rate=0.3, slow_seconds=0.8)
+    config = config_for(server)
+    results = [run(config) for _ in range(8)]
+
+    assert sum(r.api_calls for r in results) > len(results)  # the retries and repairs show
+    assert all(local_engine.count_words(s) <= LIMIT for r in results for s in r.sentences)
+    assert all(r.sentences for r in results)
+    stats = server.stats()
+    assert len(stats["injected"]) >= 3  # mixed, not one kind of fault
+    assert sum(r.api_calls for r in results) == stats["requests"]
+    assert sum(r.input_tokens for r in results) == sum(t["prompt"] for t in stats["tokens"].values())
+    assert sum(sum(r.tokens_by_model.values()) for r in results) == stats["total_tokens"]
+
+
+def test_quota_exhaustion_moves_to_the_fallback_and_bills_it(fake_gemini):
+    server = fake_gemini(exhausted_models=frozenset({MAIN}))
+    waits: list[str] = []
+    result = run(config_for(server), on_wait=waits.append)
+
+    assert result.model_used == FALLBACK
+    assert set(result.tokens_by_model) == {FALLBACK}
+    assert result.api_calls == 4 + 1
+    assert server.stats()["requests_by_model"] == {MAIN: 4, FALLBACK: 1}
+    assert f"Waiting for Gemini quota ({MAIN})" in waits
+    assert all(local_engine.count_words(s) <= LIMIT for s in result.sentences)
+
+
+def test_quota_exhausted_everywhere_fails_with_a_quota_error_after_waiting_the_retry_delay(fake_gemini):
+    server = fake_gemini(exhausted_models=frozenset({MAIN}), retry_delay=0.2)
+    slept: list[float] = []
+    with pytest.raises(GeminiChunkFailed) as failure:
+        run(config_for(server, fallback_model=None, max_attempts=3), sleep=slept.append)
+
+    assert failure.value.code == "GEMINI_QUOTA"
+    assert failure.value.api_calls == 3 == server.stats()["requests"]
+    assert sum(slept) >= 2 * 0.2  # two waits, each at least the server's RetryInfo delay
+
+
+def test_every_call_failing_raises_with_the_calls_counted(fake_gemini):
+    server = fake_gemini(error_rate=1.0, error_kinds=("unavailable",))
+    with pytest.raises(GeminiChunkFailed) as failure:
+        run(config_for(server))
+
+    assert failure.value.code == "GEMINI_UNAVAILABLE"
+    assert failure.value.api_calls == 4
+    assert failure.value.input_tokens == 0
+    assert server.stats()["requests_by_model"] == {MAIN: 4}  # a 503 is no reason to change model
+
+
+def test_timeouts_are_retried_then_reported(fake_gemini):
+    server = fake_gemini(error_rate=1.0, error_kinds=("slow",), slow_seconds=0.6)
+    with pytest.raises(GeminiChunkFailed) as failure:
+        run(config_for(server, timeout_seconds=0.3, max_attempts=2))
+
+    assert failure.value.code == "GEMINI_TIMEOUT"
+    assert failure.value.api_calls == 2
+
+
+def test_should_stop_before_the_first_call_sends_nothing(fake_gemini):
+    server = fake_gemini()
+    with pytest.raises(GeminiStopped):
+        run(config_for(server), should_stop=lambda: True)
+
+    assert server.stats()["requests"] == 0
+
+
+def test_stop_during_a_retry_wait_sends_nothing_more(fake_gemini):
+    server = fake_gemini(error_rate=1.0, error_kinds=("unavailable",))
+    stop = {"now": False}
+
+    def sleep(seconds: float) -> None:
+        stop["now"] = True  # the job is cancelled while the chunk waits to retry
+
+    with pytest.raises(GeminiStopped) as stopped:
+        run(config_for(server), should_stop=lambda: stop["now"], sleep=sleep)
+
+    assert stopped.value.api_calls == 1
+    assert server.stats()["requests"] == 1
+
+
+def test_wrong_api_key_fails_at_once_without_retry(fake_gemini):
+    server = fake_gemini(api_key="the-right-key")
+    with pytest.raises(GeminiChunkFailed) as failure:
+        run(config_for(server, api_key="a-wrong-key"))
+
+    assert failure.value.code == "GEMINI_AUTH"
+    assert "API key" in failure.value.message
+    assert failure.value.api_calls == 1
+    assert server.stats()["requests"] == 1
+
+
+def test_over_limit_answer_gets_one_repair_then_local_splitting(fake_gemini):
+    server = fake_gemini(error_rate=1.0, error_kinds=("overlimit",))
+    result = run(config_for(server))
+
+    assert result.api_calls == 2
+    assert result.locally_split > 0
+    assert all(local_engine.count_words(s) <= LIMIT for s in result.sentences)
+    assert "CORRECTION" in server.last_request["contents"][0]["parts"][0]["text"]
+    assert_tokens_match(result, server.stats())
+
+
+@pytest.mark.parametrize("kind", ["malformed", "truncated"])
+def test_unusable_answer_twice_falls_back_to_the_local_engine(fake_gemini, kind):
+    server = fake_gemini(error_rate=1.0, error_kinds=(kind,))
+    result = run(config_for(server))
+
+    assert result.api_calls == 2
+    assert result.sentences == local_engine.rewrite(SOURCE, limit=LIMIT, min_length=2).sentences
+    assert_tokens_match(result, server.stats())  # both unusable answers were still billed
+
+
+def test_answer_that_loses_most_words_is_treated_as_malformed():
+    response = gemini_engine.types.GenerateContentResponse.model_validate(
+        {"candidates": [{"content": {"parts": [{"text": '{"sentences": ["Il partit."]}'}]}, "finish_reason": "STOP"}]}
+    )
+    answer = gemini_engine.parse_answer(response, limit=LIMIT, expected_words=60, preserve_formatting=False)
+
+    assert answer.sentences is None
+    assert answer.problem
+
+
+def test_limiter_is_asked_before_every_call(fake_gemini):
+    server = fake_gemini(error_rate=1.0, error_kinds=("internal",))
+    asked: list[tuple[str, int]] = []
+    with pytest.raises(GeminiChunkFailed):
+        run(config_for(server, max_attempts=3), acquire=lambda model, tokens: asked.append((model, tokens)))
+
+    assert [model for model, _ in asked] == [MAIN] * 3
+    assert all(tokens > 100 for _, tokens in asked)
+
+
+def test_limiter_refusal_stops_the_chunk(fake_gemini):
+    server = fake_gemini()
+    with pytest.raises(GeminiStopped):
+        run(config_for(server), acquire=lambda model, tokens: False)
+
+    assert server.stats()["requests"] == 0
+
+
+def test_one_client_per_key_and_endpoint():
+    first = gemini_engine.client_for("k1", "http://127.0.0.1:9")
+    assert gemini_engine.client_for("k1", "http://127.0.0.1:9") is first
+    assert gemini_engine.client_for("k2", "http://127.0.0.1:9") is not first
+
+
+def test_nothing_owned_costs_nothing():
+    config = GeminiConfig(api_key=KEY, base_url="http://127.0.0.1:9")
+    dialogue_only = [SourceSentence("– Oui, dit-il.", paragraph_start=True, dialogue=True)]
+    result = run(config, sentences=dialogue_only, ignore_dialogue=True)
+
+    assert result.sentences == []
+    assert result.api_calls == 0

@@ -1,0 +1,25 @@
+"""Settings for the test suite: the real settings, with test-only overrides.
+
+The environment decides the database and broker exactly as in production
+(`DATABASE_URL`, `REDIS_URL`), so the same suite runs on the embedded default
+and on PostgreSQL + Redis."""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("NOVELPROC_DATA_DIR", tempfile.mkdtemp(prefix="novelproc-test-"))
+
+from novelproc.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Unit tests run tasks inline; end-to-end tests start a real qcluster with the real settings.
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # A file, not pytest's in-memory database: end-to-end tests start real
+    # worker processes that must open the same database.
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(os.environ["NOVELPROC_DATA_DIR"], "test.sqlite3")}  # noqa: F405
+
+STATIC_ROOT = os.path.join(os.environ["NOVELPROC_DATA_DIR"], "static")
+os.makedirs(STATIC_ROOT, exist_ok=True)

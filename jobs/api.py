@@ -14,7 +14,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from credits.pricing import credit_rate
+from credits.pricing import credit_rate, credits_for_tokens
 from credits.selectors import credit_balance
 from credits.services import credits_ensure_monthly_grant
 from jobs import selectors, services
@@ -96,7 +96,8 @@ class JobViewSet(viewsets.GenericViewSet):
         engine = services.engine_for_new_job()
         rate = credit_rate(engine, form.validated_data["model_preference"])
         plan = plan_chunks(info.page_count, chunk_size=settings.CHUNK_SIZE_OVERRIDE)
-        credits = services.start_estimate_credits(info=info, rate=rate)
+        tokens = services.start_estimate_tokens(info=info, engine=engine)
+        credits = credits_for_tokens(tokens, rate)
         credits_ensure_monthly_grant(user=request.user)
         balance = credit_balance(user=request.user)
         return Response({
@@ -104,7 +105,7 @@ class JobViewSet(viewsets.GenericViewSet):
             "engine": engine,
             "model_preference": form.validated_data["model_preference"],
             "chunk_plan": {"chunk_size": plan.chunk_size, "parallel": plan.parallel, "strategy": plan.strategy, "total_chunks": len(plan.ranges), "overlap_pages": 1},
-            "estimated_tokens": round(info.chars_per_page * info.page_count / settings.ESTIMATE_CHARS_PER_TOKEN * 2),
+            "estimated_tokens": tokens,
             "estimated_credits": credits,
             "credit_rate": rate,
             "balance": balance,

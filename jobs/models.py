@@ -150,6 +150,7 @@ class Chunk(models.Model):
     input_tokens = models.PositiveBigIntegerField(default=0)
     output_tokens = models.PositiveBigIntegerField(default=0)
     api_calls = models.PositiveIntegerField(default=0)
+    tokens_by_model = models.JSONField(default=dict, blank=True, help_text="Tokens per model (or 'local'): each is billed at its own rate.")
     sentences = models.JSONField(default=list, blank=True)
     error_code = models.CharField(max_length=40, blank=True)
     error = models.TextField(blank=True)

@@ -1,21 +1,25 @@
 """The work of one chunk, outside any transaction: read its pages, clean them,
-keep the sentences it owns, rewrite them with the engine.
+keep the sentences it owns, rewrite them with the job's engine.
 
-Between steps it renews the chunk's lease, which is also how it learns that
-the job was cancelled: then it stops before the next expensive step.
+Between steps (and before every Gemini call) it renews the chunk's lease,
+which is also how it learns that the job was cancelled: then it stops before
+the next expensive step, and nothing more is sent or charged.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 
 from django.conf import settings
 
-from jobs.pipeline import local_engine
+from jobs import quota
+from jobs.models import Engine, Job
+from jobs.pipeline import gemini_engine, local_engine
 from jobs.pipeline.pdf import extract_pages
-from jobs.pipeline.text import chunk_source
-from jobs.services import ChunkOutcome, ClaimedChunk, chunk_heartbeat
+from jobs.pipeline.text import ChunkSource, chunk_source
+from jobs.services import ChunkOutcome, ClaimedChunk, chunk_heartbeat, job_note_step
 
 
 class ChunkAbandoned(Exception):
@@ -41,13 +45,50 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
     if not beat():
         raise ChunkAbandoned()
     started = time.perf_counter()
-    result = local_engine.rewrite(
-        source.sentences,
-        limit=job.sentence_length_limit,
-        min_length=job.min_sentence_length,
-        ignore_dialogue=job.ignore_dialogue,
-        preserve_formatting=job.preserve_formatting,
-    )
+    if job.engine == Engine.GEMINI:
+        outcome = _rewrite_with_gemini(job, source, stopped=lambda: not beat())
+    else:
+        outcome = _rewrite_locally(job, source)
     timings["engine"] = time.perf_counter() - started
-    timings = {step: round(seconds, 4) for step, seconds in timings.items()}
-    return ChunkOutcome(sentences=result.sentences, input_tokens=result.input_tokens, output_tokens=result.output_tokens, api_calls=0, timings=timings)
+    return dataclasses.replace(outcome, timings={step: round(seconds, 4) for step, seconds in timings.items()})
+
+
+def _rewrite_locally(job: Job, source: ChunkSource) -> ChunkOutcome:
+    result = local_engine.rewrite(
+        source.sentences, limit=job.sentence_length_limit, min_length=job.min_sentence_length,
+        ignore_dialogue=job.ignore_dialogue, preserve_formatting=job.preserve_formatting,
+    )
+    return ChunkOutcome(
+        sentences=result.sentences, input_tokens=result.input_tokens, output_tokens=result.output_tokens,
+        tokens_by_model={"local": result.input_tokens + result.output_tokens},
+    )
+
+
+def gemini_config(job: Job) -> gemini_engine.GeminiConfig:
+    fallback = settings.GEMINI_FALLBACK_MODEL or None
+    return gemini_engine.GeminiConfig(
+        api_key=settings.GEMINI_API_KEY, base_url=settings.GEMINI_BASE_URL, model=job.model_name,
+        fallback_model=None if fallback == job.model_name else fallback,
+        timeout_seconds=settings.GEMINI_TIMEOUT, max_attempts=settings.GEMINI_MAX_ATTEMPTS,
+        backoff_initial=settings.GEMINI_BACKOFF_INITIAL, backoff_max=settings.GEMINI_BACKOFF_MAX,
+        max_output_tokens=settings.GEMINI_MAX_OUTPUT_TOKENS,
+    )
+
+
+def _rewrite_with_gemini(job: Job, source: ChunkSource, *, stopped: Callable[[], bool]) -> ChunkOutcome:
+    def note(step: str) -> None:
+        job_note_step(job_id=job.pk, step=step)
+
+    try:
+        result = gemini_engine.rewrite(
+            source.sentences, context_before=source.context_before, context_after=source.context_after,
+            limit=job.sentence_length_limit, min_length=job.min_sentence_length, ignore_dialogue=job.ignore_dialogue,
+            preserve_formatting=job.preserve_formatting, fix_hyphenation=job.fix_hyphenation, config=gemini_config(job),
+            acquire=quota.limiter_for(settings, on_wait=note, should_stop=stopped), should_stop=stopped, on_wait=note,
+        )
+    except gemini_engine.GeminiStopped as exc:
+        raise ChunkAbandoned() from exc
+    return ChunkOutcome(
+        sentences=result.sentences, input_tokens=result.input_tokens, output_tokens=result.output_tokens,
+        tokens_by_model=result.tokens_by_model, api_calls=result.api_calls,
+    )

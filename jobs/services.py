@@ -19,11 +19,10 @@ from functools import partial
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q
 from django.utils import timezone
 
-from credits.pricing import credit_rate, credits_for_tokens, tokens_for_characters, tokens_for_pages
+from credits.pricing import credit_rate, credits_for_tokens, credits_for_weighted_tokens, tokens_for_characters, tokens_for_pages
 from credits.selectors import credit_balance, job_charged
 from credits.services import credits_reserve, credits_settle, lock_account
 from jobs.models import ACTIVE_STATUSES, Chunk, ChunkStatus, Engine, Job, JobStatus, TERMINAL_STATUSES
@@ -48,6 +47,7 @@ class ChunkOutcome:
     sentences: list[str]
     input_tokens: int
     output_tokens: int
+    tokens_by_model: dict[str, int]
     api_calls: int = 0
     timings: dict | None = None
 
@@ -65,8 +65,11 @@ class Reconciliation:
 
 
 def engine_for_new_job() -> str:
-    # The Gemini engine arrives with its own issue; until then every job runs locally.
-    return Engine.LOCAL
+    return Engine.GEMINI if settings.GEMINI_API_KEY else Engine.LOCAL
+
+
+def model_name_for(engine: str, model_preference: str) -> str:
+    return settings.GEMINI_MODELS[model_preference] if engine == Engine.GEMINI else "fr_core_news_sm"
 
 
 def _enqueue_chunk(chunk_id: int) -> None:
@@ -102,6 +105,7 @@ def job_confirm(*, user, original_filename: str, page_count: int, model_preferen
         confirm_key=idempotency_key,
         engine=engine,
         model_preference=model_preference,
+        model_name=model_name_for(engine, model_preference),
         credit_rate=rate,
         pricing_version=settings.PRICING_VERSION,
         estimated_credits=estimate,
@@ -139,8 +143,9 @@ def check_upload_size(upload: UploadedFile) -> None:
         raise BadFile("The file is empty.", error_code="EMPTY_FILE", status_code=422)
 
 
-def start_estimate_credits(*, info: PdfInfo, rate: float) -> int:
-    return credits_for_tokens(tokens_for_characters(info.chars_per_page * info.page_count), rate)
+def start_estimate_tokens(*, info: PdfInfo, engine: str) -> int:
+    chunks = len(plan_chunks(info.page_count, chunk_size=settings.CHUNK_SIZE_OVERRIDE).ranges)
+    return tokens_for_characters(info.chars_per_page * info.page_count, engine=engine, chunks=chunks)
 
 
 def job_start(*, user, job_id: int, upload: UploadedFile, processing: ProcessingSettings | None = None) -> Job:
@@ -173,7 +178,7 @@ def _start_locked(*, job_id: int, file_name: str, file_size: int, info: PdfInfo,
         for field, value in _settings_fields(processing).items():
             setattr(job, field, value)
     plan = plan_chunks(info.page_count, chunk_size=settings.CHUNK_SIZE_OVERRIDE)
-    needed = start_estimate_credits(info=info, rate=job.credit_rate)
+    needed = credits_for_tokens(start_estimate_tokens(info=info, engine=job.engine), job.credit_rate)
     if needed > job.estimated_credits:
         # Raises InsufficientCredits: the transaction rolls back and nothing starts.
         credits_reserve(user=job.owner, job=job, amount=needed - job.estimated_credits, idempotency_key=f"job:{job.pk}:reserve:start", note="Top-up from the real PDF")
@@ -242,19 +247,25 @@ def chunk_claim(*, chunk_id: int) -> ClaimedChunk | None:
     """Take a chunk for processing, or None if it is not ours to take: already
     done, held under a live lease, out of attempts, or its job is not active.
     A duplicate delivery of the same task therefore does nothing."""
+    job_id = Chunk.objects.filter(pk=chunk_id).values_list("job_id", flat=True).first()
+    # The job row lock serialises claims with job_cancel: a chunk is claimed
+    # wholly before a cancel, or sees the cancel and is not claimed at all.
+    job = Job.objects.select_for_update().filter(pk=job_id, status__in=ACTIVE_STATUSES).first() if job_id else None
+    if job is None:
+        return None
     now = timezone.now()
     token = uuid.uuid4()
     claimable = Q(status=ChunkStatus.PENDING) | Q(status=ChunkStatus.RUNNING, lease_expires_at__lt=now)
-    taken = Chunk.objects.filter(claimable, pk=chunk_id, attempts__lt=settings.CHUNK_MAX_ATTEMPTS, job__status__in=ACTIVE_STATUSES).update(
+    taken = Chunk.objects.filter(claimable, pk=chunk_id, attempts__lt=settings.CHUNK_MAX_ATTEMPTS).update(
         status=ChunkStatus.RUNNING, claim_token=token, lease_expires_at=_lease_deadline(), attempts=F("attempts") + 1, started_at=now
     )
     if not taken:
         return None
-    chunk = Chunk.objects.select_related("job").get(pk=chunk_id)
-    Job.objects.filter(pk=chunk.job_id, status=JobStatus.PENDING).update(status=JobStatus.PROCESSING, started_at=now)
-    Job.objects.filter(pk=chunk.job_id).update(current_step=f"Processing chunk {chunk.index + 1}/{chunk.job.total_chunks}")
-    chunk.job.refresh_from_db()
-    return ClaimedChunk(chunk=chunk, job=chunk.job, token=token)
+    chunk = Chunk.objects.get(pk=chunk_id)
+    Job.objects.filter(pk=job.pk, status=JobStatus.PENDING).update(status=JobStatus.PROCESSING, started_at=now)
+    Job.objects.filter(pk=job.pk).update(current_step=f"Processing chunk {chunk.index + 1}/{job.total_chunks}")
+    job.refresh_from_db()
+    return ClaimedChunk(chunk=chunk, job=job, token=token)
 
 
 def chunk_heartbeat(*, chunk_id: int, token: uuid.UUID) -> bool:
@@ -263,6 +274,18 @@ def chunk_heartbeat(*, chunk_id: int, token: uuid.UUID) -> bool:
     return bool(
         Chunk.objects.filter(pk=chunk_id, claim_token=token, status=ChunkStatus.RUNNING, job__status=JobStatus.PROCESSING).update(lease_expires_at=_lease_deadline())
     )
+
+
+def job_note_step(*, job_id: int, step: str) -> None:
+    """What the job is doing now, as shown to the user (e.g. waiting for quota)."""
+    Job.objects.filter(pk=job_id, status=JobStatus.PROCESSING).update(current_step=step[:120])
+
+
+@transaction.atomic
+def chunk_abandon(*, chunk_id: int, token: uuid.UUID) -> None:
+    """A task stopped without a result (its job was cancelled or its lease
+    lost): a chunk of a finished job is closed now rather than at lease expiry."""
+    _lock_chunk_for_finish(chunk_id, token)
 
 
 def _lock_chunk_for_finish(chunk_id: int, token: uuid.UUID | None) -> tuple[Job, Chunk] | None:
@@ -289,7 +312,7 @@ def chunk_record(*, chunk_id: int, token: uuid.UUID, outcome: ChunkOutcome) -> b
     job, chunk = locked
     Chunk.objects.filter(pk=chunk.pk).update(
         status=ChunkStatus.SUCCEEDED, sentences=outcome.sentences, input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens,
-        api_calls=outcome.api_calls, timings=outcome.timings or {}, lease_expires_at=None, finished_at=timezone.now(), error="", error_code="",
+        api_calls=outcome.api_calls, tokens_by_model=outcome.tokens_by_model, timings=outcome.timings or {}, lease_expires_at=None, finished_at=timezone.now(), error="", error_code="",
     )
     tokens = outcome.input_tokens + outcome.output_tokens
     _count_chunk_done(job, input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens, total=tokens, api_calls=outcome.api_calls, failed=0)
@@ -298,15 +321,19 @@ def chunk_record(*, chunk_id: int, token: uuid.UUID, outcome: ChunkOutcome) -> b
 
 
 @transaction.atomic
-def chunk_fail(*, chunk_id: int, token: uuid.UUID | None, error_code: str, message: str, api_calls: int = 0) -> bool:
-    """Mark a chunk failed for good; the job goes on with the others.
+def chunk_fail(*, chunk_id: int, token: uuid.UUID | None, error_code: str, message: str, api_calls: int = 0, input_tokens: int = 0, output_tokens: int = 0) -> bool:
+    """Mark a chunk failed for good; the job goes on with the others. Its
+    calls and tokens are counted as used but never charged.
     `token=None` is the sweep failing a chunk whose workers kept dying."""
     locked = _lock_chunk_for_finish(chunk_id, token)
     if locked is None:
         return False
     job, chunk = locked
-    Chunk.objects.filter(pk=chunk.pk).update(status=ChunkStatus.FAILED, error_code=error_code[:40], error=message[:2000], api_calls=api_calls, lease_expires_at=None, finished_at=timezone.now())
-    _count_chunk_done(job, input_tokens=0, output_tokens=0, total=0, api_calls=api_calls, failed=1)
+    Chunk.objects.filter(pk=chunk.pk).update(
+        status=ChunkStatus.FAILED, error_code=error_code[:40], error=message[:2000], api_calls=api_calls,
+        input_tokens=input_tokens, output_tokens=output_tokens, lease_expires_at=None, finished_at=timezone.now(),
+    )
+    _count_chunk_done(job, input_tokens=input_tokens, output_tokens=output_tokens, total=input_tokens + output_tokens, api_calls=api_calls, failed=1)
     _after_chunk_done(job)
     return True
 
@@ -365,13 +392,17 @@ def _job_complete(job: Job) -> None:
 
 
 def _settle(job: Job) -> Reconciliation:
-    """Charge the tokens of succeeded chunks at the job's rate, never more than
-    reserved; release the rest. Once per billing round (ledger keys enforce it)."""
+    """Charge the tokens of succeeded chunks, each model at its own rate (a
+    fallback model bills at its own), never more than reserved; release the
+    rest. Once per billing round (ledger keys enforce it)."""
     if job.settled_round >= job.billing_round:
         return _reconciliation(job)
-    used = job.chunks.filter(status=ChunkStatus.SUCCEEDED).aggregate(t=Coalesce(Sum(F("input_tokens") + F("output_tokens")), 0))["t"]
+    used: dict[str, int] = {}
+    for tokens_by_model in job.chunks.filter(status=ChunkStatus.SUCCEEDED).values_list("tokens_by_model", flat=True):
+        for model, tokens in tokens_by_model.items():
+            used[model] = used.get(model, 0) + tokens
     already = job_charged(job=job)
-    credits_settle(user=job.owner, job=job, charge=credits_for_tokens(used, job.credit_rate) - already, key_prefix=f"job:{job.pk}:r{job.billing_round}")
+    credits_settle(user=job.owner, job=job, charge=credits_for_weighted_tokens(used) - already, key_prefix=f"job:{job.pk}:r{job.billing_round}")
     job.actual_credits = job_charged(job=job)
     job.settled_round = job.billing_round
     Job.objects.filter(pk=job.pk).update(actual_credits=job.actual_credits, settled_round=job.settled_round)

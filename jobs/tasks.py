@@ -8,6 +8,7 @@ from dataclasses import asdict
 from django_q.tasks import async_task
 
 from jobs import services
+from jobs.pipeline.gemini_engine import GeminiChunkFailed
 from jobs.pipeline.pdf import PdfRejected
 from jobs.processing import ChunkAbandoned, run_chunk
 
@@ -25,7 +26,14 @@ def process_chunk(chunk_id: int) -> str:
     try:
         outcome = run_chunk(claimed)
     except ChunkAbandoned:
+        services.chunk_abandon(chunk_id=chunk_id, token=claimed.token)
         return "abandoned: job cancelled or chunk taken over"
+    except GeminiChunkFailed as exc:
+        services.chunk_fail(
+            chunk_id=chunk_id, token=claimed.token, error_code=exc.code, message=exc.message,
+            api_calls=exc.api_calls, input_tokens=exc.input_tokens, output_tokens=exc.output_tokens,
+        )
+        return f"failed: {exc.code}"
     except PdfRejected as exc:
         services.chunk_fail(chunk_id=chunk_id, token=claimed.token, error_code=exc.code, message=exc.message)
         return f"failed: {exc.code}"

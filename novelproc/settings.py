@@ -116,7 +116,9 @@ else:
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         # django-q2 keeps cluster stats in a cache that the web process must
         # read too ("workers alive"): a database table crosses processes.
-        "q2stats": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "novelproc_q2_stats"},
+        # The Gemini quota limiter keeps its per-minute slots here too: culling
+        # at the default 300 rows would drop live slots.
+        "q2stats": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "novelproc_q2_stats", "OPTIONS": {"MAX_ENTRIES": 100_000}},
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     SILENCED_SYSTEM_CHECKS = [
@@ -222,6 +224,10 @@ CREDIT_RATES = {
 ESTIMATE_INPUT_TOKENS_PER_PAGE = env_int("ESTIMATE_INPUT_TOKENS_PER_PAGE", 450, minimum=1)
 ESTIMATE_OUTPUT_TOKENS_PER_PAGE = env_int("ESTIMATE_OUTPUT_TOKENS_PER_PAGE", 450, minimum=1)
 ESTIMATE_CHARS_PER_TOKEN = env_float("ESTIMATE_CHARS_PER_TOKEN", 4.0, minimum=1)
+# Measured against the fake server on the 115-page book: answers run ~1.3× the
+# source's tokens, and each call carries ~800 tokens of instructions and context.
+ESTIMATE_GEMINI_OUTPUT_FACTOR = env_float("ESTIMATE_GEMINI_OUTPUT_FACTOR", 1.3, minimum=0)
+ESTIMATE_GEMINI_PROMPT_TOKENS_PER_CHUNK = env_int("ESTIMATE_GEMINI_PROMPT_TOKENS_PER_CHUNK", 800, minimum=0)
 # The start estimate comes from a sample of pages; this margin covers the pages not sampled.
 ESTIMATE_MARGIN = env_float("ESTIMATE_MARGIN", 0.15, minimum=0)
 CHUNK_SIZE_OVERRIDE = env_int("CHUNK_SIZE_OVERRIDE", 0, minimum=0) or None
@@ -230,8 +236,25 @@ PDF_EXTRACT_TIMEOUT = env_float("PDF_EXTRACT_TIMEOUT", 300, minimum=1)
 UPLOAD_RETENTION_HOURS = env_int("UPLOAD_RETENTION_HOURS", 72, minimum=1)
 
 # --- Gemini (see README) ----------------------------------------------------------------
+# With a key, new jobs run on Gemini; without one, on the local engine.
 GEMINI_API_KEY = env_str("GEMINI_API_KEY")
-GEMINI_BASE_URL = env_str("GEMINI_BASE_URL")
+GEMINI_BASE_URL = env_url("GEMINI_BASE_URL", ("http", "https"))
+GEMINI_MODELS = {
+    "speed": env_str("GEMINI_MODEL_SPEED", "gemini-2.5-flash-lite"),
+    "balanced": env_str("GEMINI_MODEL_BALANCED", "gemini-2.5-flash"),
+    "quality": env_str("GEMINI_MODEL_QUALITY", "gemini-2.5-pro"),
+}
+# On quota exhaustion a chunk moves to this cheaper model and is billed at its rate.
+GEMINI_FALLBACK_MODEL = env_str("GEMINI_FALLBACK_MODEL", "gemini-2.5-flash-lite")
+GEMINI_TIMEOUT = env_float("GEMINI_TIMEOUT", 120, minimum=1)
+GEMINI_MAX_ATTEMPTS = env_int("GEMINI_MAX_ATTEMPTS", 4, minimum=1)
+GEMINI_BACKOFF_INITIAL = env_float("GEMINI_BACKOFF_INITIAL", 1.0, minimum=0)
+GEMINI_BACKOFF_MAX = env_float("GEMINI_BACKOFF_MAX", 30.0, minimum=0)
+# A 15-page chunk rewritten as short sentences needs ~10k output tokens; 8192 would truncate.
+GEMINI_MAX_OUTPUT_TOKENS = env_int("GEMINI_MAX_OUTPUT_TOKENS", 32768, minimum=1024)
+# Requests and tokens per minute per model for the whole cluster (0: no limit).
+GEMINI_RPM = env_int("GEMINI_RPM", 0, minimum=0)
+GEMINI_TPM = env_int("GEMINI_TPM", 0, minimum=0)
 
 # --- Static, media, i18n ------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -13,7 +13,7 @@ from jobs.models import Chunk, ChunkStatus, JobStatus
 from jobs.services import ChunkOutcome
 from jobs.tests.factories import make_started_job
 
-OUTCOME = ChunkOutcome(sentences=["Il pleut."], input_tokens=600, output_tokens=400)
+OUTCOME = ChunkOutcome(sentences=["Il pleut."], input_tokens=600, output_tokens=400, tokens_by_model={"local": 1000})
 
 
 @pytest.fixture(autouse=True)

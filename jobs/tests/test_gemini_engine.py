@@ -142,11 +142,21 @@ def test_quota_exhausted_everywhere_fails_with_a_quota_error_after_waiting_the_r
     server = fake_gemini(exhausted_models=frozenset({MAIN}), retry_delay=0.2)
     slept: list[float] = []
     with pytest.raises(GeminiChunkFailed) as failure:
-        run(config_for(server, fallback_model=None, max_attempts=3), sleep=slept.append)
+        run(config_for(server, fallback_model=None, max_attempts=3, backoff_max=0.2), sleep=slept.append)
 
     assert failure.value.code == "GEMINI_QUOTA"
     assert failure.value.api_calls == 3 == server.stats()["requests"]
     assert sum(slept) >= 2 * 0.2  # two waits, each at least the server's RetryInfo delay
+
+
+def test_a_quota_that_will_not_come_back_soon_goes_to_the_fallback_at_once(fake_gemini):
+    server = fake_gemini(exhausted_models=frozenset({MAIN}), retry_delay=3600)  # a daily quota
+    slept: list[float] = []
+    result = run(config_for(server), sleep=slept.append)
+
+    assert result.model_used == FALLBACK
+    assert server.stats()["requests_by_model"] == {MAIN: 1, FALLBACK: 1}
+    assert sum(slept) < 1
 
 
 def test_every_call_failing_raises_with_the_calls_counted(fake_gemini):

@@ -23,6 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--retry-delay", type=float, default=1.0, help="Seconds in a 429's RetryInfo.")
         parser.add_argument("--api-key", default=None, help="The only key accepted (default: any non-empty key).")
         parser.add_argument("--seed", type=int, default=None)
+        parser.add_argument("--fail-text", default=None, help="Answer 500 to every request whose text contains this.")
 
     def handle(self, *args, **options):
         try:
@@ -32,6 +33,7 @@ class Command(BaseCommand):
                 error_kinds=tuple(kind for kind in options["error_kinds"].split(",") if kind),
                 quota_rpm=options["quota_rpm"], exhausted_models=frozenset(options["exhaust_model"]),
                 retry_delay=options["retry_delay"], api_key=options["api_key"], seed=options["seed"],
+                fail_text=options["fail_text"],
             )
         except (ValueError, OSError) as error:
             raise CommandError(str(error)) from error

@@ -1,0 +1,367 @@
+"""A fake Gemini server speaking the REST protocol that google-genai uses.
+
+``POST /{v1,v1beta,v1alpha}/models/{model}:generateContent`` with the API key
+in ``x-goog-api-key`` (or ``?key=``). It finds the owned text and the options
+in the prompt built by :mod:`jobs.pipeline.gemini_engine`, answers with the
+local engine's sentences for that text (as ``{"sentences": [...]}`` when the
+request asks for JSON), and reports honest ``usageMetadata`` (about four
+characters a token). At ``error_rate`` it injects, mixed: 429
+RESOURCE_EXHAUSTED with a ``RetryInfo`` delay, 500, 503, 504, answers slower
+than the client's timeout, malformed or truncated JSON, and sentences over
+the limit. ``quota_rpm`` caps the requests each model accepts per clock
+minute (429 above it). It counts everything: ``GET /_stats``.
+
+Usable in-process (``FakeGemini(port=0).start()`` … ``.stop()``) and as
+``python manage.py fake_gemini``. No Django here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from jobs.pipeline import gemini_engine as prompt_format
+from jobs.pipeline import local_engine
+from jobs.pipeline.text import SourceSentence
+
+ERROR_KINDS = ("quota", "internal", "unavailable", "gateway", "slow", "malformed", "truncated", "overlimit")
+GENERATE_PATH = re.compile(r"^/(v1|v1beta|v1alpha)/models/([^/:]+):generateContent$")
+STATUS_TEXT = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+               429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
+# Slow answers outlast the client by this much past its X-Server-Timeout header.
+SLOW_MARGIN = 0.3
+SLOW_WITHOUT_TIMEOUT = 120.0
+
+
+@dataclass
+class FakeGeminiOptions:
+    latency: float = 0.0  # seconds before every answer
+    jitter: float = 0.0  # ± uniform seconds around the latency
+    error_rate: float = 0.0  # share of requests that get an injected fault
+    error_kinds: tuple[str, ...] = ERROR_KINDS
+    quota_rpm: int | None = None  # accepted requests per model per clock minute
+    api_key: str | None = None  # None: any non-empty key
+    exhausted_models: frozenset[str] = frozenset()  # always 429 for these
+    retry_delay: float = 1.0  # seconds, in the 429's RetryInfo
+    slow_seconds: float | None = None  # None: just past the client's timeout
+    seed: int | None = None
+    fail_text: str | None = None  # every request whose body contains this text gets a 500
+
+    def __post_init__(self) -> None:
+        unknown = set(self.error_kinds) - set(ERROR_KINDS)
+        if unknown:
+            raise ValueError(f"unknown error kinds {sorted(unknown)}; known: {', '.join(ERROR_KINDS)}")
+        if not 0 <= self.error_rate <= 1:
+            raise ValueError("error_rate must be between 0 and 1")
+        self.exhausted_models = frozenset(self.exhausted_models)
+
+
+class BadPrompt(ValueError):
+    pass
+
+
+@dataclass
+class PromptRequest:
+    sentences: list[SourceSentence]
+    limit: int
+    min_length: int
+    ignore_dialogue: bool
+    preserve_formatting: bool
+    prompt_chars: int
+    wants_json: bool
+
+
+def read_request(body: dict[str, Any]) -> PromptRequest:
+    texts = [part.get("text", "") for content in body.get("contents", []) for part in content.get("parts", [])]
+    system = [part.get("text", "") for part in (body.get("systemInstruction") or {}).get("parts", [])]
+    prompt = "\n".join(texts)
+    start = prompt.find(prompt_format.OWNED_START)
+    end = prompt.find(prompt_format.OWNED_END, start + 1)
+    if start < 0 or end < 0:
+        raise BadPrompt(f"no {prompt_format.OWNED_START} … {prompt_format.OWNED_END} block in the prompt")
+    options = dict(re.findall(r"^(\w+): *(\S+)$", prompt[:start], flags=re.MULTILINE))
+
+    def option(name: str, default: str) -> str:
+        return options.get(prompt_format.OPTION_KEYS[name], default)
+
+    try:
+        limit, min_length = int(option("limit", "")), int(option("min_length", "2"))
+    except ValueError as error:
+        raise BadPrompt(f"no usable {prompt_format.OPTION_KEYS['limit']} in the prompt") from error
+    config = body.get("generationConfig") or {}
+    return PromptRequest(
+        sentences=owned_sentences(prompt[start + len(prompt_format.OWNED_START):end]),
+        limit=limit,
+        min_length=min_length,
+        ignore_dialogue=option("ignore_dialogue", "non") == "oui",
+        preserve_formatting=option("preserve_formatting", "non") == "oui",
+        prompt_chars=len(prompt) + sum(len(text) for text in system),
+        wants_json=config.get("responseMimeType") == "application/json",
+    )
+
+
+def owned_sentences(block: str) -> list[SourceSentence]:
+    sentences = []
+    for line in block.splitlines():
+        line = line.strip()
+        if line.startswith(prompt_format.HEADING_PREFIX):
+            sentences.append(SourceSentence(text=line[len(prompt_format.HEADING_PREFIX):], heading=True, paragraph_start=True))
+        elif line.startswith(prompt_format.PARAGRAPH_PREFIX):
+            sentences.append(SourceSentence(text=line[len(prompt_format.PARAGRAPH_PREFIX):], paragraph_start=True))
+        elif line:
+            sentences.append(SourceSentence(text=line))
+    return sentences
+
+
+def error_body(code: int, message: str, details: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "status": STATUS_TEXT.get(code, "UNKNOWN"), "details": list(details)}}
+
+
+def quota_error(model: str, retry_delay: float, quota_id: str) -> dict[str, Any]:
+    return error_body(429, f"You exceeded your current quota for {model}. Please retry in {retry_delay:g}s.", [
+        {"@type": "type.googleapis.com/google.rpc.QuotaFailure",
+         "violations": [{"quotaMetric": "generativelanguage.googleapis.com/generate_content_requests",
+                         "quotaId": quota_id, "quotaDimensions": {"model": model}}]},
+        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_delay:g}s"},
+    ])
+
+
+@dataclass
+class Stats:
+    requests: int = 0
+    requests_by_model: Counter = field(default_factory=Counter)
+    requests_per_minute: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    accepted_per_minute: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    responses_by_status: Counter = field(default_factory=Counter)
+    injected: Counter = field(default_factory=Counter)
+    tokens: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "requests_by_model": dict(self.requests_by_model),
+            "requests_per_minute": {m: {str(k): v for k, v in c.items()} for m, c in self.requests_per_minute.items()},
+            "max_requests_per_minute": {m: max(c.values()) for m, c in self.requests_per_minute.items() if c},
+            "responses_by_status": {str(k): v for k, v in self.responses_by_status.items()},
+            "injected": dict(self.injected),
+            "tokens": {m: dict(c) for m, c in self.tokens.items()},
+            "total_tokens": sum(c["total"] for c in self.tokens.values()),
+        }
+
+
+class FakeGemini:
+    """The server; ``start()`` runs it in a thread, ``serve_forever()`` in the caller's."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
+        self.options = FakeGeminiOptions(**options)
+        self.random = random.Random(self.options.seed)
+        self.lock = threading.Lock()
+        self.engine_lock = threading.Lock()  # spaCy is not promised to be thread-safe
+        self.stats_data = Stats()
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.fake = self  # type: ignore[attr-defined]
+        self.thread: threading.Thread | None = None
+        self.last_request: dict[str, Any] | None = None  # the latest generateContent body, for tests
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeGemini:
+        local_engine.nlp()  # load spaCy now, not inside the first request's latency
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                       name="fake-gemini", daemon=True)
+        self.thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        local_engine.nlp()
+        self.httpd.serve_forever()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        if self.thread:
+            self.thread.join(timeout=5)
+
+    def __enter__(self) -> FakeGemini:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stats(self) -> dict[str, Any]:
+        with self.lock:
+            return self.stats_data.as_json()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.stats_data = Stats()
+
+    # --- decisions (under the lock) ---
+
+    def admit(self, model: str, *, authorized: bool) -> tuple[str | None, float]:
+        """Count the request; the fault to inject (None: answer) and the latency."""
+        options = self.options
+        with self.lock:
+            minute = int(time.time() // 60)
+            stats = self.stats_data
+            stats.requests += 1
+            stats.requests_by_model[model] += 1
+            stats.requests_per_minute[model][minute] += 1
+            if not authorized:
+                return "auth", 0.0
+            latency = max(0.0, options.latency + self.random.uniform(-options.jitter, options.jitter))
+            if model in options.exhausted_models:
+                return "exhausted", latency
+            if options.quota_rpm is not None and stats.accepted_per_minute[model][minute] >= options.quota_rpm:
+                return "rpm", latency
+            stats.accepted_per_minute[model][minute] += 1
+            if options.error_kinds and self.random.random() < options.error_rate:
+                kind = self.random.choice(options.error_kinds)
+                stats.injected[kind] += 1
+                return kind, latency
+            return None, latency
+
+    def record(self, model: str, status: int, usage: dict[str, int] | None = None) -> None:
+        with self.lock:
+            self.stats_data.responses_by_status[status] += 1
+            if usage:
+                tokens = self.stats_data.tokens[model]
+                tokens["prompt"] += usage["promptTokenCount"]
+                tokens["candidates"] += usage["candidatesTokenCount"]
+                tokens["thoughts"] += usage["thoughtsTokenCount"]
+                tokens["total"] += usage["totalTokenCount"]
+
+    def sentences_for(self, request: PromptRequest) -> list[str]:
+        with self.engine_lock:
+            return local_engine.rewrite(request.sentences, limit=request.limit, min_length=request.min_length,
+                                        ignore_dialogue=request.ignore_dialogue,
+                                        preserve_formatting=request.preserve_formatting).sentences
+
+
+def over_limit(sentences: list[str]) -> list[str]:
+    """The same words in half as many sentences: most break the limit."""
+    return [" ".join(sentences[i:i + 2]) for i in range(0, len(sentences), 2)]
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "FakeGemini/1.0"
+    protocol_version = "HTTP/1.1"
+
+    @property
+    def fake(self) -> FakeGemini:
+        return self.server.fake  # type: ignore[attr-defined]
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        pass
+
+    def send_json(self, status: int, payload: Any) -> None:
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        if self.path.split("?")[0] == "/_stats":
+            self.send_json(200, self.fake.stats())
+        else:
+            self.send_json(404, error_body(404, f"no such path {self.path}"))
+
+    def do_POST(self) -> None:  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        path, _, query = self.path.partition("?")
+        if path == "/_reset":
+            self.fake.reset()
+            self.send_json(200, {"reset": True})
+            return
+        match = GENERATE_PATH.match(path)
+        if not match:
+            self.send_json(404, error_body(404, f"no such method {path}"))
+            return
+        try:
+            self.generate(match.group(2), raw, query)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (its timeout): nothing was delivered
+
+    def generate(self, model: str, raw: bytes, query: str) -> None:
+        fake, options = self.fake, self.fake.options
+        key = self.headers.get("x-goog-api-key") or dict(p.partition("=")[::2] for p in query.split("&") if p).get("key")
+        authorized = bool(key) and (options.api_key is None or key == options.api_key)
+        fault, latency = fake.admit(model, authorized=authorized)
+        if not key:
+            return self.fail(model, 401, "Request is missing a valid API key.")
+        if not authorized:
+            return self.fail(model, 403, "API key not valid. Please pass a valid API key.",
+                             [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}])
+        if options.fail_text and options.fail_text.encode() in raw:
+            return self.fail(model, 500, "An internal error has occurred.")
+        if fault in ("exhausted", "rpm", "quota"):
+            quota_id = "GenerateRequestsPerMinutePerProjectPerModel"
+            return self.reply(model, 429, quota_error(model, options.retry_delay, quota_id))
+        time.sleep(latency)
+        if fault in ("internal", "unavailable", "gateway"):
+            code = {"internal": 500, "unavailable": 503, "gateway": 504}[fault]
+            return self.fail(model, code, {500: "An internal error has occurred.",
+                                           503: "The model is overloaded. Please try again later.",
+                                           504: "Deadline exceeded."}[code])
+        if fault == "slow":
+            client_timeout = float(self.headers.get("X-Server-Timeout") or SLOW_WITHOUT_TIMEOUT)
+            time.sleep(options.slow_seconds if options.slow_seconds is not None else client_timeout + SLOW_MARGIN)
+            self.close_connection = True
+            fake.record(model, 0)  # gave up: no answer, nothing billed
+            return None
+        try:
+            body = json.loads(raw or b"{}")
+            fake.last_request = body
+            request = read_request(body)
+        except (BadPrompt, json.JSONDecodeError, AttributeError) as error:
+            return self.fail(model, 400, f"fake gemini: {error}")
+        self.answer(model, request, fault)
+        return None
+
+    def fail(self, model: str, code: int, message: str, details: Iterable[dict[str, Any]] = ()) -> None:
+        self.reply(model, code, error_body(code, message, details))
+
+    def reply(self, model: str, code: int, payload: dict[str, Any]) -> None:
+        self.fake.record(model, code)
+        self.send_json(code, payload)
+
+    def answer(self, model: str, request: PromptRequest, fault: str | None) -> None:
+        sentences = self.fake.sentences_for(request)
+        if fault == "overlimit":
+            sentences = over_limit(sentences)
+        text = json.dumps({"sentences": sentences}, ensure_ascii=False) if request.wants_json else "\n".join(sentences)
+        finish = "STOP"
+        if fault == "malformed":
+            text = text[: len(text) // 2] + "\n}]"
+        elif fault == "truncated":
+            text, finish = text[: len(text) // 2], "MAX_TOKENS"
+        usage = {
+            "promptTokenCount": math.ceil(request.prompt_chars / 4),
+            "candidatesTokenCount": math.ceil(len(text) / 4),
+            "thoughtsTokenCount": 0,
+        }
+        usage["totalTokenCount"] = sum(usage.values())
+        payload = {
+            "candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": finish, "index": 0}],
+            "usageMetadata": usage,
+            "modelVersion": model,
+            "responseId": f"fake-{self.fake.stats_data.requests}",
+        }
+        self.fake.record(model, 200, usage)
+        self.send_json(200, payload)

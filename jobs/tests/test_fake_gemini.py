@@ -1,0 +1,144 @@
+"""The fake Gemini server: the protocol google-genai speaks, its faults and its counters."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from jobs.fakegemini import FakeGemini, read_request
+from jobs.pipeline import gemini_engine
+from jobs.pipeline.text import SourceSentence
+
+KEY = "fake-test-key"
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = [
+    SourceSentence("LIVRE I", heading=True, paragraph_start=True),
+    SourceSentence("Marius marchait vite dans la rue déserte, sans regarder les passants ni les boutiques fermées.",
+                   paragraph_start=True),
+    SourceSentence("Il avait faim."),
+]
+
+
+def body(model_prompt: str, *, json_output: bool = True) -> dict:
+    config = {"responseMimeType": "application/json"} if json_output else {}
+    return {"contents": [{"role": "user", "parts": [{"text": model_prompt}]}], "generationConfig": config}
+
+
+def prompt(limit: int = 8, **options) -> str:
+    values = dict(context_before="Avant.", context_after="Après.", limit=limit, min_length=2, ignore_dialogue=False,
+                  preserve_formatting=False, fix_hyphenation=True)
+    values.update(options)
+    return gemini_engine.build_prompt(SOURCE, **values)
+
+
+@pytest.fixture
+def server():
+    fake = FakeGemini(port=0, api_key=KEY, seed=1, retry_delay=2).start()
+    yield fake
+    fake.stop()
+
+
+def post(fake: FakeGemini, path: str, payload: dict, key: str | None = KEY) -> httpx.Response:
+    headers = {"x-goog-api-key": key} if key else {}
+    return httpx.post(fake.url + path, json=payload, headers=headers, timeout=10)
+
+
+def test_prompt_round_trip_recovers_the_owned_sentences_and_options():
+    request = read_request(body(prompt(limit=5, ignore_dialogue=True, preserve_formatting=True)))
+
+    assert [s.text for s in request.sentences] == [s.text for s in SOURCE]
+    assert [(s.heading, s.paragraph_start) for s in request.sentences] == [(True, True), (False, True), (False, False)]
+    assert (request.limit, request.ignore_dialogue, request.preserve_formatting) == (5, True, True)
+
+
+@pytest.mark.parametrize("version", ["v1", "v1beta"])
+def test_answers_json_sentences_within_the_limit_with_honest_usage(server, version):
+    response = post(server, f"/{version}/models/gemini-2.5-flash:generateContent", body(prompt(limit=6)))
+
+    assert response.status_code == 200
+    data = response.json()
+    text = data["candidates"][0]["content"]["parts"][0]["text"]
+    sentences = json.loads(text)["sentences"]
+    assert sentences[0] == "LIVRE I"
+    assert all(len(s.split()) <= 6 for s in sentences)
+    usage = data["usageMetadata"]
+    assert usage["candidatesTokenCount"] == -(-len(text) // 4)
+    assert usage["promptTokenCount"] == -(-len(prompt(limit=6)) // 4)
+    assert usage["totalTokenCount"] == usage["promptTokenCount"] + usage["candidatesTokenCount"]
+    assert server.stats()["tokens"]["gemini-2.5-flash"]["total"] == usage["totalTokenCount"]
+
+
+def test_plain_text_answer_when_json_is_not_asked(server):
+    response = post(server, "/v1beta/models/gemini-2.5-flash:generateContent", body(prompt(), json_output=False))
+
+    text = response.json()["candidates"][0]["content"]["parts"][0]["text"]
+    assert text.splitlines()[0] == "LIVRE I"
+
+
+def test_api_key_is_checked(server):
+    missing = post(server, "/v1/models/gemini-2.5-flash:generateContent", body(prompt()), key=None)
+    wrong = post(server, "/v1/models/gemini-2.5-flash:generateContent", body(prompt()), key="nope")
+
+    assert missing.status_code == 401
+    assert missing.json()["error"]["status"] == "UNAUTHENTICATED"
+    assert wrong.status_code == 403
+    assert set(wrong.json()["error"]) == {"code", "message", "status", "details"}
+    assert server.stats()["responses_by_status"] == {"401": 1, "403": 1}
+
+
+def test_unknown_method_and_prompt_without_markers_are_client_errors(server):
+    assert post(server, "/v1/models/gemini-2.5-flash:countTokens", body(prompt())).status_code == 404
+    assert post(server, "/v1/models/gemini-2.5-flash:generateContent", body("no markers")).status_code == 400
+
+
+def test_quota_rpm_answers_429_with_a_retry_delay_and_counts_every_request():
+    fake = FakeGemini(port=0, quota_rpm=2, retry_delay=3).start()
+    try:
+        codes = [post(fake, "/v1/models/m:generateContent", body(prompt())).status_code for _ in range(3)]
+        other = post(fake, "/v1/models/other:generateContent", body(prompt())).status_code
+        refused = post(fake, "/v1/models/m:generateContent", body(prompt())).json()["error"]
+        stats = fake.stats()
+    finally:
+        fake.stop()
+
+    assert codes == [200, 200, 429] and other == 200  # per model
+    assert refused["status"] == "RESOURCE_EXHAUSTED"
+    assert {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "3s"} in refused["details"]
+    assert stats["requests_by_model"] == {"m": 4, "other": 1}
+    assert stats["max_requests_per_minute"]["m"] == 4  # received, refused ones included
+
+
+def test_error_rate_mixes_faults():
+    fake = FakeGemini(port=0, error_rate=1.0, seed=3, error_kinds=("quota", "internal", "unavailable", "malformed"))
+    fake.start()
+    try:
+        codes = {post(fake, "/v1/models/m:generateContent", body(prompt())).status_code for _ in range(20)}
+        injected = fake.stats()["injected"]
+    finally:
+        fake.stop()
+
+    assert codes == {200, 429, 500, 503}
+    assert sum(injected.values()) == 20
+
+
+def test_management_command_serves_the_protocol():
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "fake_gemini", "--port", "0", "--api-key", KEY],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        assert "listening on http://" in line, line
+        url = line.split("listening on ")[1].split()[0]
+        response = httpx.post(url + "/v1beta/models/gemini-2.5-flash-lite:generateContent", json=body(prompt()),
+                              headers={"x-goog-api-key": KEY}, timeout=30)
+        assert response.status_code == 200
+        assert httpx.get(url + "/_stats").json()["requests_by_model"] == {"gemini-2.5-flash-lite": 1}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -1,0 +1,148 @@
+"""The Gemini path end to end: a real qcluster, the real google-genai client,
+the project's fake Gemini server (issue #3, "what it must show")."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from credits.models import CreditLedger
+from jobs.fakegemini import FakeGemini
+from jobs.models import Chunk, ChunkStatus, Job
+from jobs.pipeline.local_engine import count_words
+from jobs.tests.cluster import wait_for
+from jobs.tests.pdfmaker import make_pdf, story_pages
+from jobs.tests.test_end_to_end import Client, the_book
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+API_KEY = "test-key-not-secret"
+
+
+@pytest.fixture
+def gemini(settings):
+    """Jobs confirmed now run on Gemini, through the fake server; the cluster gets the same settings."""
+    servers: list[FakeGemini] = []
+
+    def start(**options) -> tuple[FakeGemini, dict[str, str]]:
+        fake = FakeGemini(port=0, api_key=API_KEY, **options).start()
+        servers.append(fake)
+        settings.GEMINI_API_KEY = API_KEY
+        settings.GEMINI_BASE_URL = fake.url
+        env = {"GEMINI_API_KEY": API_KEY, "GEMINI_BASE_URL": fake.url, "GEMINI_TIMEOUT": "5", "GEMINI_BACKOFF_INITIAL": "0.2", "GEMINI_BACKOFF_MAX": "1"}
+        return fake, env
+
+    yield start
+    for fake in servers:
+        fake.stop()
+
+
+def reported_tokens(fake: FakeGemini) -> int:
+    return sum(model["total"] for model in fake.stats()["tokens"].values())
+
+
+def test_the_book_on_speed_is_billed_from_reported_usage(live_server, cluster_factory, user, story_pdf, gemini):
+    fake, env = gemini()
+    cluster_factory(**env)
+    client = Client(live_server.url, user)
+    pdf, pages = the_book(story_pdf)
+    job_id = client.confirm_and_start(pdf, pages)
+
+    job, _ = client.follow(job_id, timeout=300)
+
+    assert job["status"] == "completed" and job["engine"] == "gemini" and job["model"] == "gemini-2.5-flash-lite"
+    assert job["gemini_tokens_used"] == reported_tokens(fake) > 0
+    assert job["gemini_api_calls"] == fake.stats()["requests"] >= job["total_chunks"]
+    assert job["actual_credits"] == max(1, math.ceil(job["gemini_tokens_used"] / 1000 * 2)) <= job["estimated_credits"]
+    assert sum(CreditLedger.objects.filter(job_id=job_id, kind="charge").values_list("amount", flat=True)) == -job["actual_credits"]
+    sentences = client.http.get(f"/jobs/{job_id}/result").json()["sentences"]
+    assert max(count_words(s) for s in sentences) <= 8
+
+
+def test_a_flaky_gemini_still_completes_within_the_limit(live_server, cluster_factory, user, story_pdf, gemini):
+    fake, env = gemini(error_rate=0.3, seed=7, slow_seconds=6)
+    cluster_factory(**env)
+    client = Client(live_server.url, user)
+    job_id = client.confirm_and_start(story_pdf(45), 45)
+
+    job, _ = client.follow(job_id, timeout=300)
+
+    assert job["status"] == "completed", job
+    stats = fake.stats()
+    assert sum(stats["injected"].values()) > 0 and job["gemini_api_calls"] > job["total_chunks"]
+    assert all(count_words(s) <= 8 for s in client.http.get(f"/jobs/{job_id}/result").json()["sentences"])
+    assert job["gemini_tokens_used"] == reported_tokens(fake)
+
+
+def test_quota_exhaustion_moves_to_the_fallback_and_bills_its_rate(live_server, cluster_factory, user, story_pdf, gemini, settings):
+    fake, env = gemini(exhausted_models=frozenset({"gemini-2.5-flash"}), retry_delay=0.1)
+    cluster_factory(**env)
+    client = Client(live_server.url, user)
+    confirmed = client.http.post("/jobs/confirm", json={"original_filename": "s.pdf", "page_count": 45, "model_preference": "balanced"}).json()
+    with open(story_pdf(45), "rb") as handle:
+        client.http.post(f"/jobs/{confirmed['job_id']}/start", files={"pdf_file": handle})
+
+    job, _ = client.follow(confirmed["job_id"], timeout=300)
+
+    assert job["status"] == "completed"
+    by_model = fake.stats()["tokens"]
+    assert "gemini-2.5-flash" not in by_model and by_model["gemini-2.5-flash-lite"]["total"] == job["gemini_tokens_used"]
+    # Billed at the fallback's rate (speed, 2), not balanced's 3.
+    assert job["actual_credits"] == max(1, math.ceil(job["gemini_tokens_used"] / 1000 * settings.CREDIT_RATES["speed"]))
+    assert all(c.tokens_by_model.keys() == {"gemini-2.5-flash-lite"} for c in Chunk.objects.filter(job_id=job["id"]))
+
+
+def test_a_chunk_that_always_fails_is_listed_and_not_charged(live_server, cluster_factory, user, tmp_path, gemini):
+    pages = story_pages(45)
+    pages[29].insert(1, "Un hibou gris chantait dans la nuit noire.")  # page 30: only chunk 1 (pages 21-40) sends it
+    pdf = tmp_path / "owl.pdf"
+    pdf.write_bytes(make_pdf(pages))
+    fake, env = gemini(fail_text="Un hibou gris chantait")
+    cluster_factory(**env, GEMINI_MAX_ATTEMPTS="2")
+    client = Client(live_server.url, user)
+    job_id = client.confirm_and_start(pdf, 45)
+
+    job, _ = client.follow(job_id, timeout=300)
+
+    assert job["status"] == "completed" and job["failed_chunks"] == [1]
+    failed = job["failed_chunks"]
+    succeeded = Chunk.objects.filter(job_id=job_id, status=ChunkStatus.SUCCEEDED)
+    charged = -sum(CreditLedger.objects.filter(job_id=job_id, kind="charge").values_list("amount", flat=True))
+    billable = sum(sum(c.tokens_by_model.values()) for c in succeeded)
+    assert charged == (max(1, math.ceil(billable / 1000 * 2)) if billable else 0)
+    assert Chunk.objects.get(job_id=job_id, index=failed[0]).error_code.startswith("GEMINI")
+
+
+def test_two_workers_never_exceed_the_quota_per_minute(live_server, cluster_factory, user, story_pdf, gemini):
+    fake, env = gemini(quota_rpm=3, latency=0.2)
+    cluster_factory(**env, GEMINI_RPM="3", Q_WORKERS="2")
+    client = Client(live_server.url, user)
+    job_id = client.confirm_and_start(story_pdf(80), 80)  # 4 chunks of 20 pages: one more than a minute allows
+
+    job, _ = client.follow(job_id, timeout=200)
+
+    assert job["status"] == "completed" and job["failed_chunks"] == []
+    per_minute = fake.stats()["requests_per_minute"]["gemini-2.5-flash-lite"]
+    assert max(per_minute.values()) <= 3 and sum(per_minute.values()) >= 4
+    assert fake.stats()["responses_by_status"].get("429", 0) == 0  # the limiter, not the server, held the fourth call
+
+
+def test_cancel_while_chunks_wait_on_gemini_sends_and_charges_nothing_after(live_server, cluster_factory, user, story_pdf, gemini, settings):
+    settings.CHUNK_SIZE_OVERRIDE = 2
+    fake, env = gemini(latency=2.0)
+    cluster_factory(**env)
+    client = Client(live_server.url, user)
+    job_id = client.confirm_and_start(story_pdf(40), 40)
+    wait_for(lambda: fake.stats()["requests"] >= 3, timeout=120, what="calls in flight")
+
+    cancelled = client.http.post(f"/jobs/{job_id}/cancel").json()
+    requests_at_cancel = fake.stats()["requests"]
+    charge_rows = list(CreditLedger.objects.filter(job_id=job_id).values_list("id", flat=True))
+    time.sleep(6)  # longer than the calls that were in flight
+
+    assert cancelled["status"] == "cancelled"
+    assert fake.stats()["requests"] == requests_at_cancel  # nothing was sent after the cancel
+    assert list(CreditLedger.objects.filter(job_id=job_id).values_list("id", flat=True)) == charge_rows
+    job = Job.objects.get(pk=job_id)
+    assert job.status == "cancelled" and not Chunk.objects.filter(job=job, status=ChunkStatus.SUCCEEDED, finished_at__gt=job.cancelled_at).exists()

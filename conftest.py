@@ -97,3 +97,43 @@ def cluster_factory(tmp_path, monkeypatch, transactional_db):
     yield start
     for cluster in started:
         cluster.stop()
+
+
+@pytest.fixture
+def asgi_server_factory(transactional_db, tmp_path):
+    """Start daphne serving novelproc.asgi (HTTP and WebSockets) on the test
+    database, with the production settings and `env` overrides; returns host:port."""
+    import signal
+    import socket
+    import subprocess
+
+    import httpx
+
+    from jobs.tests.cluster import ROOT, cluster_env, wait_for
+
+    started = []
+
+    def start(**env: str) -> str:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        log_path = tmp_path / f"daphne-{port}.log"
+        log = open(log_path, "wb")
+        process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port), "novelproc.asgi:application"], cwd=ROOT, env=cluster_env(**env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        started.append((process, log, log_path))
+
+        def up() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/api/schema/", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(up, timeout=60, interval=0.3, what="daphne")
+        return f"127.0.0.1:{port}"
+
+    yield start
+    for process, log, log_path in started:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+        log.close()
+        print(log_path.read_text()[-4000:])  # shown by pytest when the test failed

@@ -21,6 +21,11 @@ def _sum(condition: Q | None = None):
     return Coalesce(Sum("amount", filter=condition), 0)
 
 
+def monthly_grant(*, user, when) -> CreditLedger | None:
+    """This month's grant row, if it was credited."""
+    return CreditLedger.objects.filter(user=user, kind=_K.GRANT, idempotency_key=f"grant:{user.pk}:{when:%Y-%m}").first()
+
+
 def credit_balance(*, user) -> int:
     return CreditLedger.objects.filter(user=user).aggregate(total=_sum())["total"]
 

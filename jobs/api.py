@@ -79,6 +79,11 @@ class JobViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         return Response(JobSerializer(self.get_job()).data)
 
+    @extend_schema(responses={204: None, **errors(401, 404, 409)})
+    def destroy(self, request, pk=None):
+        services.job_delete(user=request.user, job_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
     @extend_schema(request=PdfUploadSerializer, responses={200: inline_serializer("Estimate", {"page_count": serializers.IntegerField()}), **errors(400, 401, 413, 415, 422)})
     @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def estimate(self, request):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
-from jobs.models import ACTIVE_STATUSES, Chunk, ChunkStatus, Job, JobStatus
+from jobs.models import ACTIVE_STATUSES, Chunk, ChunkStatus, Job, JobStatus, ModelPreference
+from jobs.services import ProcessingSettings
 
 TASK_STATES = {
     JobStatus.PENDING: "PENDING",
@@ -16,8 +17,22 @@ TASK_STATES = {
 
 
 def jobs_of(*, user, status: str | None = None) -> QuerySet[Job]:
-    jobs = Job.objects.filter(owner=user).defer("sentences")
+    jobs = Job.objects.filter(owner=user, deleted_at__isnull=True).defer("sentences")
     return jobs.filter(status=status) if status else jobs
+
+
+def upload_defaults(*, user) -> tuple[str, ProcessingSettings]:
+    """The model and settings of the user's most recent job: their saved choices."""
+    last = Job.objects.filter(owner=user).defer("sentences").order_by("-created_at", "-id").first()
+    if last is None:
+        return ModelPreference.BALANCED, ProcessingSettings()
+    return last.model_preference, ProcessingSettings(
+        sentence_length_limit=last.sentence_length_limit,
+        min_sentence_length=last.min_sentence_length,
+        ignore_dialogue=last.ignore_dialogue,
+        preserve_formatting=last.preserve_formatting,
+        fix_hyphenation=last.fix_hyphenation,
+    )
 
 
 def confirm_key_used(*, user, key: str) -> bool:

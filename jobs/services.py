@@ -25,6 +25,7 @@ from django.utils import timezone
 from credits.pricing import credit_rate, credits_for_tokens, credits_for_weighted_tokens, tokens_for_characters, tokens_for_pages
 from credits.selectors import credit_balance, job_charged
 from credits.services import credits_reserve, credits_settle, lock_account
+from jobs.events import publish_job_changed
 from jobs.models import ACTIVE_STATUSES, Chunk, ChunkStatus, Engine, Job, JobStatus, TERMINAL_STATUSES
 from jobs.pipeline.chunking import plan_chunks
 from jobs.pipeline.pdf import PdfInfo, PdfRejected, inspect_pdf
@@ -187,7 +188,7 @@ def _start_locked(*, job_id: int, file_name: str, file_size: int, info: PdfInfo,
     job.pdf_file.name = file_name
     job.file_size = file_size
     job.page_count = info.page_count
-    job.chunk_size, job.parallel, job.strategy = plan.chunk_size, plan.parallel, plan.strategy
+    job.chunk_size, job.parallel, job.strategy = plan.chunk_size, settings.CHUNK_PARALLEL_OVERRIDE or plan.parallel, plan.strategy
     job.total_chunks = len(plan.ranges)
     job.queued_at = now
     job.task_id = f"job_{job.pk}_{now.timestamp():.6f}"
@@ -198,6 +199,7 @@ def _start_locked(*, job_id: int, file_name: str, file_size: int, info: PdfInfo,
         for i, (first, last) in enumerate(plan.ranges)
     )
     _dispatch_chunks(job)
+    publish_job_changed(job.pk)
     return job
 
 
@@ -265,6 +267,7 @@ def chunk_claim(*, chunk_id: int) -> ClaimedChunk | None:
     Job.objects.filter(pk=job.pk, status=JobStatus.PENDING).update(status=JobStatus.PROCESSING, started_at=now)
     Job.objects.filter(pk=job.pk).update(current_step=f"Processing chunk {chunk.index + 1}/{job.total_chunks}")
     job.refresh_from_db()
+    publish_job_changed(job.pk)
     return ClaimedChunk(chunk=chunk, job=job, token=token)
 
 
@@ -278,7 +281,8 @@ def chunk_heartbeat(*, chunk_id: int, token: uuid.UUID) -> bool:
 
 def job_note_step(*, job_id: int, step: str) -> None:
     """What the job is doing now, as shown to the user (e.g. waiting for quota)."""
-    Job.objects.filter(pk=job_id, status=JobStatus.PROCESSING).update(current_step=step[:120])
+    if Job.objects.filter(pk=job_id, status=JobStatus.PROCESSING).update(current_step=step[:120]):
+        publish_job_changed(job_id)
 
 
 @transaction.atomic
@@ -351,6 +355,7 @@ def _count_chunk_done(job: Job, *, input_tokens: int, output_tokens: int, total:
 
 
 def _after_chunk_done(job: Job) -> None:
+    publish_job_changed(job.pk)
     job.refresh_from_db()
     if job.chunks.exclude(status__in=[ChunkStatus.SUCCEEDED, ChunkStatus.FAILED, ChunkStatus.CANCELLED]).exists():
         _dispatch_chunks(job)
@@ -429,6 +434,7 @@ def job_cancel(*, user, job_id: int) -> Reconciliation:
     if job.started_at:
         job.processing_time_seconds = (now - job.started_at).total_seconds()
     job.save()
+    publish_job_changed(job.pk)
     return _settle(job)
 
 
@@ -467,7 +473,20 @@ def job_retry_failed_chunks(*, user, job_id: int) -> Job:
     job.current_step = f"Retrying {len(failed)} failed chunks"
     job.save()
     _dispatch_chunks(job)
+    publish_job_changed(job.pk)
     return job
+
+
+@transaction.atomic
+def job_delete(*, user, job_id: int) -> None:
+    """Delete a finished job for its owner: its file, sentences and chunks go,
+    the row stays (hidden) because the ledger's rows point at it. 409 while it runs."""
+    job = Job.objects.select_for_update().get(pk=get_owned_job(user=user, job_id=job_id).pk)
+    if not job.is_terminal:
+        raise InvalidTransition(f"Job {job.pk} is {job.status}; cancel it or wait for it to finish before deleting it.")
+    job_delete_upload(job=job)
+    job.chunks.all().delete()
+    Job.objects.filter(pk=job.pk).update(sentences=[], deleted_at=timezone.now())
 
 
 def get_owned_job(*, user, job_id: int) -> Job:
@@ -475,7 +494,7 @@ def get_owned_job(*, user, job_id: int) -> Job:
     from django.http import Http404
 
     try:
-        return Job.objects.get(pk=job_id, owner=user)
+        return Job.objects.get(pk=job_id, owner=user, deleted_at__isnull=True)
     except (Job.DoesNotExist, ValueError, TypeError):
         raise Http404("No such job.") from None
 
@@ -498,6 +517,9 @@ def sweep_stale_work() -> SweepReport:
     every chunk done. Each repair is a short transaction of its own."""
     report = SweepReport()
     now = timezone.now()
+    # A chunk still running for a finished job was dropped by its task (or the
+    # task died): close it now; a late record finds it closed and records nothing.
+    Chunk.objects.filter(status=ChunkStatus.RUNNING, job__status__in=TERMINAL_STATUSES).update(status=ChunkStatus.CANCELLED, lease_expires_at=None, finished_at=now)
     expired = Chunk.objects.filter(status=ChunkStatus.RUNNING, lease_expires_at__lt=now).values_list("pk", "attempts", "job_id")
     for chunk_id, attempts, job_id in expired:
         if attempts >= settings.CHUNK_MAX_ATTEMPTS:

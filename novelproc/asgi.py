@@ -1,11 +1,23 @@
-"""ASGI entry point: HTTP through Django; WebSockets join in with the live-progress issue."""
+"""ASGI entry point: HTTP through Django, WebSockets through Channels.
+
+Sockets must come from an allowed host (a browser always sends Origin, so a
+cross-site page cannot ride the session cookie); the session authenticates
+pages, a JWT (novelproc.ws_auth) authenticates API clients."""
 
 import os
 
-from channels.routing import ProtocolTypeRouter
+from channels.auth import AuthMiddlewareStack
+from channels.routing import ProtocolTypeRouter, URLRouter
+from channels.security.websocket import AllowedHostsOriginValidator
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "novelproc.settings")
 django_asgi_app = get_asgi_application()
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from jobs.routing import websocket_urlpatterns  # noqa: E402  (after Django is set up)
+from novelproc.ws_auth import JwtAuthMiddleware  # noqa: E402
+
+application = ProtocolTypeRouter({
+    "http": django_asgi_app,
+    "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(JwtAuthMiddleware(URLRouter(websocket_urlpatterns)))),
+})

@@ -160,6 +160,13 @@ else:
     Q_CLUSTER["cache"] = "q2stats"
 Q_CLUSTER["sync"] = env_bool("Q_SYNC", False)
 
+# --- Live progress ----------------------------------------------------------------
+# A socket sends at most one message per throttle interval; it re-reads the job
+# from the database every resync interval: the way worker progress reaches it
+# without a cross-process layer, and the repair for dropped pings with Redis.
+LIVE_THROTTLE_SECONDS = env_float("LIVE_THROTTLE_SECONDS", 0.25, minimum=0)
+LIVE_RESYNC_SECONDS = env_float("LIVE_RESYNC_SECONDS", 5.0 if REDIS_URL else 0.5, minimum=0.1)
+
 # --- Auth, API ---------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -167,7 +174,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -231,6 +240,8 @@ ESTIMATE_GEMINI_PROMPT_TOKENS_PER_CHUNK = env_int("ESTIMATE_GEMINI_PROMPT_TOKENS
 # The start estimate comes from a sample of pages; this margin covers the pages not sampled.
 ESTIMATE_MARGIN = env_float("ESTIMATE_MARGIN", 0.15, minimum=0)
 CHUNK_SIZE_OVERRIDE = env_int("CHUNK_SIZE_OVERRIDE", 0, minimum=0) or None
+# Chunks of one job in flight at once, instead of the plan's (SPEC §3 table).
+CHUNK_PARALLEL_OVERRIDE = env_int("CHUNK_PARALLEL_OVERRIDE", 0, minimum=0) or None
 PDF_INSPECT_TIMEOUT = env_float("PDF_INSPECT_TIMEOUT", 20, minimum=1)
 PDF_EXTRACT_TIMEOUT = env_float("PDF_EXTRACT_TIMEOUT", 300, minimum=1)
 UPLOAD_RETENTION_HOURS = env_int("UPLOAD_RETENTION_HOURS", 72, minimum=1)
@@ -260,6 +271,9 @@ GEMINI_TPM = env_int("GEMINI_TPM", 0, minimum=0)
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Serve static files straight from their folders, without collectstatic (the
+# local run and test servers); production images run collectstatic instead.
+WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -12,7 +12,18 @@ os.environ.setdefault("NOVELPROC_DATA_DIR", tempfile.mkdtemp(prefix="novelproc-t
 
 from novelproc.settings import *  # noqa: E402,F403
 
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+from django.contrib.auth.hashers import PBKDF2PasswordHasher  # noqa: E402
+
+
+class FastPBKDF2PasswordHasher(PBKDF2PasswordHasher):
+    """Fast for tests, and still verifiable by the real settings' hasher (the
+    iteration count is stored in each hash), which the processes that
+    end-to-end tests start (daphne, qcluster) use."""
+
+    iterations = 1
+
+
+PASSWORD_HASHERS = ["novelproc.test_settings.FastPBKDF2PasswordHasher"]
 # Unit tests run tasks inline; end-to-end tests start a real qcluster with the real settings.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
 

@@ -31,6 +31,7 @@ def cluster_env(**overrides: str) -> dict[str, str]:
         NOVELPROC_DATA_DIR=str(settings.DATA_DIR),
         Q_WORKERS="2",
         CHUNK_LEASE_SECONDS="10",
+        WHITENOISE_USE_FINDERS="1",
         LOG_LEVEL="WARNING",
     )
     env.update(overrides)

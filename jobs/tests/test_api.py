@@ -199,3 +199,19 @@ def test_refresh_rotates_and_blacklists(user, client):
     rotated = client.post("/api/v1/auth/token/refresh/", {"refresh": pair["refresh"]})
     assert rotated.status_code == 200 and rotated.json()["refresh"] != pair["refresh"]
     assert client.post("/api/v1/auth/token/refresh/", {"refresh": pair["refresh"]}).status_code == 401
+
+
+def test_deleting_a_finished_job_hides_it_and_keeps_the_ledger(api, story_pdf):
+    active = confirm(api).json()["job_id"]
+    assert api.delete(f"/api/v1/jobs/{active}").status_code == 409
+    job_id = confirm(api).json()["job_id"]
+    start(api, job_id, story_pdf(3))
+    rows = CreditLedger.objects.filter(job_id=job_id).count()
+
+    assert api.delete(f"/api/v1/jobs/{job_id}").status_code == 204
+
+    assert api.get(f"/api/v1/jobs/{job_id}").status_code == 404
+    assert api.get(f"/api/v1/jobs/{job_id}/result").status_code == 404
+    assert job_id not in [j["job_id"] for j in api.get("/api/v1/jobs/").json()["results"]]
+    assert CreditLedger.objects.filter(job_id=job_id).count() == rows > 0
+    assert not Job.objects.get(pk=job_id).sentences and not Job.objects.get(pk=job_id).chunks.exists()

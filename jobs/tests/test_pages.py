@@ -1,0 +1,264 @@
+"""The web pages (SPEC §6): who sees what, and the few writes pages make
+themselves (sign-up, deleting a finished job, the admin's grant action)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone as dj_timezone
+
+from credits.models import CreditLedger
+from credits.selectors import credit_balance
+from credits.services import credits_ensure_monthly_grant
+from jobs import services
+from jobs.models import Chunk, ChunkStatus, Job, JobStatus
+from jobs.tests.factories import make_started_job
+from jobs.views import next_grant_date
+
+PAGES = ["/", "/jobs/", "/credits/"]
+
+
+def completed_job(owner, sentences_per_chunk: int = 2) -> Job:
+    """A job whose every chunk was recorded through the services."""
+    job = make_started_job(owner, chunks=2, parallel=2)
+    for chunk in Chunk.objects.filter(job=job).order_by("index"):
+        claimed = services.chunk_claim(chunk_id=chunk.pk)
+        outcome = services.ChunkOutcome(sentences=[f"Phrase {chunk.index}-{n}." for n in range(sentences_per_chunk)], input_tokens=100, output_tokens=100, tokens_by_model={"local": 200})
+        services.chunk_record(chunk_id=chunk.pk, token=claimed.token, outcome=outcome)
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED
+    return job
+
+
+@pytest.fixture
+def browser(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_each_page_answers_its_user(browser, url):
+    response = browser.get(url)
+
+    assert response.status_code == 200
+    assert b"Log out" in response.content
+
+
+@pytest.mark.parametrize("url", [*PAGES, "/jobs/1/"])
+def test_pages_send_anonymous_visitors_to_login(db, url):
+    response = Client().get(url)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/login/?next={url}"
+
+
+def test_login_and_signup_pages_answer_anonymous_visitors(db):
+    assert Client().get("/login/").status_code == 200
+    assert Client().get("/signup/").status_code == 200
+
+
+def test_job_page_shows_the_owners_job_with_its_sentences_and_downloads(browser, user):
+    job = completed_job(user)
+
+    response = browser.get(f"/jobs/{job.pk}/")
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Phrase 0-0." in body and "Phrase 1-1." in body
+    assert body.index("Phrase 0-1.") < body.index("Phrase 1-0.")
+    assert f"/api/v1/jobs/{job.pk}/export?format=csv" in body
+    assert 'id="progress" max="100" value="100"' in body
+
+
+def test_job_page_of_a_running_job_shows_the_finished_chunks_sentences(browser, user):
+    job = make_started_job(user, chunks=3, parallel=3)
+    chunk = Chunk.objects.get(job=job, index=1)
+    claimed = services.chunk_claim(chunk_id=chunk.pk)
+    services.chunk_record(chunk_id=chunk.pk, token=claimed.token, outcome=services.ChunkOutcome(sentences=["Le milieu du livre."], input_tokens=1, output_tokens=1, tokens_by_model={"local": 2}))
+
+    body = browser.get(f"/jobs/{job.pk}/").content.decode()
+
+    assert "Le milieu du livre." in body
+    assert body.count('<li class="chunk chunk--succeeded"') == 1 and body.count('<li class="chunk chunk--pending"') == 2
+
+
+def test_another_users_job_page_is_404(browser, user_factory):
+    stranger = user_factory("mallory")
+    job = make_started_job(stranger)
+
+    assert browser.get(f"/jobs/{job.pk}/").status_code == 404
+    assert browser.get("/jobs/999999/").status_code == 404
+
+
+def test_history_lists_only_the_users_jobs(browser, user, user_factory):
+    mine = make_started_job(user)
+    Job.objects.filter(pk=mine.pk).update(original_filename="mon-roman.pdf")
+    other = make_started_job(user_factory("bob"))
+    Job.objects.filter(pk=other.pk).update(original_filename="secret-de-bob.pdf")
+
+    body = browser.get("/jobs/").content.decode()
+
+    assert "mon-roman.pdf" in body and f"/jobs/{mine.pk}/" in body
+    assert "secret-de-bob.pdf" not in body
+
+
+def test_signup_creates_the_user_logs_in_and_opens_the_upload_page(db):
+    client = Client()
+
+    response = client.post("/signup/", {"username": "lea", "password1": "un-long-mot-de-passe-7", "password2": "un-long-mot-de-passe-7"}, follow=True)
+
+    assert response.redirect_chain[-1][0] == "/"
+    assert response.context["user"].username == "lea" and response.context["user"].is_authenticated
+    assert b"Confirm and start" in response.content
+
+
+def test_signup_refuses_mismatched_passwords(db):
+    response = Client().post("/signup/", {"username": "lea", "password1": "un-long-mot-de-passe-7", "password2": "autre-chose-9"})
+
+    assert response.status_code == 200
+    assert not response.context["user"].is_authenticated
+    assert b"field-error" in response.content
+
+
+def test_logout_is_a_post_that_ends_the_session(browser):
+    response = browser.post("/logout/")
+
+    assert response.status_code == 302 and response["Location"] == "/login/"
+    assert browser.get("/").status_code == 302
+
+
+def test_upload_page_defaults_to_the_last_jobs_settings(browser, user):
+    job, _, _ = services.job_confirm(
+        user=user, original_filename="a.pdf", page_count=10, model_preference="quality",
+        processing=services.ProcessingSettings(sentence_length_limit=12, min_sentence_length=3, ignore_dialogue=True, fix_hyphenation=False),
+    )
+
+    body = browser.get("/").content.decode()
+
+    assert re.search(r'id="sentence_length_limit"[^>]*value="12"', body)
+    assert re.search(r'id="min_sentence_length"[^>]*value="3"', body)
+    assert '<option value="quality" selected>' in body
+    assert re.search(r'id="ignore_dialogue" checked', body) and not re.search(r'id="fix_hyphenation" checked', body)
+
+
+def test_upload_page_defaults_for_a_new_user(browser):
+    body = browser.get("/").content.decode()
+
+    assert re.search(r'id="sentence_length_limit"[^>]*value="8"', body)
+    assert '<option value="balanced" selected>' in body
+    assert re.search(r'id="fix_hyphenation" checked', body)
+
+
+def test_deleting_a_finished_job_removes_it_and_its_data_but_keeps_the_ledger(browser, user):
+    job = completed_job(user)
+    rows_before = CreditLedger.objects.filter(user=user).count()
+    balance_before = credit_balance(user=user)
+
+    response = browser.post(f"/jobs/{job.pk}/delete/", follow=True)
+
+    assert response.redirect_chain[-1][0] == "/jobs/"
+    assert f"/jobs/{job.pk}/" not in response.content.decode()
+    assert browser.get(f"/jobs/{job.pk}/").status_code == 404
+    job.refresh_from_db()
+    assert job.sentences == [] and not job.chunks.exists() and not job.pdf_file
+    assert CreditLedger.objects.filter(user=user).count() == rows_before and CreditLedger.objects.filter(job=job).exists()
+    assert credit_balance(user=user) == balance_before
+
+
+def test_deleting_an_active_job_is_refused(browser, user):
+    job = make_started_job(user, status=JobStatus.PROCESSING)
+
+    response = browser.post(f"/jobs/{job.pk}/delete/", follow=True)
+
+    assert "cancel it or wait" in response.content.decode()
+    job.refresh_from_db()
+    assert job.status == JobStatus.PROCESSING and job.chunks.count() == 3
+    with pytest.raises(Exception) as refused:
+        services.job_delete(user=user, job_id=job.pk)
+    assert getattr(refused.value, "status_code", None) == 409
+
+
+def test_deleting_another_users_job_is_404(browser, user_factory):
+    job = completed_job(user_factory("bob"))
+
+    assert browser.post(f"/jobs/{job.pk}/delete/").status_code == 404
+    assert Job.objects.get(pk=job.pk).sentences != []
+
+
+def test_delete_needs_a_post(browser, user):
+    job = completed_job(user)
+
+    assert browser.get(f"/jobs/{job.pk}/delete/").status_code == 405
+
+
+def test_credits_page_shows_balance_reserved_grant_and_ledger(browser, user):
+    make_started_job(user, reserve=150)
+
+    body = browser.get("/credits/").content.decode()
+
+    grant = settings.MONTHLY_GRANT_CREDITS
+    assert re.search(rf'id="credit-balance">{grant - 150}<', body)
+    assert re.search(r'id="credit-reserved">150<', body)
+    assert re.search(rf'id="credit-month-grant">{grant}<', body)
+    assert "-150" in body and f"+{grant}" in body
+
+
+@pytest.mark.parametrize(("today", "reset"), [(date(2026, 12, 15), date(2027, 1, 1)), (date(2026, 1, 31), date(2026, 2, 1)), (date(2026, 6, 1), date(2026, 7, 1))])
+def test_the_next_grant_comes_on_the_first_of_next_month(today, reset):
+    assert next_grant_date(today) == reset
+
+
+def test_credits_page_names_the_next_grant_date(browser):
+    reset = next_grant_date(dj_timezone.now().date())
+
+    body = browser.get("/credits/").content.decode()
+
+    assert f'<time datetime="{reset:%Y-%m-%d}">' in body
+
+
+@pytest.fixture
+def admin_client(user_factory) -> Client:
+    operator = user_factory("operator")
+    operator.is_staff = operator.is_superuser = True
+    operator.save()
+    client = Client()
+    client.force_login(operator)
+    return client
+
+
+def test_admin_grant_action_asks_for_an_amount_then_adds_a_ledger_row(admin_client, user):
+    credits_ensure_monthly_grant(user=user)
+    before = credit_balance(user=user)
+    asked = admin_client.post("/admin/auth/user/", {"action": "grant_credits", "_selected_action": [user.pk]})
+    assert asked.status_code == 200 and b'name="amount"' in asked.content
+    batch = asked.context["form"]["batch"].value()
+
+    form = {"action": "grant_credits", "_selected_action": [user.pk], "apply": "1", "amount": "250", "note": "Bonus", "batch": str(batch)}
+    done = admin_client.post("/admin/auth/user/", form)
+    again = admin_client.post("/admin/auth/user/", form)  # the same page sent twice grants once
+
+    assert done.status_code == 302 and again.status_code == 302
+    assert credit_balance(user=user) == before + 250
+    row = CreditLedger.objects.get(user=user, note="Bonus")
+    assert row.kind == CreditLedger.Kind.GRANT and row.amount == 250
+
+
+def test_admin_grant_action_refuses_zero(admin_client, user):
+    response = admin_client.post("/admin/auth/user/", {"action": "grant_credits", "_selected_action": [user.pk], "apply": "1", "amount": "0", "note": "x", "batch": "4f1c0a52-2f7e-4e64-8a55-2b2e7b8a1d11"})
+
+    assert response.status_code == 200 and b"other than 0" in response.content
+    assert not CreditLedger.objects.filter(user=user, note="x").exists()
+
+
+def test_admin_index_links_the_task_queue_pages(admin_client):
+    body = admin_client.get("/admin/").content.decode()
+
+    for model in ["success", "failure", "schedule"]:
+        assert f'href="/admin/django_q/{model}/"' in body
+    assert admin_client.get("/admin/django_q/success/").status_code == 200
+    assert admin_client.get("/admin/django_q/failure/").status_code == 200

@@ -1,0 +1,110 @@
+"""The web pages (SPEC §6). As thin as the API: they read through selectors and
+write through services; the upload and job pages' scripts call the API itself
+(`/api/v1/`, session auth) for estimate, confirm, start, cancel and progress."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from credits.models import CreditLedger
+from credits.selectors import credit_summary, monthly_grant
+from credits.services import credits_ensure_monthly_grant
+from jobs import selectors, services
+from jobs.forms import SignUpForm
+from jobs.models import ChunkStatus, ModelPreference
+from jobs.serializers import JobSerializer
+from novelproc.errors import DomainError
+
+MODEL_LABELS = {
+    ModelPreference.SPEED: "Speed — quickest, cheapest",
+    ModelPreference.BALANCED: "Balanced — the usual choice",
+    ModelPreference.QUALITY: "Quality — best sentences, costs most",
+}
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("upload")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        login(request, form.save(), backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {request.user.username}! Your monthly credits are ready.")
+        return redirect("upload")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+def upload(request: HttpRequest) -> HttpResponse:
+    credits_ensure_monthly_grant(user=request.user)
+    model, processing = selectors.upload_defaults(user=request.user)
+    return render(request, "jobs/upload.html", {
+        "model_preference": model,
+        "models": MODEL_LABELS.items(),
+        "processing": processing,
+        "balance": credit_summary(user=request.user).balance,
+        "max_upload_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024),
+        "max_pages": settings.MAX_PDF_PAGES,
+    })
+
+
+@login_required
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = services.get_owned_job(user=request.user, job_id=job_id)
+    chunks = list(job.chunks.order_by("index").values("index", "status", "first_page", "last_page", "sentences"))
+    sentences = job.sentences if job.is_terminal else [s for c in chunks if c["status"] == ChunkStatus.SUCCEEDED for s in c["sentences"]]
+    return render(request, "jobs/job.html", {
+        "job": job,
+        "job_data": JobSerializer(job).data,
+        "chunks": [{k: c[k] for k in ("index", "status", "first_page", "last_page")} for c in chunks],
+        "sentences": sentences,
+        "released": None if job.actual_credits is None else job.estimated_credits - job.actual_credits,
+        "export_formats": ["csv", "xlsx", "json", "txt"],
+    })
+
+
+@login_required
+def history_page(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.jobs_of(user=request.user), 20).get_page(request.GET.get("page"))
+    return render(request, "jobs/history.html", {"page": page})
+
+
+@login_required
+@require_POST
+def job_delete(request: HttpRequest, job_id: int) -> HttpResponse:
+    try:
+        services.job_delete(user=request.user, job_id=job_id)
+        messages.success(request, "The book, its file and its sentences were deleted. Its credit record stays on your credits page.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("history")
+
+
+def next_grant_date(today: date) -> date:
+    """Monthly grants are credited per calendar month (UTC): the next one is the 1st."""
+    return date(today.year + today.month // 12, today.month % 12 + 1, 1)
+
+
+@login_required
+def credits(request: HttpRequest) -> HttpResponse:
+    credits_ensure_monthly_grant(user=request.user)
+    # The grant's own ledger key says whether this month's grant was credited.
+    grant = monthly_grant(user=request.user, when=timezone.now())
+    rows = CreditLedger.objects.filter(user=request.user).select_related("job").defer("job__sentences").order_by("-created_at", "-id")
+    return render(request, "credits/credits.html", {
+        "summary": credit_summary(user=request.user),
+        "month_grant": grant.amount if grant else 0,
+        "monthly_grant": settings.MONTHLY_GRANT_CREDITS,
+        "next_reset": next_grant_date(timezone.now().date()),
+        "page": Paginator(rows, 50).get_page(request.GET.get("page")),
+    })
+

@@ -1,0 +1,233 @@
+/* The job page: live progress over the WebSocket (/ws/jobs/{id}/), with
+   polling of /api/v1/jobs/{id} every 2 s whenever the socket is not open.
+   The page works by polling alone; the socket only makes it quicker. */
+(function () {
+  "use strict";
+  var api = window.NovelApi;
+  var TERMINAL = { completed: true, failed: true, cancelled: true };
+  var STATUS_LABELS = { pending: "Pending", processing: "Processing", completed: "Completed", failed: "Failed", cancelled: "Cancelled" };
+  var POLL_MS = 2000;
+
+  var job = JSON.parse(document.getElementById("job-data").textContent);
+  var chunks = {};
+  JSON.parse(document.getElementById("chunk-data").textContent).forEach(function (c) { chunks[c.index] = c; });
+  var sentencesByChunk = {};  // chunk index → sentences, from the socket while the job runs
+  var finalLoaded = TERMINAL[job.status] === true;
+  var base = "/api/v1/jobs/" + job.id;
+
+  var el = function (id) { return document.getElementById(id); };
+  var socket = null, pollTimer = null, reconnectTimer = null, reconnectDelay = 3000, closing = false;
+
+  // --- Rendering ----------------------------------------------------------------
+
+  function applyJob(update) {
+    if (!update) return;
+    Object.keys(update).forEach(function (key) { job[key] = update[key]; });
+    var percent = job.progress_percent || 0;
+    el("progress").value = percent;
+    el("progress").textContent = percent + "%";
+    el("progress-text").textContent = percent + "%";
+    el("current-step").textContent = job.current_step || STATUS_LABELS[job.status];
+    el("chunk-count").textContent = (job.processed_chunks || 0) + " of " + (job.total_chunks || 0) + " chunks done" +
+      (job.failed_chunks && job.failed_chunks.length ? " (" + job.failed_chunks.length + " failed)" : "");
+    var badge = el("job-status");
+    badge.className = "badge badge--" + job.status;
+    badge.textContent = STATUS_LABELS[job.status] || job.status;
+    el("cancel-button").hidden = TERMINAL[job.status] === true;
+    if (job.error_message) { el("job-error").textContent = job.error_message; el("job-error").hidden = false; }
+    if (TERMINAL[job.status]) showDone();
+  }
+
+  function applyChunks(list) {
+    if (!list) return;
+    var grid = el("chunk-grid");
+    list.forEach(function (c) {
+      chunks[c.index] = Object.assign(chunks[c.index] || {}, c);
+      var cell = grid.querySelector('[data-index="' + c.index + '"]');
+      if (!cell) {
+        cell = document.createElement("li");
+        cell.dataset.index = c.index;
+        cell.appendChild(document.createElement("span")).className = "visually-hidden";
+        insertInOrder(grid, cell, c.index);
+      }
+      var chunk = chunks[c.index];
+      var label = "Chunk " + (chunk.index + 1) + ", pages " + chunk.first_page + "–" + chunk.last_page + ": " + chunk.status;
+      cell.className = "chunk chunk--" + chunk.status;
+      cell.title = label;
+      cell.firstChild.textContent = label;
+    });
+  }
+
+  function insertInOrder(grid, cell, index) {
+    var after = Array.prototype.find.call(grid.children, function (other) { return parseInt(other.dataset.index, 10) > index; });
+    grid.insertBefore(cell, after || null);
+  }
+
+  function applySentences(map) {
+    if (!map || finalLoaded) return;
+    var added = false;
+    Object.keys(map).forEach(function (index) { sentencesByChunk[index] = map[index]; added = true; });
+    if (!added) return;
+    var ordered = [];
+    Object.keys(sentencesByChunk).map(Number).sort(function (a, b) { return a - b; })
+      .forEach(function (index) { ordered = ordered.concat(sentencesByChunk[index]); });
+    renderSentences(ordered);
+  }
+
+  function renderSentences(list) {
+    var target = el("sentences");
+    var fragment = document.createDocumentFragment();
+    list.forEach(function (text) {
+      var item = document.createElement("li");
+      item.textContent = text;
+      fragment.appendChild(item);
+    });
+    target.replaceChildren(fragment);
+    el("sentence-count").textContent = list.length;
+    el("sentence-total").textContent = list.length;
+    el("sentences-empty").hidden = list.length > 0;
+  }
+
+  function showDone() {
+    el("done-panel").hidden = false;
+    el("credits-reserved").textContent = job.estimated_credits;
+    var charged = job.actual_credits;
+    el("credits-charged").textContent = charged === null || charged === undefined ? "–" : charged;
+    el("credits-released").textContent = charged === null || charged === undefined ? "–" : job.estimated_credits - charged;
+    if (!finalLoaded) loadFinalSentences();
+  }
+
+  async function loadFinalSentences() {
+    finalLoaded = true;  // once: the merged result is the truth
+    try {
+      var result = await api.get(base + "/result");
+      renderSentences(result.sentences);
+    } catch (err) {
+      finalLoaded = false;
+      if (err.status !== 425) showActionError(err.message);
+    }
+  }
+
+  function showActionError(message) {
+    el("action-error").textContent = message;
+    el("action-error").hidden = !message;
+  }
+
+  function setMode(mode, text) {
+    var indicator = el("live-indicator");
+    indicator.dataset.mode = mode;
+    indicator.textContent = text;
+  }
+
+  // --- The socket, and polling when it is not open -----------------------------------
+
+  function handleMessage(event) {
+    var message;
+    try { message = JSON.parse(event.data); } catch (e) { return; }
+    if (message.type !== "snapshot" && message.type !== "progress") return;
+    if (message.type === "snapshot") sentencesByChunk = {};
+    applyChunks(message.chunks);
+    applySentences(message.sentences);
+    applyJob(message.job);
+    if (TERMINAL[job.status]) finish();
+  }
+
+  function connect() {
+    reconnectTimer = null;
+    if (TERMINAL[job.status] || !("WebSocket" in window)) return;
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    try {
+      socket = new WebSocket(scheme + window.location.host + "/ws/jobs/" + job.id + "/");
+    } catch (e) {
+      socketLost(null);
+      return;
+    }
+    socket.addEventListener("open", function () {
+      reconnectDelay = 3000;
+      stopPolling();
+      setMode("live", "Live");
+    });
+    socket.addEventListener("message", handleMessage);
+    socket.addEventListener("close", function (event) { socketLost(event.code); });
+  }
+
+  function socketLost(code) {
+    socket = null;
+    if (closing || TERMINAL[job.status]) return;
+    startPolling();
+    // 4401/4404: the server refuses this socket; polling still works, retry rarely.
+    var delay = code === 4401 || code === 4404 ? 60000 : reconnectDelay;
+    reconnectDelay = Math.min(reconnectDelay * 2, 30000);
+    if (!reconnectTimer) reconnectTimer = setTimeout(connect, delay);
+  }
+
+  function startPolling() {
+    setMode("polling", "Updating every 2 s");
+    if (!pollTimer) poll();
+  }
+
+  function stopPolling() {
+    if (pollTimer) clearTimeout(pollTimer);
+    pollTimer = null;
+  }
+
+  async function poll() {
+    pollTimer = null;
+    try {
+      var fresh = await api.get(base);
+      var chunkList = await api.get(base + "/chunks");
+      applyChunks(chunkList.chunks);
+      applyJob(fresh);
+      showActionError("");
+    } catch (err) {
+      if (err.status === 401 || err.status === 404) { showActionError(err.message); return; }
+    }
+    if (TERMINAL[job.status]) { finish(); return; }
+    if (!socket || socket.readyState !== WebSocket.OPEN) pollTimer = setTimeout(poll, POLL_MS);
+  }
+
+  function finish() {
+    closing = true;
+    stopPolling();
+    if (reconnectTimer) clearTimeout(reconnectTimer);
+    if (socket) socket.close();
+    setMode("done", "Finished");
+    settleChunks(5);
+  }
+
+  // After a cancel, a chunk still running closes when its worker notices; show that too.
+  function settleChunks(triesLeft) {
+    var running = Object.keys(chunks).some(function (i) { return chunks[i].status === "running"; });
+    if (!running || triesLeft <= 0) return;
+    setTimeout(async function () {
+      try { applyChunks((await api.get(base + "/chunks")).chunks); } catch (e) { return; }
+      settleChunks(triesLeft - 1);
+    }, POLL_MS);
+  }
+
+  // --- Cancel -------------------------------------------------------------------------
+
+  el("cancel-button").addEventListener("click", async function () {
+    if (!window.confirm("Cancel this job? Chunks already finished are charged; every other credit comes back to you.")) return;
+    var button = this;
+    button.disabled = true;
+    try {
+      await api.post(base + "/cancel");
+      showActionError("");
+      await poll();
+    } catch (err) {
+      showActionError(err.message);
+    }
+    button.disabled = false;
+  });
+
+  // --- Start ----------------------------------------------------------------------------
+
+  window.addEventListener("pagehide", function () { closing = true; if (socket) socket.close(); });
+  if (TERMINAL[job.status]) {
+    setMode("done", "Finished");
+  } else {
+    startPolling();  // until the socket opens: the page never waits on it
+    connect();
+  }
+})();

@@ -107,9 +107,7 @@ def asgi_server_factory(transactional_db, tmp_path):
     import socket
     import subprocess
 
-    import httpx
-
-    from jobs.tests.cluster import ROOT, cluster_env, wait_for
+    from jobs.tests.cluster import ROOT, cluster_env, wait_until_serving
 
     started = []
 
@@ -121,14 +119,7 @@ def asgi_server_factory(transactional_db, tmp_path):
         log = open(log_path, "wb")
         process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port), "novelproc.asgi:application"], cwd=ROOT, env=cluster_env(**env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         started.append((process, log, log_path))
-
-        def up() -> bool:
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/api/schema/", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_for(up, timeout=60, interval=0.3, what="daphne")
+        wait_until_serving(f"http://127.0.0.1:{port}/api/schema/", timeout=60)
         return f"127.0.0.1:{port}"
 
     yield start

@@ -10,7 +10,6 @@ one aggregate), so the ratios say what each endpoint costs beyond the floor.
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import statistics
 import subprocess

@@ -82,7 +82,6 @@ def main() -> None:
     from django.db.models import Max, Min
 
     from jobs import services
-    from jobs.models import Job
 
     cluster = subprocess.Popen(manage + ["qcluster"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peaks: dict[int, tuple[str, int]] = {}

@@ -29,7 +29,7 @@ def run_once(pdf: Path, *, latency: float, workers: int, parallel: int, backend:
     fake = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "fake_gemini", "--port", str(fake_port), "--latency", str(latency)],
                             env={**configure(backend, data_dir, workers), "DEBUG": "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     env = configure(backend, data_dir, workers)
-    env.update(GEMINI_API_KEY="bench", GEMINI_BASE_URL=f"http://127.0.0.1:{fake_port}", Q_WORKERS=str(workers))
+    env.update(GEMINI_API_KEY="bench", GEMINI_BASE_URL=f"http://127.0.0.1:{fake_port}", Q_WORKERS=str(workers), CHUNK_PARALLEL_OVERRIDE=str(parallel))
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run(manage + ["migrate", "-v0"], env=env, check=True)
     subprocess.run(manage + ["createcachetable"], env=env, check=True)
@@ -37,19 +37,15 @@ def run_once(pdf: Path, *, latency: float, workers: int, parallel: int, backend:
     script = f"""
 import time, django
 django.setup()
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files import File
 from jobs import services
 from jobs.models import Job
-from jobs.pipeline.chunking import plan_chunks
-import jobs.services as s
 user = get_user_model().objects.get(username="bench")
 info = services.pdf_inspect_upload({str(pdf)!r})
 job, _, _ = services.job_confirm(user=user, original_filename="b.pdf", page_count=info.page_count, model_preference="speed", processing=services.ProcessingSettings())
 with open({str(pdf)!r}, "rb") as h:
     services.job_start(user=user, job_id=job.pk, upload=File(h, name="b.pdf"))
-Job.objects.filter(pk=job.pk).update(parallel={parallel})
 t = time.perf_counter()
 while not Job.objects.get(pk=job.pk).is_terminal:
     time.sleep(0.1)

@@ -59,6 +59,19 @@ class Cluster:
         self.log.close()
 
 
+def wait_until_serving(url: str, *, timeout: float) -> None:
+    """Wait until `url` answers 200 (a server we started is up)."""
+    import httpx
+
+    def up() -> bool:
+        try:
+            return httpx.get(url, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_for(up, timeout=timeout, interval=0.3, what=f"{url} to answer")
+
+
 def wait_for(condition: Callable[[], object], *, timeout: float, interval: float = 0.25, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -15,7 +15,6 @@ import io
 import re
 
 import pytest
-from django.conf import settings
 
 from conftest import DATA_DIR
 from jobs.tests.browser import Screenshots, chromium_path, launch, off_the_loop, sample_until

@@ -15,7 +15,7 @@ from credits.models import CreditLedger
 from credits.selectors import credit_balance
 from credits.services import credits_ensure_monthly_grant
 from jobs import services
-from jobs.models import Chunk, ChunkStatus, Job, JobStatus
+from jobs.models import Chunk, Job, JobStatus
 from jobs.tests.factories import make_started_job
 from jobs.views import next_grant_date
 

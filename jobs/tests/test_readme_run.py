@@ -8,13 +8,12 @@ import os
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from jobs.tests.cluster import ROOT, wait_for
+from jobs.tests.cluster import ROOT, wait_for, wait_until_serving
 from jobs.tests.pdfmaker import write_story_pdf
 
 pytestmark = [
@@ -38,14 +37,7 @@ def test_run_command_serves_the_seed_flow(tmp_path: Path):
     process = subprocess.Popen(["bash", str(ROOT / "bin" / "run")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"
-
-        def up() -> bool:
-            try:
-                return httpx.get(f"{base}/api/schema/", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_for(up, timeout=240, interval=1, what="bin/run to serve HTTP")
+        wait_until_serving(f"{base}/api/schema/", timeout=240)
         printed = (tmp_path / "run.log").read_text()
         assert f"http://127.0.0.1:{port}/" in printed and "demo / demo-password" in printed
 

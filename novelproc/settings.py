@@ -164,7 +164,7 @@ Q_CLUSTER["sync"] = env_bool("Q_SYNC", False)
 # A socket sends at most one message per throttle interval; it re-reads the job
 # from the database every resync interval: the way worker progress reaches it
 # without a cross-process layer, and the repair for dropped pings with Redis.
-LIVE_THROTTLE_SECONDS = env_float("LIVE_THROTTLE_SECONDS", 0.25, minimum=0)
+LIVE_THROTTLE_SECONDS = env_float("LIVE_THROTTLE_SECONDS", 0.1, minimum=0)
 LIVE_RESYNC_SECONDS = env_float("LIVE_RESYNC_SECONDS", 5.0 if REDIS_URL else 0.5, minimum=0.1)
 
 # --- Auth, API ---------------------------------------------------------------------

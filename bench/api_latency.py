@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from book import ROOT, configure  # noqa: E402
+from book import ROOT, configure, prepare_database  # noqa: E402
 
 
 def free_port() -> int:
@@ -51,10 +51,7 @@ def main() -> None:
 
     env = configure(args.backend, Path(tempfile.mkdtemp(prefix="novelproc-bench-")), 1)
     env.update(MAX_ACTIVE_JOBS_PER_USER="100000", MAX_QUEUED_JOBS="100000", MONTHLY_GRANT_CREDITS="100000000")
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run(manage + ["migrate", "-v0"], env=env, check=True)
-    subprocess.run(manage + ["createcachetable"], env=env, check=True)
-    subprocess.run(manage + ["setup_demo", "--username", "bench", "--password", "bench-password"], env=env, check=True, stdout=subprocess.DEVNULL)
+    prepare_database(env)
     port = free_port()
     server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port), "novelproc.asgi:application"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

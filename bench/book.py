@@ -35,6 +35,14 @@ def configure(backend: str, data_dir: Path, workers: int) -> dict[str, str]:
     return env
 
 
+def prepare_database(env: dict[str, str]) -> None:
+    """Migrate the fresh database and create the user `bench` (password `bench-password`) with credits."""
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run(manage + ["migrate", "-v0"], env=env, check=True)
+    subprocess.run(manage + ["createcachetable"], env=env, check=True)
+    subprocess.run(manage + ["setup_demo", "--username", "bench", "--password", "bench-password"], env=env, check=True, stdout=subprocess.DEVNULL)
+
+
 def descendants(pid: int) -> list[int]:
     children = []
     try:
@@ -70,9 +78,7 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="novelproc-bench-"))
     env = configure(args.backend, data_dir, args.workers)
     manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run(manage + ["migrate", "-v0"], env=env, check=True)
-    subprocess.run(manage + ["createcachetable"], env=env, check=True)
-    subprocess.run(manage + ["setup_demo", "--username", "bench"], env=env, check=True, stdout=subprocess.DEVNULL)
+    prepare_database(env)
 
     import django
 

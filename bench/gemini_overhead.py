@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from book import ROOT, configure  # noqa: E402
+from book import ROOT, configure, prepare_database  # noqa: E402
 
 
 def run_once(pdf: Path, *, latency: float, workers: int, parallel: int, backend: str) -> dict:
@@ -31,9 +31,7 @@ def run_once(pdf: Path, *, latency: float, workers: int, parallel: int, backend:
     env = configure(backend, data_dir, workers)
     env.update(GEMINI_API_KEY="bench", GEMINI_BASE_URL=f"http://127.0.0.1:{fake_port}", Q_WORKERS=str(workers), CHUNK_PARALLEL_OVERRIDE=str(parallel))
     manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run(manage + ["migrate", "-v0"], env=env, check=True)
-    subprocess.run(manage + ["createcachetable"], env=env, check=True)
-    subprocess.run(manage + ["setup_demo", "--username", "bench"], env=env, check=True, stdout=subprocess.DEVNULL)
+    prepare_database(env)
     script = f"""
 import time, django
 django.setup()

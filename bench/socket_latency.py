@@ -28,7 +28,7 @@ import httpx
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from book import ROOT, configure  # noqa: E402
+from book import ROOT, configure, prepare_database  # noqa: E402
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -67,9 +67,7 @@ def main() -> None:
     env = configure(args.backend, data_dir, args.workers)
     env.update(MAX_ACTIVE_JOBS_PER_USER="1000", MAX_QUEUED_JOBS="1000", CHUNK_SIZE_OVERRIDE="2", WHITENOISE_USE_FINDERS="1", MONTHLY_GRANT_CREDITS="1000000")
     manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run(manage + ["migrate", "-v0"], env=env, check=True)
-    subprocess.run(manage + ["createcachetable"], env=env, check=True)
-    subprocess.run(manage + ["setup_demo", "--username", "bench", "--password", "bench-password"], env=env, check=True, stdout=subprocess.DEVNULL)
+    prepare_database(env)
     sys.path.insert(0, str(ROOT))
     from jobs.tests.pdfmaker import write_story_pdf
 

@@ -17,7 +17,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 @pytest.fixture
 def asgi_server(asgi_server_factory) -> str:
-    return asgi_server_factory()
+    # The server plans the jobs: 2-page chunks give a 60-page book 30 chunks to watch.
+    return asgi_server_factory(CHUNK_SIZE_OVERRIDE="2")
 
 
 def api(host: str, user) -> httpx.Client:
@@ -62,8 +63,7 @@ def merged(seen: dict[int, list[str]]) -> list[str]:
     return [s for index in sorted(seen) for s in seen[index]]
 
 
-def test_snapshot_then_ordered_progress_to_completed(asgi_server, cluster_factory, user, story_pdf, settings):
-    settings.CHUNK_SIZE_OVERRIDE = 4
+def test_snapshot_then_ordered_progress_to_completed(asgi_server, cluster_factory, user, story_pdf):
     cluster_factory()
     http = api(asgi_server, user)
     token = http.headers["Authorization"].split()[1]
@@ -123,8 +123,7 @@ def test_the_session_cookie_authenticates_the_owner(asgi_server, user, client):
     assert event["type"] == "snapshot" and event["job"]["id"] == job_id and event["job"]["status"] == "pending"
 
 
-def test_a_reconnect_mid_job_gets_the_current_state_and_loses_nothing(asgi_server, cluster_factory, user, story_pdf, settings):
-    settings.CHUNK_SIZE_OVERRIDE = 3
+def test_a_reconnect_mid_job_gets_the_current_state_and_loses_nothing(asgi_server, cluster_factory, user, story_pdf):
     cluster_factory()
     http = api(asgi_server, user)
     token = http.headers["Authorization"].split()[1]

@@ -1,17 +1,26 @@
 """Open untrusted PDFs safely: page count, a text sample, page texts.
 
 pypdf runs in a child process (``_pdfchild.py``) that caps its own memory
-and CPU time, under a wall-clock timeout here: a decompression bomb or an
-endless xref loop can only kill or hang the child, never the web request or
-the worker that called us.
+and CPU time, under a wall-clock timeout: a decompression bomb or an endless
+xref loop can only kill or hang the child, never the web request or the
+worker that called us.
+
+Each process keeps one long-lived reader process (``ReaderProcess``) that
+forks a fresh, limited child per request, so a chunk does not pay for a new
+interpreter and a pypdf import. A caller that finds it busy (another thread
+of a web server) or broken runs a one-shot child instead.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import select
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -85,7 +94,16 @@ def check_header(path: str | PathLike) -> None:
 
 
 def run_child(arguments: list[str], *, timeout: float, memory_mb: int) -> dict:
-    limits = {"memory_mb": memory_mb, "cpu_seconds": max(1, math.ceil(timeout))}
+    cpu_seconds = max(1, math.ceil(timeout))
+    answer = READER.ask({"command": arguments[0], "path": arguments[1], "numbers": arguments[2:], "timeout": timeout, "memory_mb": memory_mb, "cpu_seconds": cpu_seconds})
+    if answer is None:
+        answer = run_one_shot(arguments, timeout=timeout, limits={"memory_mb": memory_mb, "cpu_seconds": cpu_seconds})
+    if "error" in answer:
+        raise PdfRejected.of(answer["error"] if answer["error"] in STATUS else "PDF_UNREADABLE", answer["message"])
+    return answer
+
+
+def run_one_shot(arguments: list[str], *, timeout: float, limits: dict) -> dict:
     command = [sys.executable, "-I", str(CHILD_SCRIPT), json.dumps(limits), *arguments]
     try:
         done = subprocess.run(command, capture_output=True, timeout=timeout, start_new_session=True, check=False)
@@ -94,12 +112,72 @@ def run_child(arguments: list[str], *, timeout: float, memory_mb: int) -> dict:
     if done.returncode != 0:
         raise PdfRejected.of("PDF_UNREADABLE", f"The PDF reader stopped ({describe_exit(done)}); the file may be damaged or too complex.")
     try:
-        answer = json.loads(done.stdout)
+        return json.loads(done.stdout)
     except ValueError as exc:
         raise PdfRejected.of("PDF_UNREADABLE", "The PDF reader gave no answer.") from exc
-    if "error" in answer:
-        raise PdfRejected.of(answer["error"] if answer["error"] in STATUS else "PDF_UNREADABLE", answer["message"])
-    return answer
+
+
+class ReaderProcess:
+    """The long-lived ``_pdfchild.py serve`` of this process, started on
+    first use. It enforces each request's timeout itself; the margin here
+    only catches a reader process that stopped answering, which is then
+    killed and replaced on the next request."""
+
+    MARGIN_SECONDS = 5.0
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.process: subprocess.Popen | None = None
+        self.owner_pid = 0
+
+    def ask(self, request: dict) -> dict | None:
+        """The answer, or None when the reader is busy or broken (run a one-shot child then)."""
+        if not self.lock.acquire(blocking=False):
+            return None
+        try:
+            process = self.running()
+            process.stdin.write(json.dumps(request).encode() + b"\n")
+            process.stdin.flush()
+            line = read_line(process.stdout.fileno(), deadline=time.monotonic() + request["timeout"] + self.MARGIN_SECONDS)
+            return json.loads(line)
+        except (OSError, ValueError):
+            self.stop()
+            return None
+        finally:
+            self.lock.release()
+
+    def running(self) -> subprocess.Popen:
+        # A process forked from ours (a django-q2 worker) must not share our
+        # pipes with its parent: it starts its own reader.
+        if self.process is None or self.process.poll() is not None or self.owner_pid != os.getpid():
+            self.process = subprocess.Popen([sys.executable, "-I", str(CHILD_SCRIPT), "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=subprocess.DEVNULL, start_new_session=True, bufsize=0)
+            self.owner_pid = os.getpid()
+        return self.process
+
+    def stop(self) -> None:
+        if self.process is not None and self.owner_pid == os.getpid():
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+def read_line(fd: int, *, deadline: float) -> bytes:
+    """One line from ``fd``; OSError when it closes or the deadline passes."""
+    parts = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise OSError("the PDF reader process did not answer in time")
+        part = os.read(fd, 1 << 16)
+        if not part:
+            raise OSError("the PDF reader process closed")
+        parts.append(part)
+        if part.endswith(b"\n"):
+            return b"".join(parts)
+
+
+READER = ReaderProcess()
 
 
 def describe_exit(done: subprocess.CompletedProcess) -> str:

@@ -9,9 +9,9 @@ import pytest
 
 from conftest import DATA_DIR
 
+from jobs.pipeline import pdf
 from jobs.pipeline.pdf import PdfInfo, PdfRejected, extract_pages, inspect_pdf
-
-
+from jobs.tests.pdfmaker import write_story_pdf
 
 
 def data_file(name: str) -> Path:
@@ -113,3 +113,47 @@ def test_header_checks_need_no_data(tmp_path):
     assert rejection(empty).code == "EMPTY_FILE"
     assert rejection(png).code == "NOT_A_PDF"
     assert rejection(garbage).code == "PDF_UNREADABLE"
+
+
+# --- The long-lived reader process ------------------------------------------------------
+
+
+@pytest.fixture
+def story(tmp_path):
+    return write_story_pdf(tmp_path / "story.pdf", 4)
+
+
+def reader_pid() -> int:
+    return pdf.READER.process.pid
+
+
+def test_one_reader_process_serves_request_after_request(story):
+    first = extract_pages(story, 1, 2)
+    pid = reader_pid()
+    assert extract_pages(story, 1, 2) == first
+    assert inspect_pdf(story, max_pages=10).page_count == 4
+    assert reader_pid() == pid
+
+
+def test_a_request_that_dies_leaves_the_reader_serving(story):
+    extract_pages(story, 1, 1)
+    pid = reader_pid()
+    with pytest.raises(PdfRejected) as caught:
+        extract_pages(data_file("albert-savarus-115p.pdf"), 1, 2, memory_mb=30)  # this request's fork hits its memory cap
+    assert caught.value.code == "PDF_UNREADABLE"
+    assert len(extract_pages(story, 1, 4)) == 4
+    assert reader_pid() == pid
+
+
+def test_a_killed_reader_is_replaced(story):
+    extract_pages(story, 1, 1)
+    pdf.READER.process.kill()
+    pdf.READER.process.wait()
+    assert len(extract_pages(story, 2, 3)) == 2
+    assert pdf.READER.process.poll() is None
+
+
+def test_a_busy_reader_does_not_make_callers_wait(story):
+    # Another thread of a web server holds the reader: this call runs its own child.
+    with pdf.READER.lock:
+        assert len(extract_pages(story, 1, 3)) == 3

@@ -40,11 +40,13 @@ STATUS_TEXT = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION
 # Slow answers outlast the client by this much past its X-Server-Timeout header.
 SLOW_MARGIN = 0.3
 SLOW_WITHOUT_TIMEOUT = 120.0
+# Answers kept for requests seen before (a book is ~30 chunks; a few books fit).
+ANSWERS_REMEMBERED = 512
 
 
 @dataclass
 class FakeGeminiOptions:
-    latency: float = 0.0  # seconds before every answer
+    latency: float = 0.0  # seconds from request to answer (the answer is computed within them)
     jitter: float = 0.0  # ± uniform seconds around the latency
     error_rate: float = 0.0  # share of requests that get an injected fault
     error_kinds: tuple[str, ...] = ERROR_KINDS
@@ -166,6 +168,7 @@ class FakeGemini:
         self.random = random.Random(self.options.seed)
         self.lock = threading.Lock()
         self.engine_lock = threading.Lock()  # spaCy is not promised to be thread-safe
+        self.answers: dict[tuple, list[str]] = {}
         self.stats_data = Stats()
         self.httpd = ThreadingHTTPServer((host, port), Handler)
         self.httpd.daemon_threads = True
@@ -245,10 +248,24 @@ class FakeGemini:
                 tokens["total"] += usage["totalTokenCount"]
 
     def sentences_for(self, request: PromptRequest) -> list[str]:
-        with self.engine_lock:
-            return local_engine.rewrite(request.sentences, limit=request.limit, min_length=request.min_length,
-                                        ignore_dialogue=request.ignore_dialogue,
-                                        preserve_formatting=request.preserve_formatting).sentences
+        """The local engine's answer, remembered: the engine is deterministic,
+        and a benchmark that sends the same book twice should not measure
+        this server's CPU (the real service spends none of ours)."""
+        key = (tuple(request.sentences), request.limit, request.min_length, request.ignore_dialogue, request.preserve_formatting)
+        answer = self.answers.get(key)
+        if answer is None:
+            with self.engine_lock:
+                answer = local_engine.rewrite(request.sentences, limit=request.limit, min_length=request.min_length,
+                                              ignore_dialogue=request.ignore_dialogue,
+                                              preserve_formatting=request.preserve_formatting).sentences
+            while len(self.answers) >= ANSWERS_REMEMBERED:
+                self.answers.pop(next(iter(self.answers)))
+            self.answers[key] = answer
+        return list(answer)
+
+
+def sleep_until(moment: float) -> None:
+    time.sleep(max(0.0, moment - time.monotonic()))
 
 
 def over_limit(sentences: list[str]) -> list[str]:
@@ -313,8 +330,11 @@ class Handler(BaseHTTPRequestHandler):
         if fault in ("exhausted", "rpm", "quota"):
             quota_id = "GenerateRequestsPerMinutePerProjectPerModel"
             return self.reply(model, 429, quota_error(model, options.retry_delay, quota_id))
-        time.sleep(latency)
+        # The latency is the whole answer time, as with the real service:
+        # computing the answer happens within it, not on top of it.
+        answer_by = time.monotonic() + latency
         if fault in ("internal", "unavailable", "gateway"):
+            sleep_until(answer_by)
             code = {"internal": 500, "unavailable": 503, "gateway": 504}[fault]
             return self.fail(model, code, {500: "An internal error has occurred.",
                                            503: "The model is overloaded. Please try again later.",
@@ -331,7 +351,9 @@ class Handler(BaseHTTPRequestHandler):
             request = read_request(body)
         except (BadPrompt, json.JSONDecodeError, AttributeError) as error:
             return self.fail(model, 400, f"fake gemini: {error}")
-        self.answer(model, request, fault)
+        sentences = fake.sentences_for(request)
+        sleep_until(answer_by)
+        self.answer(model, request, sentences, fault)
         return None
 
     def fail(self, model: str, code: int, message: str, details: Iterable[dict[str, Any]] = ()) -> None:
@@ -341,8 +363,7 @@ class Handler(BaseHTTPRequestHandler):
         self.fake.record(model, code)
         self.send_json(code, payload)
 
-    def answer(self, model: str, request: PromptRequest, fault: str | None) -> None:
-        sentences = self.fake.sentences_for(request)
+    def answer(self, model: str, request: PromptRequest, sentences: list[str], fault: str | None) -> None:
         if fault == "overlimit":
             sentences = over_limit(sentences)
         text = json.dumps({"sentences": sentences}, ensure_ascii=False) if request.wants_json else "\n".join(sentences)

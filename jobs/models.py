@@ -148,6 +148,9 @@ class Chunk(models.Model):
     claim_token = models.UUIDField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True, help_text="Last time a task for this chunk was queued.")
+    call_slot_since = models.DateTimeField(
+        null=True, blank=True, help_text="Since when this chunk holds one of its job's `parallel` Gemini call slots (its pages are read ahead, outside the slots)."
+    )
 
     input_tokens = models.PositiveBigIntegerField(default=0)
     output_tokens = models.PositiveBigIntegerField(default=0)
@@ -166,6 +169,7 @@ class Chunk(models.Model):
             models.UniqueConstraint(name="chunk_unique_index", fields=["job", "index"]),
             models.CheckConstraint(name="chunk_pages_ordered", condition=Q(first_page__lte=models.F("last_page"))),
             models.CheckConstraint(name="chunk_running_has_lease", condition=~Q(status="running") | Q(lease_expires_at__isnull=False, claim_token__isnull=False)),
+            models.CheckConstraint(name="chunk_slot_only_while_running", condition=Q(call_slot_since__isnull=True) | Q(status="running")),
         ]
         indexes = [models.Index(fields=["status", "lease_expires_at"])]
 

@@ -16,10 +16,10 @@ from django.conf import settings
 
 from jobs import quota
 from jobs.models import Engine, Job
-from jobs.pipeline import gemini_engine, local_engine
+from jobs.pipeline import gemini_engine, lexicon, local_engine
 from jobs.pipeline.pdf import extract_pages
 from jobs.pipeline.text import ChunkSource, chunk_source
-from jobs.services import ChunkOutcome, ClaimedChunk, chunk_heartbeat, job_note_step
+from jobs.services import ChunkOutcome, ClaimedChunk, chunk_heartbeat, chunk_take_call_slot, job_note_step
 
 
 class ChunkAbandoned(Exception):
@@ -46,11 +46,43 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
         raise ChunkAbandoned()
     started = time.perf_counter()
     if job.engine == Engine.GEMINI:
+        _wait_for_call_slot(claimed, beat)
+        timings["slot_wait"] = time.perf_counter() - started
+        started = time.perf_counter()
         outcome = _rewrite_with_gemini(job, source, stopped=lambda: not beat())
     else:
         outcome = _rewrite_locally(job, source)
     timings["engine"] = time.perf_counter() - started
     return dataclasses.replace(outcome, timings={step: round(seconds, 4) for step, seconds in timings.items()})
+
+
+def warm_up() -> None:
+    """Load what chunks need (spaCy's model, the hyphenation lexicon, the
+    Gemini client with its TLS context) now, once, rather than in each
+    worker's first chunk (see the qcluster command). Nothing here opens a
+    connection, so the forked workers share no socket."""
+    local_engine.nlp()
+    lexicon.is_word("maison")
+    if settings.GEMINI_API_KEY:
+        gemini_engine.client_for(settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL)
+
+
+def _wait_for_call_slot(claimed: ClaimedChunk, beat: Callable[[], bool]) -> None:
+    """A chunk read ahead waits here, its pages ready, until fewer than
+    `parallel` chunks of its job are calling Gemini; it keeps its lease."""
+    renew_every = settings.CHUNK_LEASE_SECONDS / 4
+    renewed = time.monotonic()
+    while True:
+        taken = chunk_take_call_slot(chunk_id=claimed.chunk.pk, token=claimed.token)
+        if taken is None:
+            raise ChunkAbandoned()
+        if taken:
+            return
+        if time.monotonic() - renewed > renew_every:
+            if not beat():
+                raise ChunkAbandoned()
+            renewed = time.monotonic()
+        time.sleep(settings.CALL_SLOT_POLL_SECONDS)
 
 
 def _rewrite_locally(job: Job, source: ChunkSource) -> ChunkOutcome:

@@ -214,10 +214,19 @@ def _remove_file(path: str) -> None:
 
 
 def _dispatch_chunks(job: Job) -> int:
-    """Queue the next pending chunks, keeping at most `job.parallel` in flight.
-    Call with the job row locked."""
-    in_flight = job.chunks.filter(Q(status=ChunkStatus.RUNNING) | Q(status=ChunkStatus.PENDING, enqueued_at__isnull=False)).count()
-    slots = job.parallel - in_flight
+    """Queue the next pending chunks. Call with the job row locked.
+
+    At most `job.parallel` chunks of a job run their engine at once. On
+    Gemini a chunk spends most of its time waiting on the network, so
+    reading pages and calling are separate stages: up to `CHUNK_READ_AHEAD`
+    chunks read and clean their pages, then wait for one of the `parallel`
+    call slots (`chunk_take_call_slot`), so a free slot never waits for
+    pypdf, and the few chunks that read at once each get a core."""
+    in_flight = job.chunks.filter(Q(status=ChunkStatus.RUNNING) | Q(status=ChunkStatus.PENDING, enqueued_at__isnull=False))
+    if job.engine == Engine.GEMINI:
+        slots = settings.CHUNK_READ_AHEAD - in_flight.filter(call_slot_since__isnull=True).count()
+    else:
+        slots = job.parallel - in_flight.count()
     if slots <= 0:
         return 0
     ids = list(job.chunks.filter(status=ChunkStatus.PENDING, enqueued_at__isnull=True).order_by("index").values_list("pk", flat=True)[:slots])
@@ -231,6 +240,10 @@ def _requeue(chunk_ids: list[int]) -> None:
     Chunk.objects.filter(pk__in=chunk_ids).update(enqueued_at=timezone.now())
     for chunk_id in chunk_ids:
         transaction.on_commit(partial(_enqueue_chunk, chunk_id))
+
+
+# What a chunk leaving `running` gives up: its lease and its call slot.
+LEFT_RUNNING = {"lease_expires_at": None, "call_slot_since": None}
 
 
 def _lease_deadline():
@@ -259,7 +272,7 @@ def chunk_claim(*, chunk_id: int) -> ClaimedChunk | None:
     token = uuid.uuid4()
     claimable = Q(status=ChunkStatus.PENDING) | Q(status=ChunkStatus.RUNNING, lease_expires_at__lt=now)
     taken = Chunk.objects.filter(claimable, pk=chunk_id, attempts__lt=settings.CHUNK_MAX_ATTEMPTS).update(
-        status=ChunkStatus.RUNNING, claim_token=token, lease_expires_at=_lease_deadline(), attempts=F("attempts") + 1, started_at=now
+        status=ChunkStatus.RUNNING, claim_token=token, lease_expires_at=_lease_deadline(), call_slot_since=None, attempts=F("attempts") + 1, started_at=now
     )
     if not taken:
         return None
@@ -277,6 +290,31 @@ def chunk_heartbeat(*, chunk_id: int, token: uuid.UUID) -> bool:
     return bool(
         Chunk.objects.filter(pk=chunk_id, claim_token=token, status=ChunkStatus.RUNNING, job__status=JobStatus.PROCESSING).update(lease_expires_at=_lease_deadline())
     )
+
+
+@transaction.atomic
+def chunk_take_call_slot(*, chunk_id: int, token: uuid.UUID) -> bool | None:
+    """Take one of the job's `parallel` Gemini call slots: True when taken (or
+    already held), False when all are busy (try again soon), None when the
+    chunk is no longer ours or its job stopped. A slot whose holder's lease
+    expired counts as free, so a killed worker cannot keep one."""
+    job_id = Chunk.objects.filter(pk=chunk_id).values_list("job_id", flat=True).first()
+    job = Job.objects.select_for_update().filter(pk=job_id, status=JobStatus.PROCESSING).first() if job_id else None
+    if job is None:
+        return None
+    mine = Chunk.objects.filter(pk=chunk_id, claim_token=token, status=ChunkStatus.RUNNING)
+    held = list(mine.values_list("call_slot_since", flat=True))
+    if not held:
+        return None
+    if held[0] is not None:
+        return True
+    now = timezone.now()
+    busy = job.chunks.filter(status=ChunkStatus.RUNNING, call_slot_since__isnull=False, lease_expires_at__gte=now).count()
+    if busy >= job.parallel:
+        return False
+    mine.update(call_slot_since=now, lease_expires_at=_lease_deadline())
+    _dispatch_chunks(job)  # one reader fewer: the next chunk may start reading
+    return True
 
 
 def job_note_step(*, job_id: int, step: str) -> None:
@@ -302,7 +340,7 @@ def _lock_chunk_for_finish(chunk_id: int, token: uuid.UUID | None) -> tuple[Job,
         return None  # someone else holds (or finished) this chunk: record nothing
     if job.status != JobStatus.PROCESSING:
         # Cancelled while we worked: the work is dropped and never charged.
-        Chunk.objects.filter(pk=chunk.pk).update(status=ChunkStatus.CANCELLED, lease_expires_at=None, finished_at=timezone.now())
+        Chunk.objects.filter(pk=chunk.pk).update(status=ChunkStatus.CANCELLED, **LEFT_RUNNING, finished_at=timezone.now())
         return None
     return job, chunk
 
@@ -316,7 +354,7 @@ def chunk_record(*, chunk_id: int, token: uuid.UUID, outcome: ChunkOutcome) -> b
     job, chunk = locked
     Chunk.objects.filter(pk=chunk.pk).update(
         status=ChunkStatus.SUCCEEDED, sentences=outcome.sentences, input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens,
-        api_calls=outcome.api_calls, tokens_by_model=outcome.tokens_by_model, timings=outcome.timings or {}, lease_expires_at=None, finished_at=timezone.now(), error="", error_code="",
+        api_calls=outcome.api_calls, tokens_by_model=outcome.tokens_by_model, timings=outcome.timings or {}, **LEFT_RUNNING, finished_at=timezone.now(), error="", error_code="",
     )
     tokens = outcome.input_tokens + outcome.output_tokens
     _count_chunk_done(job, input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens, total=tokens, api_calls=outcome.api_calls, failed=0)
@@ -335,7 +373,7 @@ def chunk_fail(*, chunk_id: int, token: uuid.UUID | None, error_code: str, messa
     job, chunk = locked
     Chunk.objects.filter(pk=chunk.pk).update(
         status=ChunkStatus.FAILED, error_code=error_code[:40], error=message[:2000], api_calls=api_calls,
-        input_tokens=input_tokens, output_tokens=output_tokens, lease_expires_at=None, finished_at=timezone.now(),
+        input_tokens=input_tokens, output_tokens=output_tokens, **LEFT_RUNNING, finished_at=timezone.now(),
     )
     _count_chunk_done(job, input_tokens=input_tokens, output_tokens=output_tokens, total=input_tokens + output_tokens, api_calls=api_calls, failed=1)
     _after_chunk_done(job)
@@ -519,7 +557,7 @@ def sweep_stale_work() -> SweepReport:
     now = timezone.now()
     # A chunk still running for a finished job was dropped by its task (or the
     # task died): close it now; a late record finds it closed and records nothing.
-    Chunk.objects.filter(status=ChunkStatus.RUNNING, job__status__in=TERMINAL_STATUSES).update(status=ChunkStatus.CANCELLED, lease_expires_at=None, finished_at=now)
+    Chunk.objects.filter(status=ChunkStatus.RUNNING, job__status__in=TERMINAL_STATUSES).update(status=ChunkStatus.CANCELLED, **LEFT_RUNNING, finished_at=now)
     expired = Chunk.objects.filter(status=ChunkStatus.RUNNING, lease_expires_at__lt=now).values_list("pk", "attempts", "job_id")
     for chunk_id, attempts, job_id in expired:
         if attempts >= settings.CHUNK_MAX_ATTEMPTS:
@@ -543,7 +581,7 @@ def _requeue_expired(chunk_id: int) -> int:
     if chunk is None:
         return 0
     if chunk.job.status in TERMINAL_STATUSES:
-        Chunk.objects.filter(pk=chunk_id, status=ChunkStatus.RUNNING).update(status=ChunkStatus.CANCELLED, lease_expires_at=None, finished_at=timezone.now())
+        Chunk.objects.filter(pk=chunk_id, status=ChunkStatus.RUNNING).update(status=ChunkStatus.CANCELLED, **LEFT_RUNNING, finished_at=timezone.now())
         return 0
     _requeue([chunk_id])
     return 1

@@ -37,10 +37,10 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "django_ratelimit",
+    "jobs",  # before django_q: its `qcluster` command loads the engines first
     "django_q",
     "channels",
     "credits",
-    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -138,7 +138,9 @@ CHUNK_LEASE_SECONDS = env_int("CHUNK_LEASE_SECONDS", 120, minimum=5)
 CHUNK_TASK_TIMEOUT = env_int("CHUNK_TASK_TIMEOUT", 900, minimum=10)
 CHUNK_MAX_ATTEMPTS = env_int("CHUNK_MAX_ATTEMPTS", 3, minimum=1)
 SWEEP_MINUTES = env_int("SWEEP_MINUTES", 1, minimum=1)
-Q_WORKERS = env_int("Q_WORKERS", 2, minimum=1)
+# The local engine is CPU-bound: one worker per core. Gemini chunks mostly wait
+# on the network: enough workers for a job's calls plus its read-ahead (5 + 3).
+Q_WORKERS = env_int("Q_WORKERS", 8 if env_str("GEMINI_API_KEY") else 2, minimum=1)
 Q_CLUSTER = {
     "name": env_str("Q_CLUSTER_NAME", "novelproc"),
     "workers": Q_WORKERS,
@@ -242,6 +244,13 @@ ESTIMATE_MARGIN = env_float("ESTIMATE_MARGIN", 0.15, minimum=0)
 CHUNK_SIZE_OVERRIDE = env_int("CHUNK_SIZE_OVERRIDE", 0, minimum=0) or None
 # Chunks of one job in flight at once, instead of the plan's (SPEC §3 table).
 CHUNK_PARALLEL_OVERRIDE = env_int("CHUNK_PARALLEL_OVERRIDE", 0, minimum=0) or None
+# A Gemini job reads its chunks' pages ahead of its calls: this many chunks read
+# and clean at once, then wait for one of the job's `parallel` call slots, so a
+# slot never waits for pypdf (docs/benchmarks.md, Gemini overhead). The cluster
+# needs parallel + read-ahead workers for it.
+CHUNK_READ_AHEAD = env_int("CHUNK_READ_AHEAD", 3, minimum=1)
+# How often a chunk that has read its pages asks for a free call slot.
+CALL_SLOT_POLL_SECONDS = env_float("CALL_SLOT_POLL_SECONDS", 0.1, minimum=0.01)
 PDF_INSPECT_TIMEOUT = env_float("PDF_INSPECT_TIMEOUT", 20, minimum=1)
 PDF_EXTRACT_TIMEOUT = env_float("PDF_EXTRACT_TIMEOUT", 300, minimum=1)
 UPLOAD_RETENTION_HOURS = env_int("UPLOAD_RETENTION_HOURS", 72, minimum=1)

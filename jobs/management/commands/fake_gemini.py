@@ -13,7 +13,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8765)
-        parser.add_argument("--latency", type=float, default=0.0, help="Seconds before every answer.")
+        parser.add_argument("--latency", type=float, default=0.0, help="Seconds from request to answer, the answer's own computation included.")
         parser.add_argument("--jitter", type=float, default=0.0, help="± seconds, uniform, around the latency.")
         parser.add_argument("--error-rate", type=float, default=0.0, help="Share of requests given a fault (0..1).")
         parser.add_argument("--error-kinds", default=",".join(ERROR_KINDS),

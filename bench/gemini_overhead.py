@@ -1,7 +1,7 @@
 """Wall time of a book on the Gemini path against the fake server with a fixed
 latency, next to the ideal critical path for the same settings.
 
-    .venv/bin/python bench/gemini_overhead.py ../shared/data/la-reine-du-sabbat-457p.pdf --latency 2 --workers 2 5 8 --parallel 5
+    .venv/bin/python bench/gemini_overhead.py ../shared/data/la-reine-du-sabbat-457p.pdf --latency 2 --workers 2 5 7 10 --parallel 5 10
 
 Ideal = waves × latency + the extraction of one chunk (the first chunk's
 pages read and cleaned alone, measured in this run), where waves =
@@ -107,9 +107,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("pdf", type=Path)
     parser.add_argument("--latency", type=float, default=2.0)
-    parser.add_argument("--workers", type=int, nargs="+", default=[2, 5, 8])
+    parser.add_argument("--workers", type=int, nargs="+", default=[2, 5, 7, 10])
     parser.add_argument("--parallel", type=int, nargs="+", default=[5])
-    parser.add_argument("--read-ahead", type=int, default=3, help="CHUNK_READ_AHEAD: chunks read while others wait on their call.")
+    parser.add_argument("--read-ahead", type=int, default=2, help="CHUNK_READ_AHEAD: chunks read while others wait on their call.")
     parser.add_argument("--timeline", action="store_true", help="Also print when each chunk started and finished, and its steps.")
     parser.add_argument("--backend", choices=["embedded", "postgres"], default="postgres")
     args = parser.parse_args()

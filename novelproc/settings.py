@@ -139,8 +139,8 @@ CHUNK_TASK_TIMEOUT = env_int("CHUNK_TASK_TIMEOUT", 900, minimum=10)
 CHUNK_MAX_ATTEMPTS = env_int("CHUNK_MAX_ATTEMPTS", 3, minimum=1)
 SWEEP_MINUTES = env_int("SWEEP_MINUTES", 1, minimum=1)
 # The local engine is CPU-bound: one worker per core. Gemini chunks mostly wait
-# on the network: enough workers for a job's calls plus its read-ahead (5 + 3).
-Q_WORKERS = env_int("Q_WORKERS", 8 if env_str("GEMINI_API_KEY") else 2, minimum=1)
+# on the network: enough workers for a job's calls plus its read-ahead (5 + 2).
+Q_WORKERS = env_int("Q_WORKERS", 7 if env_str("GEMINI_API_KEY") else 2, minimum=1)
 Q_CLUSTER = {
     "name": env_str("Q_CLUSTER_NAME", "novelproc"),
     "workers": Q_WORKERS,
@@ -248,9 +248,9 @@ CHUNK_PARALLEL_OVERRIDE = env_int("CHUNK_PARALLEL_OVERRIDE", 0, minimum=0) or No
 # and clean at once, then wait for one of the job's `parallel` call slots, so a
 # slot never waits for pypdf (docs/benchmarks.md, Gemini overhead). The cluster
 # needs parallel + read-ahead workers for it.
-CHUNK_READ_AHEAD = env_int("CHUNK_READ_AHEAD", 3, minimum=1)
+CHUNK_READ_AHEAD = env_int("CHUNK_READ_AHEAD", 2, minimum=1)
 # How often a chunk that has read its pages asks for a free call slot.
-CALL_SLOT_POLL_SECONDS = env_float("CALL_SLOT_POLL_SECONDS", 0.1, minimum=0.01)
+CALL_SLOT_POLL_SECONDS = env_float("CALL_SLOT_POLL_SECONDS", 0.05, minimum=0.01)
 PDF_INSPECT_TIMEOUT = env_float("PDF_INSPECT_TIMEOUT", 20, minimum=1)
 PDF_EXTRACT_TIMEOUT = env_float("PDF_EXTRACT_TIMEOUT", 300, minimum=1)
 UPLOAD_RETENTION_HOURS = env_int("UPLOAD_RETENTION_HOURS", 72, minimum=1)

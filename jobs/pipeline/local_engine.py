@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from jobs.pipeline import lexicon
 from jobs.pipeline.text import SourceSentence
 
 MODEL = "fr_core_news_sm"
@@ -36,15 +37,20 @@ BATCH_SIZE = 64
 # Blank item that marks a paragraph start when formatting is preserved.
 PARAGRAPH_MARK = ""
 
-CUT_COST = {4: 0.0, 3: 0.5, 2: 1.0, 1: 2.5, 0: 6.0}
+# Tuned on the shared novels with ``bench/text_quality.py`` (docs/benchmarks.md):
+# a cut inside a phrase costs more than an extra piece, because "vous ne savez |
+# pas comment" reads worse to a learner than one more short sentence.
+CUT_COST = {4: 0.0, 3: 0.5, 2: 1.0, 1: 2.5, 0: 9.0}
 PIECE_COST = 2.0
 IMBALANCE_COST = 3.0
-NO_VERB_COST = 1.5
+NO_VERB_COST = 2.5
 TOO_SHORT_COST = 20.0
 CLAUSE_DEPS = frozenset({"advcl", "ccomp", "csubj", "acl", "acl:relcl", "parataxis", "conj"})
 PHRASE_POS = frozenset({"ADP", "CCONJ", "SCONJ"})
 HANGING_POS = frozenset({"DET", "ADP", "CCONJ", "SCONJ"})
-DANGLING_COST = 4.0
+RETAGGABLE_POS = frozenset({"NOUN", "ADJ", "PROPN", "ADV", "X", "NUM", "INTJ"})
+DANGLING_COST = 6.0
+NEGATIONS = frozenset({"pas", "point", "plus", "jamais", "guère"})
 ANTECEDENTS = frozenset({"ce", "celui", "celle", "ceux", "celles"})
 OPENING = re.compile(r"^[«“\"(\[–—―-]+$")
 HAS_WORD = re.compile(r"[^\W_]")
@@ -56,6 +62,10 @@ class EngineResult:
     sentences: list[str]
     input_tokens: int
     output_tokens: int
+    # Of the sentences cut from longer ones: how many, and how many of those
+    # have no finite verb (the engine's quality figure, shown on the job).
+    pieces: int = 0
+    pieces_without_verb: int = 0
 
 
 def count_words(text: str) -> int:
@@ -77,17 +87,23 @@ def rewrite(
     long_ones = [s.text for s in kept if count_words(s.text) > limit]
     parses = dict(zip(long_ones, parse(long_ones), strict=True))
     output: list[str] = []
+    pieces = without_verb = 0
     for sentence in kept:
         if preserve_formatting and (sentence.paragraph_start or sentence.heading):
             output.append(PARAGRAPH_MARK)
         if sentence.text in parses:
-            output.extend(split_sentence(sentence.text, parses[sentence.text], limit=limit, min_length=min_length))
+            info = parses[sentence.text]
+            cut = cut_sentence(sentence.text, info, limit=limit, min_length=min_length)
+            verbs = pieces_with_verb(cut, info)
+            pieces, without_verb = pieces + len(verbs), without_verb + verbs.count(False)
+            output.extend(" ".join(piece) for piece in cut)
         else:
             output.append(sentence.text)
     return EngineResult(
         sentences=output,
         input_tokens=math.ceil(sum(len(s.text) for s in sentences) / 4),
         output_tokens=math.ceil(sum(len(text) for text in output) / 4),
+        pieces=pieces, pieces_without_verb=without_verb,
     )
 
 
@@ -114,6 +130,13 @@ class Parse:
     finite_verb: list[bool]
 
 
+def count_without_verb(texts: Sequence[str]) -> int:
+    """How many of ``texts``, each parsed on its own, have no finite verb:
+    the quality figure for sentences another engine (Gemini) wrote."""
+    texts = [text for text in texts if HAS_WORD.search(text)]
+    return sum(not any(info.finite_verb) for info in parse(texts))
+
+
 def parse(texts: list[str]) -> Iterable[Parse]:
     if not texts:
         return []
@@ -137,16 +160,17 @@ def features(doc) -> Parse:
 
     for token in doc:
         j = owner[token.idx]
-        if "Fin" in token.morph.get("VerbForm"):
-            finite[j] = True
-        if token.pos_ in PHRASE_POS and spans[j][0] == token.idx and token.head.pos_ != "PROPN":
-            raise_tier(j, 1)  # not inside a name: "madame de Watteville"
+        verb = is_finite_verb(token)
+        finite[j] = finite[j] or verb
+        if token.pos_ in PHRASE_POS and spans[j][0] == token.idx and token.head.pos_ != "PROPN" and not noun_complement(token):
+            raise_tier(j, 1)  # not inside a name ("madame de Watteville") nor a noun's complement ("chevelure de feu")
         if not token.is_punct:
-            clitic = token.pos_ == "PRON" and (token.head.i > token.i or token.lower_ == "ce")
-            dangling[j + 1] = token.pos_ in HANGING_POS or clitic
+            dangling[j + 1] = leaves_hanging(token)
+        if spans[j][0] == token.idx and token.lower_ in NEGATIONS and token.i > 0 and is_verb(doc[token.i - 1]):
+            dangling[j] = True  # "vous ne savez | pas"
         if token.i > 0 and token.is_sent_start:
             raise_tier(j, 3)
-        if token.dep_ in CLAUSE_DEPS and token.pos_ in ("VERB", "AUX"):
+        if token.dep_ in CLAUSE_DEPS and (verb or is_verb(token)):
             left = token.left_edge.i
             if token.dep_ == "acl:relcl" and token.head.i == left - 1 and token.head.lower_ in ANTECEDENTS:
                 left -= 1  # "ce que vous voulez" stays together
@@ -161,6 +185,34 @@ def features(doc) -> Parse:
     return Parse(cut_tier=tiers, dangling=dangling, finite_verb=finite)
 
 
+def leaves_hanging(token) -> bool:
+    """Would a cut right after ``token`` leave it without what it leads to?
+    A determiner, preposition or conjunction; a clitic pronoun before its
+    verb ("il | peut"); the negation "ne"; an auxiliary or copula before
+    its verb or attribute ("il est | mort", "ils ont | vu")."""
+    if token.pos_ in HANGING_POS or token.lower_ in ("ne", "n'"):
+        return True
+    if token.pos_ == "PRON":
+        return token.head.i > token.i or token.lower_ == "ce"
+    return token.pos_ == "AUX" and token.head.i > token.i
+
+
+def noun_complement(token) -> bool:
+    """``de`` and friends introducing the complement of the noun just before."""
+    return token.dep_ == "case" and token.head.dep_ == "nmod" and token.head.head.i == token.i - 1
+
+
+def is_verb(token) -> bool:
+    return token.pos_ in ("VERB", "AUX") or is_finite_verb(token)
+
+
+def is_finite_verb(token) -> bool:
+    if "Fin" in token.morph.get("VerbForm"):
+        return True
+    # The small model tags many passé simple forms as nouns or adjectives.
+    return token.pos_ in RETAGGABLE_POS and token.text.islower() and lexicon.is_narrative_verb(token.text)
+
+
 def first_word(doc, index: int, owner: list[int]) -> int:
     """The whitespace token where a clause really starts (after its commas)."""
     while index < len(doc) - 1 and doc[index].is_punct:
@@ -168,12 +220,23 @@ def first_word(doc, index: int, owner: list[int]) -> int:
     return owner[doc[index].idx]
 
 
-def split_sentence(text: str, info: Parse, *, limit: int, min_length: int) -> list[str]:
+def cut_sentence(text: str, info: Parse, *, limit: int, min_length: int) -> list[list[str]]:
+    """The pieces of ``text``, each a list of its whitespace tokens."""
     tokens = text.split()
     words = [1 if HAS_WORD.search(token) else 0 for token in tokens]
     cuts = best_cuts(tokens, words, info, limit=limit, min_length=min_length)
     pieces = [tokens[a:b] for a, b in zip([0, *cuts], [*cuts, len(tokens)], strict=True)]
-    return [" ".join(piece) for piece in merge_short(pieces, limit=limit, min_length=min_length)]
+    return merge_short(pieces, limit=limit, min_length=min_length)
+
+
+def pieces_with_verb(pieces: Sequence[Sequence[str]], info: Parse) -> list[bool]:
+    """For consecutive pieces of a parsed sentence: does each hold a finite
+    verb (as parsed in the whole sentence, not in the piece alone)?"""
+    flags, start = [], 0
+    for piece in pieces:
+        flags.append(any(info.finite_verb[start:start + len(piece)]))
+        start += len(piece)
+    return flags
 
 
 def allowed_cut(tokens: list[str], words: list[int], j: int) -> bool:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 
 # Words that take a full stop without ending a sentence. Single capital letters
-# (initials: "J. Dupont") are handled by rule.
+# (initials: "J. Dupont") are handled by rule. Not "Cie" nor "etc.": they close
+# what they end ("Keller et Cie."), so a capital after their stop starts a sentence.
 ABBREVIATIONS = frozenset(
-    "M MM Mme Mmes Mlle Mlles Mgr Me Mes Dr Drs St Ste Sts Stes Pr Cie Vve "
+    "M MM Mme Mmes Mlle Mlles Mgr Me Mes Dr Drs St Ste Sts Stes Pr Vve "
     "av apr cf chap env ex fig ibid no nos p pp réf sq suiv vs "
     "Av Cf Chap Fig No Nos P Vol J.-C N.-D".split()
 )
@@ -20,9 +21,17 @@ CANDIDATE = re.compile(r"(?:\.{2,}|…|[.!?])+")
 # What may close a sentence after its final punctuation: guillemets, quotes, brackets.
 CLOSERS = re.compile(r"(?:\s*[»”\"')\]])*")
 WORD_BEFORE = re.compile(r"([\w.\-]+)$")
+# A sovereign's numeral written as one letter ("Charles X."), which an initial
+# is not: in French an initial comes before a name, not after a first name.
+ROMAN_AFTER_NAME = re.compile(r"(?:^|\s)([A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)*) [IVX]$")
+# Characters before a full stop that decide an abbreviation: the word and
+# the one before it, taken from the paragraph (not the sentence so far, which
+# would depend on earlier decisions) within a fixed window to stay linear.
+LOOK_BEHIND = 64
 # After a boundary the next sentence starts with a capital, a digit, an opening
 # quote or a dialogue dash. A lower-case word means "Eh ! bien": no split.
 NEXT_START = re.compile(r"\s+(?=[«“\"(\[–—]|[^\W\d_]|\d)")
+FIRST_AFTER = re.compile(r"\s*(\S)")
 
 
 def split_sentences(paragraph: str) -> list[tuple[int, int]]:
@@ -36,7 +45,7 @@ def split_sentences(paragraph: str) -> list[tuple[int, int]]:
             continue
         if not any(c.isalnum() for c in paragraph[start:match.start()]):
             continue  # "– ... L'arrêt": the dots open the sentence
-        if match.group() == "." and is_abbreviation(paragraph[start:match.start()]):
+        if match.group() == "." and is_abbreviation(paragraph[max(0, match.start() - LOOK_BEHIND):match.start()]):
             continue
         spans.append((start, end))
         start = following.end()
@@ -51,10 +60,12 @@ def starts_sentence(paragraph: str, index: int) -> bool:
     char = paragraph[index]
     if char.isalpha():
         return char.isupper()
-    if char in "«“\"([":
-        rest = paragraph[index + 1:].lstrip()
-        return bool(rest) and not rest[0].islower()
-    return True  # a digit or a dialogue dash
+    if char in "«“\"([–—":
+        # A dash before a lower-case word closes an incise ("Il entra – quelle
+        # audace ! – et s'assit."); a reply starts with a capital.
+        after = FIRST_AFTER.match(paragraph, index + 1)
+        return bool(after) and not after.group(1).islower()
+    return True  # a digit
 
 
 def is_abbreviation(before: str) -> bool:
@@ -62,7 +73,11 @@ def is_abbreviation(before: str) -> bool:
     if not found:
         return False
     word = found.group(1)
-    last = word.rsplit(".", 1)[-1] if "." in word and not word.endswith(".") else word
+    # The last part of a compound initial: "J.-J" is "J", as "J.-C" is "C".
+    last = re.split(r"[.-]", word)[-1] if "." in word and not word.endswith(".") else word
     if word in ABBREVIATIONS or last in ABBREVIATIONS:
         return True
+    sovereign = ROMAN_AFTER_NAME.search(before)
+    if sovereign and sovereign.group(1) not in ABBREVIATIONS:
+        return False
     return len(last) == 1 and last.isupper()  # an initial

@@ -99,6 +99,7 @@ class Book:
         self.normalised: dict[int, list[str]] = {}
         self.cleaned: dict[int, cleaning.PageLines] = {}
         self.widths: dict[int, float] = {}
+        self.vocabulary: dict[int, frozenset[str]] = {}
 
     def load(self, first: int, last: int) -> None:
         first, last = max(1, first), min(self.page_count, last)
@@ -114,6 +115,12 @@ class Book:
             self.cleaned[number] = cleaning.clean_page(self.normalised, number, self.page_count)
             self.widths[number] = cleaning.line_width(self.normalised, number, self.page_count)
         return self.cleaned[number]
+
+    def nearby_words(self, number: int) -> frozenset[str]:
+        if number not in self.vocabulary:
+            self.page(number)  # loads the window
+            self.vocabulary[number] = cleaning.nearby_words(self.normalised, number, self.page_count)
+        return self.vocabulary[number]
 
     def assemble(self, first: int, last: int) -> Assembled:
         out = Assembled()
@@ -139,7 +146,7 @@ class Book:
         if cleaning.is_heading_line(line.text) and (previous.heading or cleaning.SENTENCE_END.search(previous.text)):
             # A title inside a page ("L'AMBITIEUX PAR AMOUR"), after a finished sentence.
             if previous.heading:
-                joined = cleaning.join_hyphenated(previous.text, line.text, self.fix_hyphenation)
+                joined = cleaning.join_hyphenated(previous.text, line.text, self.fix_hyphenation, self.nearby_words(previous.page))
                 out.extend_paragraph(previous.text, *(joined or (previous.text, cleaning.line_separator(line.text))), line.text)
             else:
                 out.new_paragraph(line.text, heading=True)
@@ -147,7 +154,7 @@ class Book:
         if previous.heading or cleaning.ends_paragraph(previous.text, line.text, self.widths[previous.page]):
             out.new_paragraph(line.text)
             return line
-        joined = cleaning.join_hyphenated(previous.text, line.text, self.fix_hyphenation)
+        joined = cleaning.join_hyphenated(previous.text, line.text, self.fix_hyphenation, self.nearby_words(previous.page))
         kept, separator = joined if joined else (previous.text, cleaning.line_separator(line.text))
         out.extend_paragraph(previous.text, kept, separator, line.text)
         return line

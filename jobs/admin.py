@@ -1,7 +1,10 @@
 from django.contrib import admin, messages
 
 from jobs import services
+from jobs.events import quality_figures
 from jobs.models import Chunk, Job
+from jobs.selectors import job_quality
+from jobs.views import quality_line
 from novelproc.errors import DomainError
 
 
@@ -9,7 +12,10 @@ class ChunkInline(admin.TabularInline):
     model = Chunk
     extra = 0
     can_delete = False
-    fields = ["index", "first_page", "last_page", "status", "attempts", "lease_expires_at", "input_tokens", "output_tokens", "api_calls", "error_code", "error", "timings"]
+    fields = [
+        "index", "first_page", "last_page", "status", "attempts", "lease_expires_at", "input_tokens", "output_tokens", "api_calls",
+        "pieces", "pieces_without_verb", "sentences_over_limit", "words", "error_code", "error", "timings",
+    ]
     readonly_fields = fields
     show_change_link = False
 
@@ -29,7 +35,11 @@ class JobAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # Status, credits and counters change only through services (the actions below).
-        return [f.name for f in Job._meta.fields]
+        return [f.name for f in Job._meta.fields] + ["quality"]
+
+    @admin.display(description="Quality")
+    def quality(self, job: Job) -> str:
+        return quality_line(quality_figures(job_quality(job=job)))
 
     def has_add_permission(self, request) -> bool:
         return False

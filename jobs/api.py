@@ -21,7 +21,7 @@ from jobs import selectors, services
 from jobs.exports import EXPORT_FORMATS, export_sentences
 from jobs.models import Job
 from jobs.pipeline.chunking import plan_chunks
-from jobs.serializers import ChunkSerializer, ConfirmSerializer, JobSerializer, LegacyStartSerializer, PdfUploadSerializer, StartSerializer
+from jobs.serializers import ChunkSerializer, ConfirmSerializer, JobDetailSerializer, JobSerializer, LegacyStartSerializer, PdfUploadSerializer, StartSerializer
 from novelproc.errors import DomainError, NotReady
 from novelproc.ratelimits import enforce_rate
 from novelproc.schema import errors
@@ -75,9 +75,9 @@ class JobViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(JobSerializer(page, many=True).data)
 
-    @extend_schema(responses={200: JobSerializer, **errors(401, 404)})
+    @extend_schema(responses={200: JobDetailSerializer, **errors(401, 404)})
     def retrieve(self, request, pk=None):
-        return Response(JobSerializer(self.get_job()).data)
+        return Response(JobDetailSerializer(self.get_job()).data)
 
     @extend_schema(responses={204: None, **errors(401, 404, 409)})
     def destroy(self, request, pk=None):

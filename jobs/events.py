@@ -12,7 +12,7 @@ sentences.
 from __future__ import annotations
 
 import logging
-from typing import Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -20,7 +20,23 @@ from django.db import transaction
 
 from jobs.models import Chunk, ChunkStatus, Job
 
+if TYPE_CHECKING:
+    from jobs.selectors import JobQuality
+
 logger = logging.getLogger(__name__)
+
+
+class QualityFigures(TypedDict):
+    """The same fields as the API's `quality` object (JobQualitySerializer)."""
+
+    sentences: int
+    sentences_over_limit: int
+    over_limit_share: float
+    pieces: int
+    pieces_without_verb: int
+    pieces_without_verb_share: float | None
+    words: int
+    words_per_second: float | None
 
 
 class JobSummary(TypedDict):
@@ -34,6 +50,7 @@ class JobSummary(TypedDict):
     estimated_credits: int
     actual_credits: int | None
     sentence_count: int | None
+    quality: QualityFigures
 
 
 class ChunkState(TypedDict):
@@ -98,6 +115,8 @@ class JobWatch:
         return {"type": "progress", "job": job, "chunks": chunks, "sentences": sentences}
 
     def _read(self) -> tuple[JobSummary, list[ChunkState], dict[str, list[str]]]:
+        from jobs.selectors import job_quality  # late: selectors import services, which import this module
+
         job = Job.objects.defer("sentences").get(pk=self.job_id)
         rows = list(Chunk.objects.filter(job_id=self.job_id).order_by("index").values("index", "status", "first_page", "last_page"))
         changed = [row for row in rows if self.chunk_status.get(row["index"]) != row["status"]]
@@ -117,6 +136,7 @@ class JobWatch:
             "estimated_credits": job.estimated_credits,
             "actual_credits": job.actual_credits,
             "sentence_count": None,
+            "quality": quality_figures(job_quality(job=job)),
         }
         if job.is_terminal:
             previous = self.last_job
@@ -126,3 +146,16 @@ class JobWatch:
         self.sent_sentences.update(new_done)
         self.last_job = summary
         return summary, changed, sentences
+
+
+def quality_figures(quality: JobQuality) -> QualityFigures:
+    return {
+        "sentences": quality.sentences,
+        "sentences_over_limit": quality.sentences_over_limit,
+        "over_limit_share": quality.over_limit_share,
+        "pieces": quality.pieces,
+        "pieces_without_verb": quality.pieces_without_verb,
+        "pieces_without_verb_share": quality.pieces_without_verb_share,
+        "words": quality.words,
+        "words_per_second": quality.words_per_second,
+    }

@@ -78,6 +78,13 @@ class Job(models.Model):
     total_tokens = models.PositiveBigIntegerField(default=0)
     gemini_api_calls = models.PositiveIntegerField(default=0)
 
+    # The engine's quality figures (SPEC §8), summed over the recorded chunks.
+    pieces = models.PositiveIntegerField(default=0, help_text="Output sentences cut from longer source sentences (every Gemini sentence).")
+    pieces_without_verb = models.PositiveIntegerField(default=0, help_text="Of those pieces, how many have no finite verb.")
+    sentences_over_limit = models.PositiveIntegerField(default=0, help_text="Output sentences with more words than the limit (measured; should stay 0).")
+    words = models.PositiveIntegerField(default=0, help_text="Words in the output sentences.")
+    engine_seconds = models.FloatField(default=0, help_text="Seconds the engine spent on the recorded chunks, summed over chunks.")
+
     chunk_size = models.PositiveIntegerField(null=True, blank=True)
     parallel = models.PositiveSmallIntegerField(default=1)
     strategy = models.CharField(max_length=16, blank=True)
@@ -121,6 +128,11 @@ class Job(models.Model):
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
 
+    @property
+    def recorded_chunks(self) -> int:
+        """Chunks that succeeded: a retry takes failed ones out of both counters."""
+        return self.processed_chunks - self.failed_chunk_count
+
     def check_transition(self, to: str) -> None:
         if to not in JOB_TRANSITIONS[self.status]:
             raise InvalidTransition(f"A {self.status} job cannot become {to}.")
@@ -157,6 +169,10 @@ class Chunk(models.Model):
     api_calls = models.PositiveIntegerField(default=0)
     tokens_by_model = models.JSONField(default=dict, blank=True, help_text="Tokens per model (or 'local'): each is billed at its own rate.")
     sentences = models.JSONField(default=list, blank=True)
+    pieces = models.PositiveIntegerField(default=0)
+    pieces_without_verb = models.PositiveIntegerField(default=0)
+    sentences_over_limit = models.PositiveIntegerField(default=0)
+    words = models.PositiveIntegerField(default=0)
     error_code = models.CharField(max_length=40, blank=True)
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

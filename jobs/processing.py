@@ -53,7 +53,17 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
     else:
         outcome = _rewrite_locally(job, source)
     timings["engine"] = time.perf_counter() - started
-    return dataclasses.replace(outcome, timings={step: round(seconds, 4) for step, seconds in timings.items()})
+    return dataclasses.replace(
+        outcome, timings={step: round(seconds, 4) for step, seconds in timings.items()},
+        **output_figures(outcome.sentences, limit=job.sentence_length_limit),
+    )
+
+
+def output_figures(sentences: list[str], *, limit: int) -> dict[str, int]:
+    """Words, and sentences over the limit, of what the engine returned: the
+    limit is measured on the output, not assumed from the engine's promise."""
+    words = [local_engine.count_words(sentence) for sentence in sentences]
+    return {"words": sum(words), "sentences_over_limit": sum(count > limit for count in words)}
 
 
 def warm_up() -> None:
@@ -93,6 +103,7 @@ def _rewrite_locally(job: Job, source: ChunkSource) -> ChunkOutcome:
     return ChunkOutcome(
         sentences=result.sentences, input_tokens=result.input_tokens, output_tokens=result.output_tokens,
         tokens_by_model={"local": result.input_tokens + result.output_tokens},
+        pieces=result.pieces, pieces_without_verb=result.pieces_without_verb,
     )
 
 
@@ -120,7 +131,11 @@ def _rewrite_with_gemini(job: Job, source: ChunkSource, *, stopped: Callable[[],
         )
     except gemini_engine.GeminiStopped as exc:
         raise ChunkAbandoned() from exc
+    # Gemini rewrote every sentence, so each is a piece; spaCy parses them
+    # once here, after the call and outside any transaction.
+    pieces = [sentence for sentence in result.sentences if sentence.strip()]
     return ChunkOutcome(
         sentences=result.sentences, input_tokens=result.input_tokens, output_tokens=result.output_tokens,
         tokens_by_model=result.tokens_by_model, api_calls=result.api_calls,
+        pieces=len(pieces), pieces_without_verb=local_engine.count_without_verb(pieces),
     )

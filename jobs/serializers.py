@@ -1,8 +1,9 @@
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from jobs.models import Chunk, Job, ModelPreference
-from jobs.selectors import TASK_STATES, failed_chunk_indexes, queue_position
+from jobs.selectors import TASK_STATES, failed_chunk_indexes, job_quality, queue_position
 from jobs.services import ProcessingSettings
 
 
@@ -92,10 +93,38 @@ class JobSerializer(serializers.ModelSerializer):
         return len(job.sentences) if job.is_terminal and "sentences" not in job.get_deferred_fields() else None
 
 
+class JobQualitySerializer(serializers.Serializer):
+    """The engine's quality figures (SPEC §8) over the job's output so far."""
+
+    sentences = serializers.IntegerField(help_text="Output sentences so far (the result's, once finished).")
+    sentences_over_limit = serializers.IntegerField(help_text="Output sentences with more words than the limit (measured).")
+    over_limit_share = serializers.FloatField(help_text="sentences_over_limit / sentences; 0 when there are none.")
+    pieces = serializers.IntegerField(help_text="Output sentences cut from longer source sentences (every sentence, on Gemini).")
+    pieces_without_verb = serializers.IntegerField(help_text="Of those pieces, how many have no finite verb.")
+    pieces_without_verb_share = serializers.FloatField(allow_null=True, help_text="pieces_without_verb / pieces; null when there are no pieces.")
+    words = serializers.IntegerField(help_text="Words in the output sentences.")
+    words_per_second = serializers.FloatField(allow_null=True, help_text="Output words per second of engine time; null before any.")
+
+
+class JobDetailSerializer(JobSerializer):
+    quality = serializers.SerializerMethodField()
+
+    class Meta(JobSerializer.Meta):
+        fields = [*JobSerializer.Meta.fields, "quality"]
+        read_only_fields = fields
+
+    @extend_schema_field(JobQualitySerializer)
+    def get_quality(self, job: Job) -> dict:
+        return JobQualitySerializer(job_quality(job=job)).data
+
+
 class ChunkSerializer(serializers.ModelSerializer):
     class Meta:
         model = Chunk
-        fields = ["index", "first_page", "last_page", "overlap_pages", "status", "attempts", "input_tokens", "output_tokens", "api_calls", "error_code", "error", "started_at", "finished_at", "timings"]
+        fields = [
+            "index", "first_page", "last_page", "overlap_pages", "status", "attempts", "input_tokens", "output_tokens", "api_calls",
+            "pieces", "pieces_without_verb", "sentences_over_limit", "words", "error_code", "error", "started_at", "finished_at", "timings",
+        ]
 
 
 def max_upload_help() -> str:

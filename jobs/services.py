@@ -51,6 +51,18 @@ class ChunkOutcome:
     tokens_by_model: dict[str, int]
     api_calls: int = 0
     timings: dict | None = None
+    # The engine's quality figures (SPEC §8), measured outside any transaction.
+    pieces: int = 0
+    pieces_without_verb: int = 0
+    sentences_over_limit: int = 0
+    words: int = 0
+
+    @property
+    def quality_figures(self) -> dict[str, int]:
+        return {
+            "pieces": self.pieces, "pieces_without_verb": self.pieces_without_verb,
+            "sentences_over_limit": self.sentences_over_limit, "words": self.words,
+        }
 
 
 @dataclass(frozen=True)
@@ -354,10 +366,12 @@ def chunk_record(*, chunk_id: int, token: uuid.UUID, outcome: ChunkOutcome) -> b
     job, chunk = locked
     Chunk.objects.filter(pk=chunk.pk).update(
         status=ChunkStatus.SUCCEEDED, sentences=outcome.sentences, input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens,
-        api_calls=outcome.api_calls, tokens_by_model=outcome.tokens_by_model, timings=outcome.timings or {}, **LEFT_RUNNING, finished_at=timezone.now(), error="", error_code="",
+        api_calls=outcome.api_calls, tokens_by_model=outcome.tokens_by_model, timings=outcome.timings or {}, **outcome.quality_figures,
+        **LEFT_RUNNING, finished_at=timezone.now(), error="", error_code="",
     )
     tokens = outcome.input_tokens + outcome.output_tokens
-    _count_chunk_done(job, input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens, total=tokens, api_calls=outcome.api_calls, failed=0)
+    figures = {**outcome.quality_figures, "engine_seconds": (outcome.timings or {}).get("engine", 0.0)}
+    _count_chunk_done(job, input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens, total=tokens, api_calls=outcome.api_calls, failed=0, figures=figures)
     _after_chunk_done(job)
     return True
 
@@ -380,7 +394,10 @@ def chunk_fail(*, chunk_id: int, token: uuid.UUID | None, error_code: str, messa
     return True
 
 
-def _count_chunk_done(job: Job, *, input_tokens: int, output_tokens: int, total: int, api_calls: int, failed: int) -> None:
+def _count_chunk_done(job: Job, *, input_tokens: int, output_tokens: int, total: int, api_calls: int, failed: int, figures: dict[str, float] | None = None) -> None:
+    """Move the job's counters. `figures` (quality and engine time) come only
+    from a succeeded chunk: a chunk succeeds once and never runs again, so a
+    retry of failed chunks or a duplicate delivery cannot count them twice."""
     Job.objects.filter(pk=job.pk).update(
         processed_chunks=F("processed_chunks") + 1,
         failed_chunk_count=F("failed_chunk_count") + failed,
@@ -389,6 +406,7 @@ def _count_chunk_done(job: Job, *, input_tokens: int, output_tokens: int, total:
         output_tokens=F("output_tokens") + output_tokens,
         total_tokens=F("total_tokens") + total,
         gemini_api_calls=F("gemini_api_calls") + api_calls,
+        **{name: F(name) + value for name, value in (figures or {}).items()},
     )
 
 

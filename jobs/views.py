@@ -4,6 +4,8 @@ write through services; the upload and job pages' scripts call the API itself
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from datetime import date
 
 from django.conf import settings
@@ -22,7 +24,7 @@ from credits.services import credits_ensure_monthly_grant
 from jobs import selectors, services
 from jobs.forms import SignUpForm
 from jobs.models import ChunkStatus, ModelPreference
-from jobs.serializers import JobSerializer
+from jobs.serializers import JobDetailSerializer
 from novelproc.errors import DomainError
 
 MODEL_LABELS = {
@@ -62,14 +64,31 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = services.get_owned_job(user=request.user, job_id=job_id)
     chunks = list(job.chunks.order_by("index").values("index", "status", "first_page", "last_page", "sentences"))
     sentences = job.sentences if job.is_terminal else [s for c in chunks if c["status"] == ChunkStatus.SUCCEEDED for s in c["sentences"]]
+    job_data = JobDetailSerializer(job).data
     return render(request, "jobs/job.html", {
         "job": job,
-        "job_data": JobSerializer(job).data,
+        "job_data": job_data,
+        "quality_line": quality_line(job_data["quality"]),
         "chunks": [{k: c[k] for k in ("index", "status", "first_page", "last_page")} for c in chunks],
         "sentences": sentences,
         "released": None if job.actual_credits is None else job.estimated_credits - job.actual_credits,
         "export_formats": ["csv", "xlsx", "json", "txt"],
     })
+
+
+def quality_line(quality: Mapping) -> str:
+    """The job's quality figures in one line. static/js/job.js writes the same
+    from the same payload when they change; both round half up (floor(x + 0.5))
+    so that a tie never reads differently before and after a live update."""
+    parts = [f"{quality['sentences_over_limit']:,} of {quality['sentences']:,} sentences over the limit"]
+    share = quality["pieces_without_verb_share"]
+    if share is None:
+        parts.append("no cut pieces")
+    else:
+        parts.append(f"{math.floor(share * 1000 + 0.5) / 10:.1f} % of {quality['pieces']:,} cut pieces without a finite verb")
+    if quality["words_per_second"] is not None:
+        parts.append(f"{math.floor(quality['words_per_second'] + 0.5):,} words/s")
+    return " · ".join(parts)
 
 
 @login_required

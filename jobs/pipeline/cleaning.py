@@ -187,8 +187,10 @@ def keeps_hyphen(left: str, right: str, nearby: frozenset[str] = frozenset()) ->
         return True
     if right_first[:2].lower() in ELIDED_PRONOUNS:
         return True  # before the elided-word rule: "vat" is in the lexicon
-    if "'" in right_first and lexicon.is_word(left_last + right_first.split("'", 1)[0]):
-        return False  # an elided word broken before its apostrophe: jus-qu'au, quel-qu'un
+    if "'" in right_first and "-" not in left_core and lexicon.is_word(left_last + right_first.split("'", 1)[0]):
+        # An elided word broken before its apostrophe: jus-qu'au, quel-qu'un;
+        # not inside a compound, where "de-" + "l'Empereur" is not "del'".
+        return False
     joined_nearby, hyphenated_nearby = (f"{left_last}{right_first}".lower() in nearby, f"{left_last}-{right_first}".lower() in nearby)
     if joined_nearby != hyphenated_nearby:
         return hyphenated_nearby

@@ -45,6 +45,11 @@ def test_seed_flow_confirm_start_poll_result_finalize(api, story_pdf):
     result = api.get(f"/api/v1/jobs/{body['job_id']}/result").json()
     assert result["sentence_count"] > 100
     assert all(1 <= count_words(s) <= 8 for s in result["sentences"])
+    quality = job["quality"]  # measured by the local engine on this book
+    assert quality["sentences"] == result["sentence_count"] and quality["sentences_over_limit"] == 0 == quality["over_limit_share"]
+    assert quality["words"] == sum(count_words(s) for s in result["sentences"])
+    assert 0 < quality["pieces"] <= quality["sentences"] and quality["pieces_without_verb_share"] == quality["pieces_without_verb"] / quality["pieces"]
+    assert quality["words_per_second"] > 0
 
     final = api.post(f"/api/v1/jobs/{body['job_id']}/finalize").json()
     assert final["actual_credits"] == Job.objects.get().actual_credits > 0
@@ -187,6 +192,44 @@ def test_history_stats_chunks_and_schema(api, story_pdf):
     schema = api.get("/api/schema/")
     assert schema.status_code == 200 and b"/api/v1/jobs/{id}/start" in schema.content and b"INSUFFICIENT" not in schema.content
     assert api.get("/api/docs/").status_code == 200
+
+
+def test_job_detail_has_the_quality_figures_of_its_recorded_chunks(api, monkeypatch):
+    from jobs import services
+    from jobs.tests.factories import make_started_job
+
+    monkeypatch.setattr(services, "_enqueue_chunk", lambda chunk_id: None)  # the second chunk stays pending
+    job = make_started_job(api.user, chunks=2)
+    first = job.chunks.get(index=0)
+    claimed = services.chunk_claim(chunk_id=first.pk)
+    outcome = services.ChunkOutcome(
+        sentences=["Il pleut.", "Il vente fort.", "La mer."], input_tokens=1, output_tokens=1, tokens_by_model={"local": 2},
+        timings={"engine": 0.25}, pieces=2, pieces_without_verb=1, sentences_over_limit=0, words=7,
+    )
+    services.chunk_record(chunk_id=first.pk, token=claimed.token, outcome=outcome)
+
+    body = api.get(f"/api/v1/jobs/{job.pk}").json()
+
+    assert body["status"] == "processing"
+    assert body["quality"] == {
+        "sentences": 3, "sentences_over_limit": 0, "over_limit_share": 0.0, "pieces": 2, "pieces_without_verb": 1,
+        "pieces_without_verb_share": 0.5, "words": 7, "words_per_second": 28.0,
+    }
+    assert "quality" not in api.get("/api/v1/jobs/").json()["results"][0]  # the list stays one query per page
+    chunk = api.get(f"/api/v1/jobs/{job.pk}/chunks").json()["chunks"][0]
+    assert (chunk["pieces"], chunk["pieces_without_verb"], chunk["words"]) == (2, 1, 7)
+
+
+def test_the_schema_documents_the_quality_object(api):
+    import yaml
+
+    schema = yaml.safe_load(api.get("/api/schema/").content)
+
+    detail = schema["paths"]["/api/v1/jobs/{id}/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    job = schema["components"]["schemas"][detail.rsplit("/", 1)[1]]
+    quality = schema["components"]["schemas"][job["properties"]["quality"]["allOf"][0]["$ref"].rsplit("/", 1)[1]]
+    assert set(quality["properties"]) == {"sentences", "sentences_over_limit", "over_limit_share", "pieces", "pieces_without_verb", "pieces_without_verb_share", "words", "words_per_second"}
+    assert quality["properties"]["pieces_without_verb_share"]["nullable"] is True and quality["properties"]["words_per_second"]["type"] == "number"
 
 
 def test_unauthenticated_requests_are_401(client):

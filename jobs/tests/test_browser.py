@@ -130,6 +130,8 @@ def test_a_learner_uploads_follows_downloads_and_cancels(page_server, cluster_fa
     assert len(shown) > (500 if pages == 115 else 50)
     assert text(page, "#sentence-count") == str(len(shown))
     assert text(page, "#credits-charged") != "–"
+    live_quality = text(page, "#quality-figures")
+    assert page.is_visible("#quality") and live_quality.startswith("0 of "), live_quality
     shots.take("completed")
 
     with page.expect_download() as download:
@@ -138,6 +140,8 @@ def test_a_learner_uploads_follows_downloads_and_cancels(page_server, cluster_fa
     assert rows[0] == ["Index", "Sentence"]
     exported = [row[1] for row in rows[1:]]
     assert exported == shown
+    page.reload()
+    assert text(page, "#quality-figures") == live_quality  # job.js wrote the line the server writes
 
     # A second book, cancelled from its page mid-way.
     upload_and_estimate(page, base, pdf, pages)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from credits.models import CreditLedger
 from credits.selectors import credit_balance
-from jobs import services
+from jobs import selectors, services
 from jobs.models import Chunk, ChunkStatus, Engine, Job, JobStatus
 from jobs.services import ChunkOutcome
 from jobs.tests.factories import make_started_job
@@ -198,3 +198,65 @@ def test_retry_failed_chunks_reopens_the_job_and_reserves_again(job, user):
     job.refresh_from_db()
     assert job.status == JobStatus.COMPLETED and job.actual_credits == 3 and job.failed_chunk_count == 0
     assert CreditLedger.objects.filter(job=job, kind="charge").count() == 2
+
+
+def figures_outcome(*, sentences: list[str], pieces: int, without_verb: int, over_limit: int, engine: float) -> ChunkOutcome:
+    return ChunkOutcome(
+        sentences=sentences, input_tokens=10, output_tokens=10, tokens_by_model={"local": 20}, timings={"engine": engine},
+        pieces=pieces, pieces_without_verb=without_verb, sentences_over_limit=over_limit, words=sum(len(s.split()) for s in sentences),
+    )
+
+
+# 4 sentences of 3 words, 2 of 5: 22 words in all.
+FIRST = figures_outcome(sentences=["Il pleut fort."] * 4, pieces=3, without_verb=1, over_limit=0, engine=0.5)
+SECOND = figures_outcome(sentences=["Le vent souffle très fort."] * 2, pieces=5, without_verb=2, over_limit=1, engine=1.5)
+
+
+def record(chunk, outcome: ChunkOutcome) -> None:
+    claimed = services.chunk_claim(chunk_id=chunk.pk)
+    assert services.chunk_record(chunk_id=chunk.pk, token=claimed.token, outcome=outcome)
+
+
+def test_recording_chunks_sums_their_quality_figures_into_the_job(user):
+    job = make_started_job(user, chunks=2)
+    first, second = job.chunks.order_by("index")
+    record(first, FIRST)
+    record(second, SECOND)
+
+    job.refresh_from_db()
+    assert (job.pieces, job.pieces_without_verb, job.sentences_over_limit, job.words, job.engine_seconds) == (8, 3, 1, 22, 2.0)
+    assert (Chunk.objects.get(pk=second.pk).pieces, Chunk.objects.get(pk=second.pk).words) == (5, 10)
+    quality = selectors.job_quality(job=job)
+    assert quality.sentences == len(job.sentences) == 6
+    assert quality.over_limit_share == pytest.approx(1 / 6)
+    assert quality.pieces_without_verb_share == pytest.approx(3 / 8)
+    assert quality.words_per_second == pytest.approx(11.0)
+
+
+def test_a_job_with_nothing_recorded_has_no_shares_to_show(job):
+    quality = selectors.job_quality(job=job)
+
+    assert (quality.sentences, quality.over_limit_share) == (0, 0.0)
+    assert quality.pieces_without_verb_share is None and quality.words_per_second is None
+    assert job.recorded_chunks == 0
+
+
+def test_a_retried_chunk_and_a_duplicate_delivery_count_the_figures_once(user):
+    job = make_started_job(user, chunks=2)
+    first, second = job.chunks.order_by("index")
+    record(first, FIRST)
+    claimed = services.chunk_claim(chunk_id=second.pk)
+    services.chunk_fail(chunk_id=second.pk, token=claimed.token, error_code="ENGINE_ERROR", message="x")
+    job.refresh_from_db()
+    assert (job.pieces, job.words, job.engine_seconds, job.recorded_chunks) == (3, 12, 0.5, 1)  # a failed chunk adds no figures
+
+    Job.objects.filter(pk=job.pk).update(pdf_file="uploads/present.pdf")
+    services.job_retry_failed_chunks(user=user, job_id=job.pk)
+    retried = services.chunk_claim(chunk_id=second.pk)
+    assert services.chunk_record(chunk_id=second.pk, token=retried.token, outcome=SECOND)
+    assert services.chunk_record(chunk_id=second.pk, token=retried.token, outcome=SECOND) is False  # the same task delivered twice
+    assert services.chunk_claim(chunk_id=second.pk) is None
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED and job.recorded_chunks == 2
+    assert (job.pieces, job.pieces_without_verb, job.sentences_over_limit, job.words, job.engine_seconds) == (8, 3, 1, 22, 2.0)

@@ -148,7 +148,8 @@ def test_numbers_dates_and_roman_numerals(paragraph, expected):
         ("répondit", "il", True), ("viendra", "t-il", True), ("irait", "on", True), ("va", "t'en", True), ("dites", "moi", True),
         ("celui", "ci", True), ("celle", "là", True), ("eux", "mêmes", True), ("Notre", "Dame", True), ("Jean", "Jacques", True),
         ("ma", "tin", False), ("cham", "bre", False), ("sou", "vent", False), ("pour", "quoi", False), ("mal", "heureux", False),
-        ("lors", "que", False), ("aujour", "d'hui", False), ("quel", "qu'un", False), ("Phi", "lomène", False),
+        ("lors", "que", False), ("aujour", "d'hui", False), ("quel", "qu'un", False), ("jus", "qu'au", False), ("Phi", "lomène", False),
+        ("l'Eau-de", "l'Empereur", True), ("Val", "d'Enfer", True),
     ],
 )
 def test_line_end_hyphens(left, right, kept):

@@ -274,3 +274,25 @@ def test_nothing_owned_costs_nothing():
 
     assert result.sentences == []
     assert result.api_calls == 0
+
+
+def test_a_gemini_chunk_counts_every_output_sentence_as_a_piece(fake_gemini, settings):
+    from jobs.models import Engine, Job
+    from jobs.pipeline.text import ChunkSource
+    from jobs.processing import _rewrite_with_gemini, output_figures
+
+    server = fake_gemini()
+    settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL, settings.GEMINI_FALLBACK_MODEL = KEY, server.url, ""
+    job = Job(engine=Engine.GEMINI, model_name=MAIN, sentence_length_limit=LIMIT, min_sentence_length=2, preserve_formatting=True)
+    source = ChunkSource(sentences=SOURCE, context_before="", context_after="", pages_read=1)
+
+    outcome = _rewrite_with_gemini(job, source, stopped=lambda: False)
+
+    written = [s for s in outcome.sentences if s]
+    assert "" in outcome.sentences  # paragraph marks are kept but are not pieces
+    assert outcome.pieces == len(written) > len(SOURCE)
+    assert outcome.pieces_without_verb == local_engine.count_without_verb(written)
+    assert 1 <= outcome.pieces_without_verb < outcome.pieces  # "CHAPITRE PREMIER" has no verb; most pieces have one
+    figures = output_figures(outcome.sentences, limit=LIMIT)
+    assert figures == {"words": sum(local_engine.count_words(s) for s in written), "sentences_over_limit": 0}
+    assert output_figures(["Un deux trois quatre cinq six sept huit neuf.", "Court."], limit=LIMIT)["sentences_over_limit"] == 1

@@ -87,6 +87,25 @@ def test_job_page_of_a_running_job_shows_the_finished_chunks_sentences(browser, 
     assert body.count('<li class="chunk chunk--succeeded"') == 1 and body.count('<li class="chunk chunk--pending"') == 2
 
 
+def test_job_page_shows_the_quality_figures_once_a_chunk_is_recorded(browser, user):
+    job = make_started_job(user, chunks=2)
+    assert re.search(r'<p id="quality" class="muted" hidden>', browser.get(f"/jobs/{job.pk}/").content.decode())
+
+    chunk = Chunk.objects.get(job=job, index=0)
+    claimed = services.chunk_claim(chunk_id=chunk.pk)
+    outcome = services.ChunkOutcome(
+        sentences=["Il pleut."] * 6191, input_tokens=1, output_tokens=1, tokens_by_model={"local": 2}, timings={"engine": 1.7},
+        pieces=5859, pieces_without_verb=2730, sentences_over_limit=0, words=12382,
+    )
+    services.chunk_record(chunk_id=chunk.pk, token=claimed.token, outcome=outcome)
+
+    body = browser.get(f"/jobs/{job.pk}/").content.decode()
+
+    line = "0 of 6,191 sentences over the limit · 46.6 % of 5,859 cut pieces without a finite verb · 7,284 words/s"
+    assert f'<p id="quality" class="muted">Quality: <span id="quality-figures">{line}</span></p>' in body
+    assert '"quality": {"sentences": 6191' in body  # the page script starts from the same figures
+
+
 def test_another_users_job_page_is_404(browser, user_factory):
     stranger = user_factory("mallory")
     job = make_started_job(stranger)
@@ -253,6 +272,15 @@ def test_admin_grant_action_refuses_zero(admin_client, user):
 
     assert response.status_code == 200 and b"other than 0" in response.content
     assert not CreditLedger.objects.filter(user=user, note="x").exists()
+
+
+def test_admin_shows_a_jobs_quality_figures_read_only(admin_client, user):
+    job = completed_job(user)
+
+    body = admin_client.get(f"/admin/jobs/job/{job.pk}/change/").content.decode()
+
+    assert "0 of 4 sentences over the limit · no cut pieces<" in body
+    assert 'name="pieces"' not in body and "Pieces without verb" in body
 
 
 def test_admin_index_links_the_task_queue_pages(admin_client):

@@ -81,6 +81,8 @@ def test_snapshot_then_ordered_progress_to_completed(asgi_server, cluster_factor
     assert progress == sorted(progress) and progress[-1] == 100 and len(set(progress)) >= 3
     assert events[-1]["job"]["status"] == "completed"
     assert merged(sentences_of(events)) == http.get(f"/jobs/{job_id}/result").json()["sentences"]
+    assert events[-1]["job"]["quality"] == http.get(f"/jobs/{job_id}").json()["quality"]  # the socket and the API say the same
+    assert events[-1]["job"]["quality"]["pieces"] > 0
 
 
 def test_other_users_and_bad_tokens_are_refused(asgi_server, user, user_factory):

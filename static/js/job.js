@@ -35,7 +35,25 @@
     badge.textContent = STATUS_LABELS[job.status] || job.status;
     el("cancel-button").hidden = TERMINAL[job.status] === true;
     if (job.error_message) { el("job-error").textContent = job.error_message; el("job-error").hidden = false; }
+    renderQuality();
     if (TERMINAL[job.status]) showDone();
+  }
+
+  // Shown once a chunk has been recorded; the same line as jobs.views.quality_line.
+  function renderQuality() {
+    var recorded = (job.processed_chunks || 0) - (job.failed_chunks || []).length;
+    if (!job.quality || recorded <= 0) { el("quality").hidden = true; return; }
+    el("quality-figures").textContent = qualityLine(job.quality);
+    el("quality").hidden = false;
+  }
+
+  function qualityLine(q) {
+    var count = function (n) { return n.toLocaleString("en-US"); };
+    var parts = [count(q.sentences_over_limit) + " of " + count(q.sentences) + " sentences over the limit"];
+    parts.push(q.pieces_without_verb_share === null ? "no cut pieces"
+      : (Math.floor(q.pieces_without_verb_share * 1000 + 0.5) / 10).toFixed(1) + " % of " + count(q.pieces) + " cut pieces without a finite verb");
+    if (q.words_per_second !== null) parts.push(count(Math.floor(q.words_per_second + 0.5)) + " words/s");
+    return parts.join(" · ");
   }
 
   function applyChunks(list) {

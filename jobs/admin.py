@@ -14,7 +14,7 @@ class ChunkInline(admin.TabularInline):
     can_delete = False
     fields = [
         "index", "first_page", "last_page", "status", "attempts", "lease_expires_at", "input_tokens", "output_tokens", "api_calls",
-        "pieces", "pieces_without_verb", "sentences_over_limit", "words", "error_code", "error", "timings",
+        "pieces", "pieces_checked", "pieces_without_verb", "sentences_over_limit", "words", "error_code", "error", "timings",
     ]
     readonly_fields = fields
     show_change_link = False

@@ -33,6 +33,7 @@ class QualityFigures(TypedDict):
     sentences_over_limit: int
     over_limit_share: float
     pieces: int
+    pieces_checked: int
     pieces_without_verb: int
     pieces_without_verb_share: float | None
     words: int
@@ -154,6 +155,7 @@ def quality_figures(quality: JobQuality) -> QualityFigures:
         "sentences_over_limit": quality.sentences_over_limit,
         "over_limit_share": quality.over_limit_share,
         "pieces": quality.pieces,
+        "pieces_checked": quality.pieces_checked,
         "pieces_without_verb": quality.pieces_without_verb,
         "pieces_without_verb_share": quality.pieces_without_verb_share,
         "words": quality.words,

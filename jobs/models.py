@@ -80,7 +80,8 @@ class Job(models.Model):
 
     # The engine's quality figures (SPEC §8), summed over the recorded chunks.
     pieces = models.PositiveIntegerField(default=0, help_text="Output sentences cut from longer source sentences (every Gemini sentence).")
-    pieces_without_verb = models.PositiveIntegerField(default=0, help_text="Of those pieces, how many have no finite verb.")
+    pieces_checked = models.PositiveIntegerField(default=0, help_text="Pieces checked for a finite verb: all of them, or a sample of Gemini's.")
+    pieces_without_verb = models.PositiveIntegerField(default=0, help_text="Of the pieces checked, how many have no finite verb.")
     sentences_over_limit = models.PositiveIntegerField(default=0, help_text="Output sentences with more words than the limit (measured; should stay 0).")
     words = models.PositiveIntegerField(default=0, help_text="Words in the output sentences.")
     engine_seconds = models.FloatField(default=0, help_text="Seconds the engine spent on the recorded chunks, summed over chunks.")
@@ -170,6 +171,7 @@ class Chunk(models.Model):
     tokens_by_model = models.JSONField(default=dict, blank=True, help_text="Tokens per model (or 'local'): each is billed at its own rate.")
     sentences = models.JSONField(default=list, blank=True)
     pieces = models.PositiveIntegerField(default=0)
+    pieces_checked = models.PositiveIntegerField(default=0)
     pieces_without_verb = models.PositiveIntegerField(default=0)
     sentences_over_limit = models.PositiveIntegerField(default=0)
     words = models.PositiveIntegerField(default=0)

@@ -74,6 +74,7 @@ class JobQuality:
     sentences: int
     sentences_over_limit: int
     pieces: int
+    pieces_checked: int
     pieces_without_verb: int
     words: int
     engine_seconds: float
@@ -84,7 +85,7 @@ class JobQuality:
 
     @property
     def pieces_without_verb_share(self) -> float | None:
-        return self.pieces_without_verb / self.pieces if self.pieces else None
+        return self.pieces_without_verb / self.pieces_checked if self.pieces_checked else None
 
     @property
     def words_per_second(self) -> float | None:
@@ -97,7 +98,7 @@ def job_quality(*, job: Job) -> JobQuality:
     sentences = job.chunks.filter(status=ChunkStatus.SUCCEEDED).aggregate(n=Sum(JSONArrayLength("sentences")))["n"]
     return JobQuality(
         sentences=sentences or 0, sentences_over_limit=job.sentences_over_limit, pieces=job.pieces,
-        pieces_without_verb=job.pieces_without_verb, words=job.words, engine_seconds=job.engine_seconds,
+        pieces_checked=job.pieces_checked, pieces_without_verb=job.pieces_without_verb, words=job.words, engine_seconds=job.engine_seconds,
     )
 
 

@@ -100,8 +100,9 @@ class JobQualitySerializer(serializers.Serializer):
     sentences_over_limit = serializers.IntegerField(help_text="Output sentences with more words than the limit (measured).")
     over_limit_share = serializers.FloatField(help_text="sentences_over_limit / sentences; 0 when there are none.")
     pieces = serializers.IntegerField(help_text="Output sentences cut from longer source sentences (every sentence, on Gemini).")
-    pieces_without_verb = serializers.IntegerField(help_text="Of those pieces, how many have no finite verb.")
-    pieces_without_verb_share = serializers.FloatField(allow_null=True, help_text="pieces_without_verb / pieces; null when there are no pieces.")
+    pieces_checked = serializers.IntegerField(help_text="Pieces checked for a finite verb: all of them on the local engine, a sample on Gemini.")
+    pieces_without_verb = serializers.IntegerField(help_text="Of the pieces checked, how many have no finite verb.")
+    pieces_without_verb_share = serializers.FloatField(allow_null=True, help_text="pieces_without_verb / pieces_checked; null when none was checked.")
     words = serializers.IntegerField(help_text="Words in the output sentences.")
     words_per_second = serializers.FloatField(allow_null=True, help_text="Output words per second of engine time; null before any.")
 
@@ -123,7 +124,7 @@ class ChunkSerializer(serializers.ModelSerializer):
         model = Chunk
         fields = [
             "index", "first_page", "last_page", "overlap_pages", "status", "attempts", "input_tokens", "output_tokens", "api_calls",
-            "pieces", "pieces_without_verb", "sentences_over_limit", "words", "error_code", "error", "started_at", "finished_at", "timings",
+            "pieces", "pieces_checked", "pieces_without_verb", "sentences_over_limit", "words", "error_code", "error", "started_at", "finished_at", "timings",
         ]
 
 

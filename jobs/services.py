@@ -53,14 +53,16 @@ class ChunkOutcome:
     timings: dict | None = None
     # The engine's quality figures (SPEC §8), measured outside any transaction.
     pieces: int = 0
-    pieces_without_verb: int = 0
+    pieces_without_verb: int = 0  # of the pieces checked
     sentences_over_limit: int = 0
     words: int = 0
+    pieces_checked: int | None = None  # None: every piece was checked
 
     @property
     def quality_figures(self) -> dict[str, int]:
         return {
             "pieces": self.pieces, "pieces_without_verb": self.pieces_without_verb,
+            "pieces_checked": self.pieces if self.pieces_checked is None else self.pieces_checked,
             "sentences_over_limit": self.sentences_over_limit, "words": self.words,
         }
 

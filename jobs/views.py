@@ -85,7 +85,8 @@ def quality_line(quality: Mapping) -> str:
     if share is None:
         parts.append("no cut pieces")
     else:
-        parts.append(f"{math.floor(share * 1000 + 0.5) / 10:.1f} % of {quality['pieces']:,} cut pieces without a finite verb")
+        sampled = f" (a sample of {quality['pieces_checked']:,} checked)" if quality["pieces_checked"] < quality["pieces"] else ""
+        parts.append(f"{math.floor(share * 1000 + 0.5) / 10:.1f} % of {quality['pieces']:,} cut pieces without a finite verb{sampled}")
     if quality["words_per_second"] is not None:
         parts.append(f"{math.floor(quality['words_per_second'] + 0.5):,} words/s")
     return " · ".join(parts)

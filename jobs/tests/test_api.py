@@ -212,7 +212,7 @@ def test_job_detail_has_the_quality_figures_of_its_recorded_chunks(api, monkeypa
 
     assert body["status"] == "processing"
     assert body["quality"] == {
-        "sentences": 3, "sentences_over_limit": 0, "over_limit_share": 0.0, "pieces": 2, "pieces_without_verb": 1,
+        "sentences": 3, "sentences_over_limit": 0, "over_limit_share": 0.0, "pieces": 2, "pieces_checked": 2, "pieces_without_verb": 1,
         "pieces_without_verb_share": 0.5, "words": 7, "words_per_second": 28.0,
     }
     assert "quality" not in api.get("/api/v1/jobs/").json()["results"][0]  # the list stays one query per page
@@ -228,7 +228,7 @@ def test_the_schema_documents_the_quality_object(api):
     detail = schema["paths"]["/api/v1/jobs/{id}/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     job = schema["components"]["schemas"][detail.rsplit("/", 1)[1]]
     quality = schema["components"]["schemas"][job["properties"]["quality"]["allOf"][0]["$ref"].rsplit("/", 1)[1]]
-    assert set(quality["properties"]) == {"sentences", "sentences_over_limit", "over_limit_share", "pieces", "pieces_without_verb", "pieces_without_verb_share", "words", "words_per_second"}
+    assert set(quality["properties"]) == {"sentences", "sentences_over_limit", "over_limit_share", "pieces", "pieces_checked", "pieces_without_verb", "pieces_without_verb_share", "words", "words_per_second"}
     assert quality["properties"]["pieces_without_verb_share"]["nullable"] is True and quality["properties"]["words_per_second"]["type"] == "number"
 
 

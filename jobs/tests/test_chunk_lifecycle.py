@@ -200,16 +200,16 @@ def test_retry_failed_chunks_reopens_the_job_and_reserves_again(job, user):
     assert CreditLedger.objects.filter(job=job, kind="charge").count() == 2
 
 
-def figures_outcome(*, sentences: list[str], pieces: int, without_verb: int, over_limit: int, engine: float) -> ChunkOutcome:
+def figures_outcome(*, sentences: list[str], pieces: int, without_verb: int, over_limit: int, engine: float, checked: int | None = None) -> ChunkOutcome:
     return ChunkOutcome(
         sentences=sentences, input_tokens=10, output_tokens=10, tokens_by_model={"local": 20}, timings={"engine": engine},
-        pieces=pieces, pieces_without_verb=without_verb, sentences_over_limit=over_limit, words=sum(len(s.split()) for s in sentences),
+        pieces=pieces, pieces_checked=checked, pieces_without_verb=without_verb, sentences_over_limit=over_limit, words=sum(len(s.split()) for s in sentences),
     )
 
 
 # 4 sentences of 3 words, 2 of 5: 22 words in all.
 FIRST = figures_outcome(sentences=["Il pleut fort."] * 4, pieces=3, without_verb=1, over_limit=0, engine=0.5)
-SECOND = figures_outcome(sentences=["Le vent souffle très fort."] * 2, pieces=5, without_verb=2, over_limit=1, engine=1.5)
+SECOND = figures_outcome(sentences=["Le vent souffle très fort."] * 2, pieces=5, without_verb=2, over_limit=1, engine=1.5, checked=4)  # a sample
 
 
 def record(chunk, outcome: ChunkOutcome) -> None:
@@ -229,7 +229,8 @@ def test_recording_chunks_sums_their_quality_figures_into_the_job(user):
     quality = selectors.job_quality(job=job)
     assert quality.sentences == len(job.sentences) == 6
     assert quality.over_limit_share == pytest.approx(1 / 6)
-    assert quality.pieces_without_verb_share == pytest.approx(3 / 8)
+    assert (job.pieces_checked, quality.pieces_checked) == (7, 7)
+    assert quality.pieces_without_verb_share == pytest.approx(3 / 7)  # of the pieces checked
     assert quality.words_per_second == pytest.approx(11.0)
 
 

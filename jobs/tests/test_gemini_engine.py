@@ -279,7 +279,7 @@ def test_nothing_owned_costs_nothing():
 def test_a_gemini_chunk_counts_every_output_sentence_as_a_piece(fake_gemini, settings):
     from jobs.models import Engine, Job
     from jobs.pipeline.text import ChunkSource
-    from jobs.processing import _rewrite_with_gemini, output_figures
+    from jobs.processing import _rewrite_with_gemini, output_figures, verb_sample
 
     server = fake_gemini()
     settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL, settings.GEMINI_FALLBACK_MODEL = KEY, server.url, ""
@@ -290,9 +290,14 @@ def test_a_gemini_chunk_counts_every_output_sentence_as_a_piece(fake_gemini, set
 
     written = [s for s in outcome.sentences if s]
     assert "" in outcome.sentences  # paragraph marks are kept but are not pieces
-    assert outcome.pieces == len(written) > len(SOURCE)
+    assert outcome.pieces == outcome.pieces_checked == len(written) > len(SOURCE)  # fewer than the sample size: all checked
     assert outcome.pieces_without_verb == local_engine.count_without_verb(written)
     assert 1 <= outcome.pieces_without_verb < outcome.pieces  # "CHAPITRE PREMIER" has no verb; most pieces have one
+    settings.QUALITY_VERB_SAMPLE = 2
+    sampled = _rewrite_with_gemini(job, source, stopped=lambda: False)
+    assert (sampled.pieces, sampled.pieces_checked) == (outcome.pieces, 2)
+    assert sampled.pieces_without_verb == local_engine.count_without_verb(verb_sample(written, size=2))
+    assert verb_sample(["a", "b", "c", "d", "e"], size=2) == ["a", "d"] and verb_sample(["a"], size=2) == ["a"]
     figures = output_figures(outcome.sentences, limit=LIMIT)
     assert figures == {"words": sum(local_engine.count_words(s) for s in written), "sentences_over_limit": 0}
     assert output_figures(["Un deux trois quatre cinq six sept huit neuf.", "Court."], limit=LIMIT)["sentences_over_limit"] == 1

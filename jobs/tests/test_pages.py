@@ -106,6 +106,14 @@ def test_job_page_shows_the_quality_figures_once_a_chunk_is_recorded(browser, us
     assert '"quality": {"sentences": 6191' in body  # the page script starts from the same figures
 
 
+def test_the_quality_line_says_when_the_verb_share_comes_from_a_sample():
+    from jobs.views import quality_line
+
+    quality = {"sentences": 900, "sentences_over_limit": 0, "pieces": 900, "pieces_checked": 40, "pieces_without_verb": 6,
+               "pieces_without_verb_share": 0.15, "words_per_second": None}
+    assert quality_line(quality) == "0 of 900 sentences over the limit · 15.0 % of 900 cut pieces without a finite verb (a sample of 40 checked)"
+
+
 def test_another_users_job_page_is_404(browser, user_factory):
     stranger = user_factory("mallory")
     job = make_started_job(stranger)

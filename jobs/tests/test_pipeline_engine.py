@@ -74,7 +74,7 @@ def test_deterministic():
     assert rewrite([SourceSentence(text)], limit=6).sentences == rewrite([SourceSentence(text)], limit=6).sentences
 
 
-@pytest.mark.parametrize("limit", [5, 8, 12])
+@pytest.mark.parametrize("limit", [5, 8, 12, 20])
 def test_real_book_every_piece_within_the_limit_and_no_word_lost(limit):
     source = book_sentences()
     result = rewrite(source, limit=limit)

@@ -51,7 +51,8 @@
     var count = function (n) { return n.toLocaleString("en-US"); };
     var parts = [count(q.sentences_over_limit) + " of " + count(q.sentences) + " sentences over the limit"];
     parts.push(q.pieces_without_verb_share === null ? "no cut pieces"
-      : (Math.floor(q.pieces_without_verb_share * 1000 + 0.5) / 10).toFixed(1) + " % of " + count(q.pieces) + " cut pieces without a finite verb");
+      : (Math.floor(q.pieces_without_verb_share * 1000 + 0.5) / 10).toFixed(1) + " % of " + count(q.pieces) + " cut pieces without a finite verb"
+        + (q.pieces_checked < q.pieces ? " (a sample of " + count(q.pieces_checked) + " checked)" : ""));
     if (q.words_per_second !== null) parts.push(count(Math.floor(q.words_per_second + 0.5)) + " words/s");
     return parts.join(" · ");
   }

@@ -37,10 +37,10 @@ def main() -> None:
 
     django.setup()
     from jobs.management.commands.text_quality import read_book
-    from jobs.pipeline import lexicon, local_engine, quality
+    from jobs.pipeline import local_engine, quality
 
     started = time.process_time()
-    local_engine.nlp(), lexicon.is_word("maison")
+    local_engine.load()
     print(f"spaCy model and lexicon loaded once: {time.process_time() - started:.1f} s CPU\n")
     print("| book | limit | recall | precision | headers left | hyphens wrong | over limit | pieces without verb | unavoidable | comma baseline | CPU pypdf + cleaning + engine | words/s | engine / parse |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")

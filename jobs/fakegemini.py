@@ -44,6 +44,12 @@ SLOW_WITHOUT_TIMEOUT = 120.0
 ANSWERS_REMEMBERED = 512
 
 
+# spaCy's model is one per process (local_engine.nlp) and not promised to be
+# thread-safe: every fake server of the process, and a test comparing with
+# the engine, take this lock (a server stopped mid-answer may still compute).
+ENGINE_LOCK = threading.Lock()
+
+
 @dataclass
 class FakeGeminiOptions:
     latency: float = 0.0  # seconds from request to answer (the answer is computed within them)
@@ -167,7 +173,6 @@ class FakeGemini:
         self.options = FakeGeminiOptions(**options)
         self.random = random.Random(self.options.seed)
         self.lock = threading.Lock()
-        self.engine_lock = threading.Lock()  # spaCy is not promised to be thread-safe
         self.answers: dict[tuple, list[str]] = {}
         self.stats_data = Stats()
         self.httpd = ThreadingHTTPServer((host, port), Handler)
@@ -182,14 +187,14 @@ class FakeGemini:
         return f"http://{host}:{port}"
 
     def start(self) -> FakeGemini:
-        local_engine.nlp()  # load spaCy now, not inside the first request's latency
+        local_engine.load()  # now, not inside the first request's latency
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                        name="fake-gemini", daemon=True)
         self.thread.start()
         return self
 
     def serve_forever(self) -> None:
-        local_engine.nlp()
+        local_engine.load()
         self.httpd.serve_forever()
 
     def stop(self) -> None:
@@ -254,7 +259,7 @@ class FakeGemini:
         key = (tuple(request.sentences), request.limit, request.min_length, request.ignore_dialogue, request.preserve_formatting)
         answer = self.answers.get(key)
         if answer is None:
-            with self.engine_lock:
+            with ENGINE_LOCK:
                 answer = local_engine.rewrite(request.sentences, limit=request.limit, min_length=request.min_length,
                                               ignore_dialogue=request.ignore_dialogue,
                                               preserve_formatting=request.preserve_formatting).sentences

@@ -17,7 +17,7 @@ from django.conf import settings
 
 from jobs import quota
 from jobs.models import Engine, Job
-from jobs.pipeline import gemini_engine, lexicon, local_engine
+from jobs.pipeline import gemini_engine, local_engine
 from jobs.pipeline.pdf import extract_pages
 from jobs.pipeline.text import ChunkSource, chunk_source
 from jobs.services import ChunkOutcome, ClaimedChunk, chunk_heartbeat, chunk_take_call_slot, job_note_step
@@ -72,8 +72,7 @@ def warm_up() -> None:
     Gemini client with its TLS context) now, once, rather than in each
     worker's first chunk (see the qcluster command). Nothing here opens a
     connection, so the forked workers share no socket."""
-    local_engine.nlp()
-    lexicon.is_word("maison")
+    local_engine.load()
     if settings.GEMINI_API_KEY:
         gemini_engine.client_for(settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL)
 

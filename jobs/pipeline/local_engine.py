@@ -113,6 +113,13 @@ def is_dialogue(sentence: SourceSentence) -> bool:
     return not sentence.heading and (sentence.dialogue or bool(DASH_START.match(text)) or quoted)
 
 
+def load() -> None:
+    """Load spaCy's model and the lexicon the parse reads (seconds, once per
+    process), before the first sentence rather than inside its time."""
+    nlp()
+    lexicon.is_word("maison")
+
+
 @functools.cache
 def nlp():
     import spacy
@@ -168,6 +175,8 @@ def features(doc) -> Parse:
             dangling[j + 1] = leaves_hanging(token)
         if spans[j][0] == token.idx and token.lower_ in NEGATIONS and token.i > 0 and is_verb(doc[token.i - 1]):
             dangling[j] = True  # "vous ne savez | pas"
+        if spans[j][0] == token.idx and (noun_complement(token) or (token.dep_ == "amod" and token.head.i == token.i - 1)):
+            dangling[j] = True  # "madame | de Watteville", "la chevelure | de feu", "les aventures | extraordinaires"
         if token.i > 0 and token.is_sent_start:
             raise_tier(j, 3)
         if token.dep_ in CLAUSE_DEPS and (verb or is_verb(token)):
@@ -199,7 +208,7 @@ def leaves_hanging(token) -> bool:
 
 def noun_complement(token) -> bool:
     """``de`` and friends introducing the complement of the noun just before."""
-    return token.dep_ == "case" and token.head.dep_ == "nmod" and token.head.head.i == token.i - 1
+    return token.dep_ == "case" and token.head.dep_ in ("nmod", "flat:name") and token.head.head.i == token.i - 1
 
 
 def is_verb(token) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.pipeline import lexicon, local_engine, quality
+from jobs.pipeline import local_engine, quality
 from jobs.pipeline.pdf import READER, PdfRejected, extract_pages, inspect_pdf
 
 
@@ -53,7 +53,7 @@ class Command(BaseCommand):
         except (PdfRejected, OSError) as exc:
             raise CommandError(f"cannot read {pdf}: {exc}") from exc
         started = time.process_time()
-        local_engine.nlp(), lexicon.is_word("maison")
+        local_engine.load()
         load_seconds = time.process_time() - started
         for value in limits:
             report = quality.measure(pages, reference_text, limit=value, min_length=min_length)

@@ -76,6 +76,7 @@ def table(f: dict) -> str:
         f"  sentences over the limit     {f['sentences_over_limit']} of {f['sentences']} ({f['over_limit_share']:.3%})",
         f"  cut pieces without a verb    {f['pieces_without_verb_share']:.1%} of {f['pieces']} "
         f"(at least {f['unavoidable_without_verb_share']:.1%} unavoidable; cut-at-comma baseline {f['baseline_without_verb_share']:.1%} of {f['baseline_pieces']})",
+        f"  cuts inside a phrase         {f['weak_cut_share']:.1%} (cut-at-comma baseline {f['baseline_weak_cut_share']:.1%})",
         f"  CPU                          {cpu:.1f} s: pypdf {f['pdf_seconds']:.1f}, cleaning {f['cleaning_seconds']:.1f}, engine {f['engine_seconds']:.1f} "
         f"(+ {f['model_load_seconds']:.1f} s loading spaCy once)",
         f"  words per second             {f['words_per_second']:.0f} (cleaning + engine), {f['words'] / max(cpu, 1e-9):.0f} with pypdf",

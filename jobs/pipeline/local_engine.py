@@ -167,8 +167,7 @@ def features(doc) -> Parse:
 
     for token in doc:
         j = owner[token.idx]
-        verb = is_finite_verb(token)
-        finite[j] = finite[j] or verb
+        finite[j] = finite[j] or is_finite_verb(token)
         if token.pos_ in PHRASE_POS and spans[j][0] == token.idx and token.head.pos_ != "PROPN" and not noun_complement(token):
             raise_tier(j, 1)  # not inside a name ("madame de Watteville") nor a noun's complement ("chevelure de feu")
         if not token.is_punct:
@@ -179,7 +178,7 @@ def features(doc) -> Parse:
             dangling[j] = True  # "madame | de Watteville", "la chevelure | de feu", "les aventures | extraordinaires"
         if token.i > 0 and token.is_sent_start:
             raise_tier(j, 3)
-        if token.dep_ in CLAUSE_DEPS and (verb or is_verb(token)):
+        if token.dep_ in CLAUSE_DEPS and is_verb(token):
             left = token.left_edge.i
             if token.dep_ == "acl:relcl" and token.head.i == left - 1 and token.head.lower_ in ANTECEDENTS:
                 left -= 1  # "ce que vous voulez" stays together

@@ -213,19 +213,24 @@ class VerbShares:
 
 def verb_shares(sentences: Sequence[SourceSentence], *, limit: int, min_length: int) -> VerbShares:
     long_ones = [s.text for s in sentences if local_engine.count_words(s.text) > limit]
-    counts = collections.Counter()
+    mine, baseline, unavoidable = [0, 0, 0, 0], [0, 0, 0, 0], 0
     for text, info in zip(long_ones, local_engine.parse(long_ones), strict=True):
-        mine = local_engine.cut_sentence(text, info, limit=limit, min_length=min_length)
-        theirs = comma_baseline(text, limit)
-        for prefix, pieces in (("", mine), ("baseline_", theirs)):
-            flags = local_engine.pieces_with_verb(pieces, info)
-            counts[prefix + "pieces"] += len(flags)
-            counts["baseline_without_verb" if prefix else "pieces_without_verb"] += flags.count(False)
-            cuts = list(itertools.accumulate(len(piece) for piece in pieces))[:-1]
-            counts[prefix + "cuts"] += len(cuts)
-            counts[prefix + "weak_cuts"] += sum(info.cut_tier[j] == 0 or info.dangling[j] for j in cuts)
-        counts["unavoidable"] += max(0, len(mine) - sum(info.finite_verb))
-    return VerbShares(**{field: counts[field] for field in VerbShares.__dataclass_fields__})
+        pieces = local_engine.cut_sentence(text, info, limit=limit, min_length=min_length)
+        mine = [a + b for a, b in zip(mine, split_figures(pieces, info), strict=True)]
+        baseline = [a + b for a, b in zip(baseline, split_figures(comma_baseline(text, limit), info), strict=True)]
+        unavoidable += max(0, len(pieces) - sum(info.finite_verb))
+    return VerbShares(
+        pieces=mine[0], pieces_without_verb=mine[1], cuts=mine[2], weak_cuts=mine[3], unavoidable=unavoidable,
+        baseline_pieces=baseline[0], baseline_without_verb=baseline[1], baseline_cuts=baseline[2], baseline_weak_cuts=baseline[3],
+    )
+
+
+def split_figures(pieces: Sequence[Sequence[str]], info: local_engine.Parse) -> tuple[int, int, int, int]:
+    """Pieces, pieces without a finite verb, cuts, and cuts inside a phrase
+    of one sentence's split (``info`` is that sentence's parse)."""
+    flags = local_engine.pieces_with_verb(pieces, info)
+    cuts = list(itertools.accumulate(len(piece) for piece in pieces))[:-1]
+    return len(flags), flags.count(False), len(cuts), sum(info.cut_tier[j] == 0 or info.dangling[j] for j in cuts)
 
 
 @dataclass(frozen=True)

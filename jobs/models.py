@@ -201,3 +201,26 @@ class Chunk(models.Model):
 
 def new_claim_token() -> uuid.UUID:
     return uuid.uuid4()
+
+
+class PageText(models.Model):
+    """The raw text of one page as pypdf gave it, kept while the upload is kept.
+
+    Neighbouring chunks read each other's edge pages (the overlap and the
+    running-header window, about six pages a chunk); whoever reads a page
+    first keeps it here, so pypdf, the costliest step after the engine,
+    parses each page of a book about once (docs/benchmarks.md)."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="page_texts")
+    number = models.PositiveIntegerField()
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [
+            models.UniqueConstraint(name="page_text_unique_number", fields=["job", "number"]),
+            models.CheckConstraint(name="page_text_number_positive", condition=Q(number__gte=1)),
+        ]
+
+    def __str__(self) -> str:
+        return f"Page {self.number} of job {self.job_id}"

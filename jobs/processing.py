@@ -1,4 +1,5 @@
-"""The work of one chunk, outside any transaction: read its pages, clean them,
+"""The work of one chunk, outside any transaction: read its pages (those a
+neighbouring chunk already read come from the job's page store), clean them,
 keep the sentences it owns, rewrite them with the job's engine.
 
 Between steps (and before every Gemini call) it renews the chunk's lease,
@@ -19,8 +20,9 @@ from jobs import quota
 from jobs.models import Engine, Job
 from jobs.pipeline import gemini_engine, local_engine
 from jobs.pipeline.pdf import extract_pages
-from jobs.pipeline.text import ChunkSource, chunk_source
-from jobs.services import ChunkOutcome, ClaimedChunk, chunk_heartbeat, chunk_take_call_slot, job_note_step
+from jobs.pipeline.text import ChunkSource, chunk_source, runs
+from jobs.selectors import kept_pages
+from jobs.services import ChunkOutcome, ClaimedChunk, chunk_heartbeat, chunk_take_call_slot, job_keep_pages, job_note_step
 
 
 class ChunkAbandoned(Exception):
@@ -31,12 +33,11 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
     chunk, job = claimed.chunk, claimed.job
     beat = heartbeat or (lambda: chunk_heartbeat(chunk_id=chunk.pk, token=claimed.token))
     timings: dict[str, float] = {"pdf": 0.0}
-    path = job.pdf_file.path
 
     def read_pages(first: int, last: int) -> list[str]:
         started = time.perf_counter()
         try:
-            return extract_pages(path, first, last, timeout=settings.PDF_EXTRACT_TIMEOUT)
+            return job_pages(job, first, last)
         finally:
             timings["pdf"] += time.perf_counter() - started
 
@@ -58,6 +59,17 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
         outcome, timings={step: round(seconds, 4) for step, seconds in timings.items()},
         **output_figures(outcome.sentences, limit=job.sentence_length_limit),
     )
+
+
+def job_pages(job: Job, first: int, last: int) -> list[str]:
+    """Raw texts of pages first..last: those a neighbouring chunk already read
+    from the job's page store, the others from pypdf, then stored for them."""
+    pages = kept_pages(job_id=job.pk, first=first, last=last)
+    for low, high in runs([number for number in range(first, last + 1) if number not in pages]):
+        read = dict(zip(range(low, high + 1), extract_pages(job.pdf_file.path, low, high, timeout=settings.PDF_EXTRACT_TIMEOUT), strict=True))
+        job_keep_pages(job_id=job.pk, pages=read)
+        pages.update(read)
+    return [pages[number] for number in range(first, last + 1)]
 
 
 def output_figures(sentences: list[str], *, limit: int) -> dict[str, int]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Func, IntegerField, QuerySet, Sum
 
-from jobs.models import ACTIVE_STATUSES, Chunk, ChunkStatus, Job, JobStatus, ModelPreference
+from jobs.models import ACTIVE_STATUSES, Chunk, ChunkStatus, Job, JobStatus, ModelPreference, PageText
 from jobs.services import ProcessingSettings
 
 TASK_STATES = {
@@ -51,6 +51,11 @@ def queue_position(*, job: Job) -> int | None:
         return None
     ahead = Job.objects.filter(status=JobStatus.PENDING, queued_at__lt=job.queued_at).count()
     return ahead + 1
+
+
+def kept_pages(*, job_id: int, first: int, last: int) -> dict[int, str]:
+    """The job's pages first..last that some chunk already read (services.job_keep_pages)."""
+    return dict(PageText.objects.filter(job_id=job_id, number__range=(first, last)).values_list("number", "text"))
 
 
 def job_result_sentences(*, job: Job) -> list[str]:

@@ -21,12 +21,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from credits.pricing import credit_rate, credits_for_tokens, credits_for_weighted_tokens, tokens_for_characters, tokens_for_pages
 from credits.selectors import credit_balance, job_charged
 from credits.services import credits_reserve, credits_settle, lock_account
 from jobs.events import publish_job_changed
-from jobs.models import ACTIVE_STATUSES, Chunk, ChunkStatus, Engine, Job, JobStatus, TERMINAL_STATUSES
+from jobs.models import ACTIVE_STATUSES, Chunk, ChunkStatus, Engine, Job, JobStatus, PageText, TERMINAL_STATUSES
 from jobs.pipeline.chunking import plan_chunks
 from jobs.pipeline.pdf import PdfInfo, PdfRejected, inspect_pdf
 from novelproc.errors import BadFile, DomainError, InvalidTransition, QueueFull, TooManyActiveJobs
@@ -88,9 +89,9 @@ def model_name_for(engine: str, model_preference: str) -> str:
 
 
 def _enqueue_chunk(chunk_id: int) -> None:
-    from jobs.tasks import enqueue_chunk  # the queue adapter; imported late to keep services queue-agnostic at import
-
-    enqueue_chunk(chunk_id)
+    # The task goes by name: a web process that queues chunks never imports
+    # the pipeline (google-genai, spaCy), which cost its first start 0.4 s.
+    async_task("jobs.tasks.process_chunk", chunk_id, task_name=f"chunk-{chunk_id}")
 
 
 # --- Confirm ------------------------------------------------------------------------
@@ -329,6 +330,13 @@ def chunk_take_call_slot(*, chunk_id: int, token: uuid.UUID) -> bool | None:
     mine.update(call_slot_since=now, lease_expires_at=_lease_deadline())
     _dispatch_chunks(job)  # one reader fewer: the next chunk may start reading
     return True
+
+
+def job_keep_pages(*, job_id: int, pages: dict[int, str]) -> None:
+    """Keep pages a chunk read for its neighbours. Two chunks may read the
+    same page at once; both texts are pypdf's answer for it, so the first
+    one stored stays and the other is dropped."""
+    PageText.objects.bulk_create([PageText(job_id=job_id, number=number, text=text) for number, text in pages.items()], ignore_conflicts=True)
 
 
 def job_note_step(*, job_id: int, step: str) -> None:
@@ -631,8 +639,9 @@ def _delete_expired_uploads(now) -> int:
 
 
 def job_delete_upload(*, job: Job) -> None:
-    """Remove the uploaded PDF (retention); results and ledger stay."""
+    """Remove the uploaded PDF and its kept pages (retention); results and ledger stay."""
     if job.pdf_file:
         job.pdf_file.delete(save=False)
+    PageText.objects.filter(job=job).delete()
     Job.objects.filter(pk=job.pk).update(pdf_file="", file_deleted_at=timezone.now())
 

@@ -5,18 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 
-from django_q.tasks import async_task
-
 from jobs import services
 from jobs.pipeline.gemini_engine import GeminiChunkFailed
 from jobs.pipeline.pdf import PdfRejected
 from jobs.processing import ChunkAbandoned, run_chunk
 
 logger = logging.getLogger(__name__)
-
-
-def enqueue_chunk(chunk_id: int) -> None:
-    async_task("jobs.tasks.process_chunk", chunk_id, task_name=f"chunk-{chunk_id}")
 
 
 def process_chunk(chunk_id: int) -> str:

@@ -103,11 +103,9 @@ class Book:
 
     def load(self, first: int, last: int) -> None:
         first, last = max(1, first), min(self.page_count, last)
-        missing = [p for p in range(first, last + 1) if p not in self.normalised]
-        if missing:
-            texts = self.read_pages(missing[0], missing[-1])
-            for number, raw in zip(range(missing[0], missing[-1] + 1), texts, strict=True):
-                self.normalised.setdefault(number, cleaning.normalise(raw))
+        for low, high in runs([p for p in range(first, last + 1) if p not in self.normalised]):
+            for number, raw in zip(range(low, high + 1), self.read_pages(low, high), strict=True):
+                self.normalised[number] = cleaning.normalise(raw)
 
     def page(self, number: int) -> cleaning.PageLines:
         if number not in self.cleaned:
@@ -166,7 +164,10 @@ def chunk_source(read_pages: ReadPages, *, first: int, last: int, page_count: in
         raise ValueError(f"bad page range {first}-{last} of {page_count}")
     book = Book(read_pages, page_count, fix_hyphenation)
     low, high = max(1, first - 1), min(page_count, last + 1)
-    book.load(low - cleaning.WINDOW, high + cleaning.WINDOW)  # one read for the usual case
+    # Its own pages first, then the edges, which are a neighbour's own pages:
+    # a job's page store (jobs.processing) may have them by then.
+    book.load(first, last)
+    book.load(low - cleaning.WINDOW, high + cleaning.WINDOW)  # the usual case needs no more
     while True:
         assembled = book.assemble(low, high)
         own_start = assembled.page_starts[first]
@@ -178,6 +179,17 @@ def chunk_source(read_pages: ReadPages, *, first: int, last: int, page_count: in
         low = low if complete_before else max(1, low - EXTEND_STEP)
         high = high if complete_after else min(page_count, high + EXTEND_STEP)
     return owned(assembled, own_start, own_end, pages_read=len(book.normalised))
+
+
+def runs(numbers: list[int]) -> list[tuple[int, int]]:
+    """Sorted page numbers as (first, last) ranges of consecutive pages."""
+    ranges: list[tuple[int, int]] = []
+    for number in numbers:
+        if ranges and number == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], number)
+        else:
+            ranges.append((number, number))
+    return ranges
 
 
 def owned(assembled: Assembled, own_start: int, own_end: float, *, pages_read: int) -> ChunkSource:

@@ -1,5 +1,9 @@
 """Claims, leases, records and the sweep, on rows made directly (no pipeline)."""
 
+import os
+import pydoc
+import subprocess
+import sys
 from datetime import timedelta
 from unittest import mock
 
@@ -261,3 +265,19 @@ def test_a_retried_chunk_and_a_duplicate_delivery_count_the_figures_once(user):
     job.refresh_from_db()
     assert job.status == JobStatus.COMPLETED and job.recorded_chunks == 2
     assert (job.pieces, job.pieces_without_verb, job.sentences_over_limit, job.words, job.engine_seconds) == (8, 3, 1, 22, 2.0)
+
+
+def test_queueing_a_chunk_from_a_web_process_loads_no_engine():
+    # The task is queued by name: a web process starting a job must not pay
+    # for importing the pipeline (google-genai, spaCy) inside the request.
+    code = (
+        "import sys, django; django.setup(); from unittest import mock; import novelproc.urls; from jobs import services\n"
+        "with mock.patch('jobs.services.async_task') as queue: services._enqueue_chunk(7)\n"
+        "print(queue.call_args.args, [m for m in ('jobs.processing', 'jobs.tasks', 'google.genai', 'spacy') if m in sys.modules])"
+    )
+    env = {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "novelproc.settings"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "('jobs.tasks.process_chunk', 7) []"
+    from jobs.tasks import process_chunk
+
+    assert pydoc.locate("jobs.tasks.process_chunk") is process_chunk

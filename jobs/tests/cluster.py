@@ -45,18 +45,37 @@ class Cluster:
         self.process = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "qcluster"], cwd=ROOT, env=cluster_env(**env), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def kill_hard(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
+        if group_alive(self.process.pid):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
+        """SIGTERM to the whole group, as systemd sends it; True when every
+        process of the cluster was gone within the timeout, without a SIGKILL."""
+        clean = True
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                # A clean stop only matters for the test's speed; what a killed cluster leaves is the sweep's job.
                 self.process.wait(timeout=8)
             except subprocess.TimeoutExpired:
+                clean = False
+            deadline = time.monotonic() + 8
+            while clean and group_alive(self.process.pid):  # the workers, after the main process
+                clean = time.monotonic() < deadline
+                time.sleep(0.1)
+            if not clean:
                 self.kill_hard()
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
+        return clean
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def wait_until_serving(url: str, *, timeout: float) -> None:

@@ -63,7 +63,7 @@ def the_book(story_pdf):
 
 
 def test_seed_flow_completes_on_a_real_cluster(live_server, cluster_factory, user, story_pdf):
-    cluster_factory()
+    cluster = cluster_factory()
     client = Client(live_server.url, user)
     pdf, pages = the_book(story_pdf)
     job_id = client.confirm_and_start(pdf, pages)
@@ -86,6 +86,9 @@ def test_seed_flow_completes_on_a_real_cluster(live_server, cluster_factory, use
     assert balance == settings.MONTHLY_GRANT_CREDITS - final["actual_credits"] == credit_balance(user=user)
     kinds = list(CreditLedger.objects.filter(user=user).order_by("id").values_list("kind", flat=True))
     assert kinds[0] == "grant" and kinds.count("charge") == 1 and kinds.count("release") == 1
+    # A SIGTERM to the whole group (systemd's default) stops every process, without a SIGKILL.
+    started = time.monotonic()
+    assert cluster.stop() and time.monotonic() - started < 8
 
 
 def test_cancel_during_processing_stops_new_chunks_and_releases_credits(live_server, cluster_factory, user, story_pdf, settings):

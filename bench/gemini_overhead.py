@@ -13,6 +13,11 @@ of workers: `ideal` uses min(parallel, workers), `ideal(parallel)` uses
 parallel alone, as if workers were unbounded. Overhead = wall / ideal − 1
 (goal: ≤ 15 %).
 
+With ``--rpm N`` the measured jobs run under ``GEMINI_RPM=N``: the ideal is
+then the same critical path with at most N calls starting in a clock minute
+(``ideal_under_quota``), and the fake server's count of calls per clock
+minute is printed.
+
 One fake server serves every run. Its latency is the whole answer time, and
 it remembers its answers, so after a warm-up job (not reported) it spends no
 CPU on this machine's two cores, as the real service would not either.
@@ -21,6 +26,7 @@ CPU on this machine's two cores, as the real service would not either.
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
 import math
 import statistics
@@ -29,6 +35,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -54,14 +61,14 @@ wall = time.perf_counter() - t
 job.refresh_from_db()
 t0 = job.queued_at
 timings = [dict(c.timings, started=(c.started_at - t0).total_seconds(), finished=(c.finished_at - t0).total_seconds(), queue=(c.started_at - c.enqueued_at).total_seconds()) for c in job.chunks.all()]
-print(json.dumps({"status": job.status, "chunks": job.total_chunks, "wall": wall, "calls": job.gemini_api_calls, "timings": timings}))
+print(json.dumps({"status": job.status, "chunks": job.total_chunks, "wall": wall, "calls": job.gemini_api_calls, "queued": t0.timestamp(), "timings": timings}))
 """
 
 
-def run_job(pdf: Path, *, fake_url: str, workers: int, parallel: int, read_ahead: int, backend: str) -> dict:
+def run_job(pdf: Path, *, fake_url: str, workers: int, parallel: int, read_ahead: int, backend: str, rpm: int = 0) -> dict:
     env = configure(backend, Path(tempfile.mkdtemp(prefix="novelproc-bench-")), workers)
     env.update(GEMINI_API_KEY="bench", GEMINI_BASE_URL=fake_url, Q_WORKERS=str(workers),
-               CHUNK_PARALLEL_OVERRIDE=str(parallel), CHUNK_READ_AHEAD=str(read_ahead))
+               CHUNK_PARALLEL_OVERRIDE=str(parallel), CHUNK_READ_AHEAD=str(read_ahead), GEMINI_RPM=str(rpm))
     prepare_database(env)
     cluster = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "qcluster"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -89,18 +96,52 @@ def first_chunk_reading(pdf: Path) -> float:
     return time.perf_counter() - started
 
 
-def summarise(result: dict, *, latency: float, workers: int, parallel: int, first: float) -> dict:
+def ideal_under_quota(calls: int, *, in_flight: int, latency: float, first: float, rpm: int, queued: float) -> float:
+    """The critical path when at most ``rpm`` calls may start in a clock
+    minute, by the limiter's rule (jobs.quota: a call started in a minute's
+    last GUARD_SECONDS counts in the next minute too), for a job queued at
+    epoch ``queued``: each call starts as soon as a slot is free and its
+    minute has room, else when the next minute begins."""
+    from jobs.quota import GUARD_SECONDS, WINDOW
+
+    running: list[float] = []
+    started: Counter[int] = Counter()
+    at = first
+    for _ in range(calls):
+        if len(running) >= in_flight:
+            at = max(at, heapq.heappop(running))
+        while True:
+            now = queued + at
+            minute = int(now // WINDOW)
+            counted = [minute, minute + 1] if now % WINDOW >= WINDOW - GUARD_SECONDS else [minute]
+            if all(started[m] < rpm for m in counted):
+                break
+            at = (minute + 1) * WINDOW - queued
+        started.update(counted)
+        heapq.heappush(running, at + latency)
+    return max(running)
+
+
+def summarise(result: dict, *, latency: float, workers: int, parallel: int, first: float, rpm: int = 0) -> dict:
     timings = result["timings"]
     reading = [t.get("pdf", 0) + t.get("cleaning", 0) for t in timings]
     in_flight = min(parallel, workers)
+    by_waves = math.ceil(result["chunks"] / in_flight) * latency + first
     return {
         **result,
-        "ideal": math.ceil(result["chunks"] / in_flight) * latency + first,
+        "ideal": ideal_under_quota(result["chunks"], in_flight=in_flight, latency=latency, first=first, rpm=rpm, queued=result["queued"]) if rpm else by_waves,
         "ideal_parallel": math.ceil(result["chunks"] / parallel) * latency + first,
         "reading": statistics.mean(reading),
         "slot_wait": statistics.mean(t.get("slot_wait", 0) for t in timings),
         "call": statistics.mean(t.get("engine", 0) for t in timings),
     }
+
+
+def fake_counts(fake_url: str) -> Counter[str]:
+    """Requests the fake server saw per clock minute, all models together."""
+    with urllib.request.urlopen(f"{fake_url}/_stats") as answer:
+        per_model = json.load(answer)["requests_per_minute"]
+    return sum((Counter(minutes) for minutes in per_model.values()), Counter())
 
 
 def main() -> None:
@@ -112,6 +153,7 @@ def main() -> None:
     parser.add_argument("--read-ahead", type=int, default=2, help="CHUNK_READ_AHEAD: chunks read while others wait on their call.")
     parser.add_argument("--timeline", action="store_true", help="Also print when each chunk started and finished, and its steps.")
     parser.add_argument("--backend", choices=["embedded", "postgres"], default="postgres")
+    parser.add_argument("--rpm", type=int, default=0, help="GEMINI_RPM for the measured jobs: the ideal then follows the quota's clock minutes.")
     args = parser.parse_args()
 
     port = 18765
@@ -127,10 +169,14 @@ def main() -> None:
         print("workers parallel chunks waves   ideal  ideal(parallel)   wall  overhead  calls  read s  slot wait s  call s")
         for workers in args.workers:
             for parallel in args.parallel:
-                r = summarise(run_job(args.pdf, workers=workers, parallel=parallel, **run), latency=args.latency, workers=workers, parallel=parallel, first=first)
+                before = fake_counts(fake_url)
+                r = summarise(run_job(args.pdf, workers=workers, parallel=parallel, rpm=args.rpm, **run), latency=args.latency, workers=workers, parallel=parallel, first=first, rpm=args.rpm)
                 waves = math.ceil(r["chunks"] / min(parallel, workers))
                 print(f"{workers:7d} {parallel:8d} {r['chunks']:6d} {waves:5d} {r['ideal']:7.1f} {r['ideal_parallel']:16.1f} {r['wall']:6.1f}"
                       f" {r['wall'] / r['ideal'] - 1:8.0%} {r['calls']:6d} {r['reading']:7.2f} {r['slot_wait']:12.2f} {r['call']:7.2f}  ({r['status']})")
+                if args.rpm:
+                    after = fake_counts(fake_url)
+                    print("    calls per clock minute:", [after[m] - before.get(m, 0) for m in sorted(after) if after[m] > before.get(m, 0)], f"(GEMINI_RPM={args.rpm})")
                 if args.timeline:
                     for i, t in enumerate(r["timings"]):
                         print(f"  chunk {i:2d}: start {t['started']:5.1f}  finish {t['finished']:5.1f}  " + " ".join(f"{k} {v:.2f}" for k, v in t.items() if k not in ("started", "finished")))

@@ -54,6 +54,7 @@ NEGATIONS = frozenset({"pas", "point", "plus", "jamais", "guère"})
 ANTECEDENTS = frozenset({"ce", "celui", "celle", "ceux", "celles"})
 OPENING = re.compile(r"^[«“\"(\[–—―-]+$")
 HAS_WORD = re.compile(r"[^\W_]")
+QUOTES = {"«": "»", "“": "”", '"': '"'}
 DASH_START = re.compile(r"^\s*(?:[–—―]|--?\s)")
 
 
@@ -109,7 +110,9 @@ def rewrite(
 
 def is_dialogue(sentence: SourceSentence) -> bool:
     text = sentence.text.strip()
-    quoted = text.startswith("«") and text.rstrip(".!?… ").endswith("»")
+    # A line quoted whole: guillemets, or the English-style quotes some
+    # editions and most web texts use instead.
+    quoted = text[:1] in QUOTES and text.rstrip(".!?… ").endswith(QUOTES[text[:1]])
     return not sentence.heading and (sentence.dialogue or bool(DASH_START.match(text)) or quoted)
 
 

@@ -15,8 +15,11 @@ import re
 ABBREVIATIONS = frozenset(
     "M MM Mme Mmes Mlle Mlles Mgr Me Mes Dr Drs St Ste Sts Stes Pr Vve "
     "av apr cf chap env ex fig ibid no nos p pp réf sq suiv vs "
-    "Av Cf Chap Fig No Nos P Vol J.-C N.-D".split()
+    "Av Cf Chap Fig No Nos P Vol J.-C N.-D c.-à-d".split()
 )
+# "J.-C." in a date (753 av. J.-C.) closes it, like "etc.": a capital after
+# its stop starts a sentence. Elsewhere it is initials (J.-C. Martin).
+ERA = re.compile(r"(?:^|\s)(?:av\.|apr\.|avant|après) J\.-C$")
 CANDIDATE = re.compile(r"(?:\.{2,}|…|[.!?])+")
 # What may close a sentence after its final punctuation: guillemets, quotes, brackets.
 CLOSERS = re.compile(r"(?:\s*[»”\"')\]])*")
@@ -73,6 +76,8 @@ def is_abbreviation(before: str) -> bool:
     if not found:
         return False
     word = found.group(1)
+    if ERA.search(before):
+        return False
     # The last part of a compound initial: "J.-J" is "J", as "J.-C" is "C".
     last = re.split(r"[.-]", word)[-1] if "." in word and not word.endswith(".") else word
     if word in ABBREVIATIONS or last in ABBREVIATIONS:

@@ -31,6 +31,7 @@ def cases(*pairs: tuple[str, list[str]]):
     ("Il lut des auteurs célèbres, par ex. Balzac, et cf. Hugo.", ["Il lut des auteurs célèbres, par ex. Balzac, et cf. Hugo."]),
     ("Voir p. 12 et chap. III du livre.", ["Voir p. 12 et chap. III du livre."]),
     ("Il travaillait chez Keller et Cie. Le soir, il lisait.", ["Il travaillait chez Keller et Cie.", "Le soir, il lisait."]),
+    ("Il alla chez son oncle, c.-à-d. Monsieur Grandet.", ["Il alla chez son oncle, c.-à-d. Monsieur Grandet."]),
 )
 def test_abbreviations(paragraph, expected):
     assert sentences(paragraph) == expected
@@ -131,6 +132,9 @@ def test_interrobang_inside_quotes(paragraph, expected):
     ("Il servit Napoléon Ier. Puis il servit Louis XVIII.", ["Il servit Napoléon Ier.", "Puis il servit Louis XVIII."]),
     ("Le 1er janvier 1800, il neigea. Le 2, il plut.", ["Le 1er janvier 1800, il neigea.", "Le 2, il plut."]),
     ("Il fut ministre de Charles X. Le roi l'aimait.", ["Il fut ministre de Charles X.", "Le roi l'aimait."]),
+    ("Rome fut fondée en 753 av. J.-C. Elle grandit vite.", ["Rome fut fondée en 753 av. J.-C.", "Elle grandit vite."]),
+    ("Auguste mourut en 14 après J.-C. Tibère lui succéda.", ["Auguste mourut en 14 après J.-C.", "Tibère lui succéda."]),
+    ("Il salua J.-C. Martin. Puis il partit.", ["Il salua J.-C. Martin.", "Puis il partit."]),
 )
 def test_numbers_dates_and_roman_numerals(paragraph, expected):
     assert sentences(paragraph) == expected

@@ -49,9 +49,12 @@ def test_short_sentences_and_headings_pass_unchanged():
 
 
 def test_ignore_dialogue_drops_dashed_and_quoted_lines():
-    source = [SourceSentence("– Tu viens ? demanda-t-il."), SourceSentence("Elle vint.", dialogue=True), SourceSentence("« Viens ! »"), SourceSentence("Le soir tomba.")]
-    assert rewrite(source, ignore_dialogue=True).sentences == ["Le soir tomba."]
-    assert len(rewrite(source).sentences) == 4
+    source = [
+        SourceSentence("– Tu viens ? demanda-t-il."), SourceSentence("Elle vint.", dialogue=True), SourceSentence("« Viens ! »"),
+        SourceSentence("“Viens !”"), SourceSentence('"Viens donc."'), SourceSentence("Le soir tomba."), SourceSentence('Il lut "Le Cid" puis dormit.'),
+    ]
+    assert rewrite(source, ignore_dialogue=True).sentences == ["Le soir tomba.", 'Il lut "Le Cid" puis dormit.']
+    assert len(rewrite(source).sentences) == 7
 
 
 def test_min_length_merges_within_a_sentence_only():

@@ -7,6 +7,7 @@ that loses running tasks)."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -140,3 +141,24 @@ def test_killing_the_cluster_mid_job_loses_nothing(live_server, cluster_factory,
     assert Job.objects.get(pk=job_id).sentences == expected  # nothing lost, nothing twice
     assert CreditLedger.objects.filter(job_id=job_id, kind="charge").count() == 1
     assert Job.objects.get(pk=job_id).total_tokens == sum(c.input_tokens + c.output_tokens for c in chunks)
+
+
+def process_running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def test_a_worker_stuck_past_its_timeout_is_still_stopped(cluster_factory, tmp_path):
+    # The cluster's sentinel ignores SIGTERM (our qcluster, for group stops);
+    # its workers must not, since SIGTERM is how it ends one stuck past the timeout.
+    from django_q.tasks import async_task
+
+    cluster_factory(CHUNK_TASK_TIMEOUT="10")
+    pid_file = tmp_path / "stubborn.pid"
+    async_task("jobs.tests.stubborn.stubborn", str(pid_file))
+    pid = int(wait_for(lambda: pid_file.exists() and pid_file.read_text(), timeout=60, interval=0.1, what="the task to start"))
+    assert process_running(pid)
+    wait_for(lambda: not process_running(pid), timeout=40, interval=0.2, what="the stuck worker to be stopped")

@@ -62,8 +62,14 @@ def open_reader(path: str):
     return reader
 
 
+# pypdf passes on the control characters of a font without a Unicode map
+# (NUL among them). No prose has them, and PostgreSQL refuses NUL in text
+# and in JSON, so they go here, before anything stores a page or a sentence.
+CONTROL_CHARACTERS = dict.fromkeys([*(c for c in range(32) if chr(c) not in "\t\n\r\f"), 127])
+
+
 def page_text(reader, index: int) -> str:
-    return reader.pages[index].extract_text() or ""
+    return (reader.pages[index].extract_text() or "").translate(CONTROL_CHARACTERS)
 
 
 def sample_indexes(page_count: int, sample: int) -> list[int]:

@@ -91,3 +91,23 @@ def test_a_job_whose_file_breaks_during_extraction_fails_with_a_message(api, sto
     assert job["status"] == "failed" and job["error_code"] == "ALL_CHUNKS_FAILED" and "PDF_UNREADABLE" in job["error_message"]
     assert job["failed_chunks"] == [0, 1] and job["actual_credits"] == 0
     assert credit_balance(user=api.user) == 2000
+
+
+def test_control_characters_in_the_text_are_dropped_not_stored(api, tmp_path):
+    # A font without a Unicode map makes pypdf give control characters, NUL
+    # included, which PostgreSQL refuses in text and JSON columns.
+    from jobs.models import PageText
+    from jobs.tests.pdfmaker import make_pdf, story_pages
+
+    pages = story_pages(40)
+    pages[20] = [pages[20][0] + " Il écrivit A\x00B\x01C\x07D sur la porte."] + pages[20][1:]
+    path = tmp_path / "controls.pdf"
+    path.write_bytes(make_pdf(pages))
+    job_id = api.post("/api/v1/jobs/confirm", {"original_filename": "c.pdf", "page_count": 40}, format="json").json()["job_id"]
+    assert post_file(api, f"/api/v1/jobs/{job_id}/start", path).status_code == 202
+    job = api.get(f"/api/v1/jobs/{job_id}").json()
+    assert job["status"] == "completed" and job["failed_chunks"] == []
+    sentences = api.get(f"/api/v1/jobs/{job_id}/result").json()["sentences"]
+    assert any("ABCD" in s for s in sentences)
+    stored = "".join(PageText.objects.filter(job_id=job_id).values_list("text", flat=True))
+    assert not any(ord(c) < 32 and c not in "\n\r\t\f" for c in stored + "".join(sentences))

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import DATA_DIR
 
+from jobs.management.commands.text_quality import table
 from jobs.pipeline import local_engine, quality
 from jobs.pipeline.text import SourceSentence
 from jobs.tests.pdfmaker import make_pdf
@@ -117,8 +118,6 @@ def test_text_quality_command_on_a_small_book(tmp_path):
     assert figures["recall"] == figures["precision"] == 1.0
     assert (figures["leftover_header_lines"], figures["line_end_hyphens"], figures["hyphen_error_rate"]) == (0, 2, 0.0)
     assert figures["sentences_over_limit"] == 0 and figures["pieces"] >= 4 and figures["pdf_seconds"] > 0
-    from jobs.management.commands.text_quality import table
-
     printed = table(figures)
     assert "word recall / precision      100.0000% / 100.0000%" in printed and "line-end hyphens wrong       0 of 2" in printed
     assert "cuts inside a phrase" in printed and "sentences over the limit     0 of" in printed

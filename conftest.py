@@ -50,7 +50,9 @@ def api(user):
     from rest_framework.test import APIClient
 
     client = APIClient()
-    response = client.post("/api/v1/auth/token/", {"username": user.username, "password": user.raw_password}, format="json")
+    response = client.post(
+        "/api/v1/auth/token/", {"username": user.username, "password": user.raw_password}, format="json"
+    )
     assert response.status_code == 200, response.content
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
     client.user = user
@@ -72,7 +74,9 @@ def pytest_collection_modifyitems(config, items):
     postgres_on = os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql"))
     for item in items:
         if "postgres" in item.keywords and not postgres_on:
-            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: runs in the second pass of bin/test (DATABASE_URL set)"))
+            item.add_marker(
+                pytest.mark.skip(reason="needs PostgreSQL: runs in the second pass of bin/test (DATABASE_URL set)")
+            )
         if "redis" in item.keywords and not redis_on:
             item.add_marker(pytest.mark.skip(reason="needs Redis: runs in the second pass of bin/test (REDIS_URL set)"))
 
@@ -117,7 +121,14 @@ def asgi_server_factory(transactional_db, tmp_path):
             port = sock.getsockname()[1]
         log_path = tmp_path / f"daphne-{port}.log"
         log = open(log_path, "wb")
-        process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port), "novelproc.asgi:application"], cwd=ROOT, env=cluster_env(**env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port), "novelproc.asgi:application"],
+            cwd=ROOT,
+            env=cluster_env(**env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         started.append((process, log, log_path))
         wait_until_serving(f"http://127.0.0.1:{port}/api/schema/", timeout=60)
         return f"127.0.0.1:{port}"

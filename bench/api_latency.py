@@ -53,7 +53,13 @@ def main() -> None:
     env.update(MAX_ACTIVE_JOBS_PER_USER="100000", MAX_QUEUED_JOBS="100000", MONTHLY_GRANT_CREDITS="100000000")
     prepare_database(env)
     port = free_port()
-    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port), "novelproc.asgi:application"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port), "novelproc.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         http = httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=30)
         for _ in range(100):
@@ -71,15 +77,24 @@ def main() -> None:
         reference = [timed(lambda: http.get("/credits/me"))[0] for _ in range(args.n * 5)]
         confirms, starts, job_ids = [], [], []
         for _ in range(args.n):
-            ms, response = timed(lambda: http.post("/jobs/confirm", json={"original_filename": args.pdf.name, "page_count": 115, "model_preference": "speed"}))
+            ms, response = timed(
+                lambda: http.post(
+                    "/jobs/confirm",
+                    json={"original_filename": args.pdf.name, "page_count": 115, "model_preference": "speed"},
+                )
+            )
             assert response.status_code == 201, response.text
             confirms.append(ms)
             job_ids.append(response.json()["job_id"])
         for job_id in job_ids:
-            ms, response = timed(lambda: http.post(f"/jobs/{job_id}/start", files={"pdf_file": (args.pdf.name, pdf, "application/pdf")}))
+            ms, response = timed(
+                lambda job_id=job_id: http.post(
+                    f"/jobs/{job_id}/start", files={"pdf_file": (args.pdf.name, pdf, "application/pdf")}
+                )
+            )
             assert response.status_code == 202, response.text
             starts.append(ms)
-        status = [timed(lambda: http.get(f"/jobs/{job_ids[i % len(job_ids)]}"))[0] for i in range(args.n * 10)]
+        status = [timed(lambda i=i: http.get(f"/jobs/{job_ids[i % len(job_ids)]}"))[0] for i in range(args.n * 10)]
 
         floor = statistics.median(reference)
         print(f"backend {args.backend}; file {args.pdf.name} ({len(pdf) // 1024} KB); daphne, one process, loopback")

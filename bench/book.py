@@ -26,11 +26,22 @@ sys.path.insert(0, str(ROOT))
 
 def configure(backend: str, data_dir: Path, workers: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SQLITE_PATH"}}
-    env.update(DJANGO_SETTINGS_MODULE="novelproc.settings", SECRET_KEY="bench", NOVELPROC_DATA_DIR=str(data_dir), Q_WORKERS=str(workers), LOG_LEVEL="WARNING", RATELIMIT_ENABLE="0")
+    env.update(
+        DJANGO_SETTINGS_MODULE="novelproc.settings",
+        SECRET_KEY="bench",
+        NOVELPROC_DATA_DIR=str(data_dir),
+        Q_WORKERS=str(workers),
+        LOG_LEVEL="WARNING",
+        RATELIMIT_ENABLE="0",
+    )
     if backend == "postgres":
         name = f"bench_{uuid.uuid4().hex[:8]}"
         subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {name}"], check=True)
-        env.update(DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{name}", REDIS_URL="redis://127.0.0.1:6379/14", Q_CLUSTER_NAME=name)
+        env.update(
+            DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{name}",
+            REDIS_URL="redis://127.0.0.1:6379/14",
+            Q_CLUSTER_NAME=name,
+        )
     os.environ.update(env)
     return env
 
@@ -40,7 +51,12 @@ def prepare_database(env: dict[str, str]) -> None:
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run(manage + ["migrate", "-v0"], env=env, check=True)
     subprocess.run(manage + ["createcachetable"], env=env, check=True)
-    subprocess.run(manage + ["setup_demo", "--username", "bench", "--password", "bench-password"], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        manage + ["setup_demo", "--username", "bench", "--password", "bench-password"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def descendants(pid: int) -> list[int]:
@@ -98,7 +114,13 @@ def main() -> None:
 
     user = get_user_model().objects.get(username="bench")
     info = services.pdf_inspect_upload(str(args.pdf))
-    job, _, _ = services.job_confirm(user=user, original_filename=args.pdf.name, page_count=info.page_count, model_preference="speed", processing=services.ProcessingSettings())
+    job, _, _ = services.job_confirm(
+        user=user,
+        original_filename=args.pdf.name,
+        page_count=info.page_count,
+        model_preference="speed",
+        processing=services.ProcessingSettings(),
+    )
     started = time.perf_counter()
     with args.pdf.open("rb") as handle:
         services.job_start(user=user, job_id=job.pk, upload=File(handle, name=args.pdf.name))
@@ -121,12 +143,22 @@ def main() -> None:
     workers = [kb for cmd, kb in peaks.values() if "_pdfchild" not in cmd]
     pdf_children = [kb for cmd, kb in peaks.values() if "_pdfchild" in cmd]
 
-    print(f"book: {args.pdf.name}, {job.page_count} pages, {job.total_chunks} chunks (size {job.chunk_size}, parallel {job.parallel}), backend {args.backend}, {args.workers} workers")
-    print(f"status: {job.status}, {len(job.sentences)} sentences, {job.total_tokens} tokens, {job.actual_credits} credits")
+    print(
+        f"book: {args.pdf.name}, {job.page_count} pages, {job.total_chunks} chunks (size {job.chunk_size}, parallel {job.parallel}), backend {args.backend}, {args.workers} workers"
+    )
+    print(
+        f"status: {job.status}, {len(job.sentences)} sentences, {job.total_tokens} tokens, {job.actual_credits} credits"
+    )
     print(f"wall time start→completed: {wall:.1f} s ({job.page_count / wall:.1f} pages/s)")
-    print(f"summed chunk time: {busy:.1f} s; of it pdf {steps['pdf']:.1f} s ({steps['pdf'] / busy:.0%}), cleaning {steps['cleaning']:.1f} s ({steps['cleaning'] / busy:.0%}), engine {steps['engine']:.1f} s ({steps['engine'] / busy:.0%}), recording/other {busy - sum(steps.values()):.1f} s")
-    print(f"queue: first chunk claimed {queue_wait:.2f} s after start; parallelism achieved {busy / wall:.2f} of {args.workers} workers")
-    print(f"peak RSS: worker processes max {max(workers, default=0) / 1024:.0f} MB (over {len(workers)} cluster processes); pypdf children max {max(pdf_children, default=0) / 1024:.0f} MB")
+    print(
+        f"summed chunk time: {busy:.1f} s; of it pdf {steps['pdf']:.1f} s ({steps['pdf'] / busy:.0%}), cleaning {steps['cleaning']:.1f} s ({steps['cleaning'] / busy:.0%}), engine {steps['engine']:.1f} s ({steps['engine'] / busy:.0%}), recording/other {busy - sum(steps.values()):.1f} s"
+    )
+    print(
+        f"queue: first chunk claimed {queue_wait:.2f} s after start; parallelism achieved {busy / wall:.2f} of {args.workers} workers"
+    )
+    print(
+        f"peak RSS: worker processes max {max(workers, default=0) / 1024:.0f} MB (over {len(workers)} cluster processes); pypdf children max {max(pdf_children, default=0) / 1024:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -65,15 +65,30 @@ print(json.dumps({"status": job.status, "chunks": job.total_chunks, "wall": wall
 """
 
 
-def run_job(pdf: Path, *, fake_url: str, workers: int, parallel: int, read_ahead: int, backend: str, rpm: int = 0) -> dict:
+def run_job(
+    pdf: Path, *, fake_url: str, workers: int, parallel: int, read_ahead: int, backend: str, rpm: int = 0
+) -> dict:
     env = configure(backend, Path(tempfile.mkdtemp(prefix="novelproc-bench-")), workers)
-    env.update(GEMINI_API_KEY="bench", GEMINI_BASE_URL=fake_url, Q_WORKERS=str(workers),
-               CHUNK_PARALLEL_OVERRIDE=str(parallel), CHUNK_READ_AHEAD=str(read_ahead), GEMINI_RPM=str(rpm))
+    env.update(
+        GEMINI_API_KEY="bench",
+        GEMINI_BASE_URL=fake_url,
+        Q_WORKERS=str(workers),
+        CHUNK_PARALLEL_OVERRIDE=str(parallel),
+        CHUNK_READ_AHEAD=str(read_ahead),
+        GEMINI_RPM=str(rpm),
+    )
     prepare_database(env)
-    cluster = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "qcluster"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cluster = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "qcluster"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         time.sleep(2 + workers * 0.3)  # let the workers spawn before the clock starts
-        done = subprocess.run([sys.executable, "-c", JOB_SCRIPT, str(pdf)], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-c", JOB_SCRIPT, str(pdf)], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+        )
     finally:
         cluster.terminate()
         cluster.wait(timeout=60)
@@ -129,7 +144,11 @@ def summarise(result: dict, *, latency: float, workers: int, parallel: int, firs
     by_waves = math.ceil(result["chunks"] / in_flight) * latency + first
     return {
         **result,
-        "ideal": ideal_under_quota(result["chunks"], in_flight=in_flight, latency=latency, first=first, rpm=rpm, queued=result["queued"]) if rpm else by_waves,
+        "ideal": ideal_under_quota(
+            result["chunks"], in_flight=in_flight, latency=latency, first=first, rpm=rpm, queued=result["queued"]
+        )
+        if rpm
+        else by_waves,
         "ideal_parallel": math.ceil(result["chunks"] / parallel) * latency + first,
         "reading": statistics.mean(reading),
         "slot_wait": statistics.mean(t.get("slot_wait", 0) for t in timings),
@@ -150,36 +169,71 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=2.0)
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 5, 7, 10])
     parser.add_argument("--parallel", type=int, nargs="+", default=[5])
-    parser.add_argument("--read-ahead", type=int, default=2, help="CHUNK_READ_AHEAD: chunks read while others wait on their call.")
-    parser.add_argument("--timeline", action="store_true", help="Also print when each chunk started and finished, and its steps.")
+    parser.add_argument(
+        "--read-ahead", type=int, default=2, help="CHUNK_READ_AHEAD: chunks read while others wait on their call."
+    )
+    parser.add_argument(
+        "--timeline", action="store_true", help="Also print when each chunk started and finished, and its steps."
+    )
     parser.add_argument("--backend", choices=["embedded", "postgres"], default="postgres")
-    parser.add_argument("--rpm", type=int, default=0, help="GEMINI_RPM for the measured jobs: the ideal then follows the quota's clock minutes.")
+    parser.add_argument(
+        "--rpm",
+        type=int,
+        default=0,
+        help="GEMINI_RPM for the measured jobs: the ideal then follows the quota's clock minutes.",
+    )
     args = parser.parse_args()
 
     port = 18765
-    fake = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "fake_gemini", "--port", str(port), "--latency", str(args.latency)],
-                            env={**configure("embedded", Path(tempfile.mkdtemp()), 1), "DEBUG": "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    fake = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "fake_gemini", "--port", str(port), "--latency", str(args.latency)],
+        env={**configure("embedded", Path(tempfile.mkdtemp()), 1), "DEBUG": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     fake_url = f"http://127.0.0.1:{port}"
     try:
         time.sleep(4)  # the fake loads spaCy before it listens
         run = dict(fake_url=fake_url, read_ahead=args.read_ahead, backend=args.backend)
-        run_job(args.pdf, workers=max(args.workers), parallel=max(args.parallel), **run)  # warm-up: the fake learns its answers
+        run_job(
+            args.pdf, workers=max(args.workers), parallel=max(args.parallel), **run
+        )  # warm-up: the fake learns its answers
         first = first_chunk_reading(args.pdf)
-        print(f"{args.pdf.name}, fake Gemini latency {args.latency} s, read-ahead {args.read_ahead}, backend {args.backend}; first chunk read alone in {first:.2f} s")
-        print("workers parallel chunks waves   ideal  ideal(parallel)   wall  overhead  calls  read s  slot wait s  call s")
+        print(
+            f"{args.pdf.name}, fake Gemini latency {args.latency} s, read-ahead {args.read_ahead}, backend {args.backend}; first chunk read alone in {first:.2f} s"
+        )
+        print(
+            "workers parallel chunks waves   ideal  ideal(parallel)   wall  overhead  calls  read s  slot wait s  call s"
+        )
         for workers in args.workers:
             for parallel in args.parallel:
                 before = fake_counts(fake_url)
-                r = summarise(run_job(args.pdf, workers=workers, parallel=parallel, rpm=args.rpm, **run), latency=args.latency, workers=workers, parallel=parallel, first=first, rpm=args.rpm)
+                r = summarise(
+                    run_job(args.pdf, workers=workers, parallel=parallel, rpm=args.rpm, **run),
+                    latency=args.latency,
+                    workers=workers,
+                    parallel=parallel,
+                    first=first,
+                    rpm=args.rpm,
+                )
                 waves = math.ceil(r["chunks"] / min(parallel, workers))
-                print(f"{workers:7d} {parallel:8d} {r['chunks']:6d} {waves:5d} {r['ideal']:7.1f} {r['ideal_parallel']:16.1f} {r['wall']:6.1f}"
-                      f" {r['wall'] / r['ideal'] - 1:8.0%} {r['calls']:6d} {r['reading']:7.2f} {r['slot_wait']:12.2f} {r['call']:7.2f}  ({r['status']})")
+                print(
+                    f"{workers:7d} {parallel:8d} {r['chunks']:6d} {waves:5d} {r['ideal']:7.1f} {r['ideal_parallel']:16.1f} {r['wall']:6.1f}"
+                    f" {r['wall'] / r['ideal'] - 1:8.0%} {r['calls']:6d} {r['reading']:7.2f} {r['slot_wait']:12.2f} {r['call']:7.2f}  ({r['status']})"
+                )
                 if args.rpm:
                     after = fake_counts(fake_url)
-                    print("    calls per clock minute:", [after[m] - before.get(m, 0) for m in sorted(after) if after[m] > before.get(m, 0)], f"(GEMINI_RPM={args.rpm})")
+                    print(
+                        "    calls per clock minute:",
+                        [after[m] - before.get(m, 0) for m in sorted(after) if after[m] > before.get(m, 0)],
+                        f"(GEMINI_RPM={args.rpm})",
+                    )
                 if args.timeline:
                     for i, t in enumerate(r["timings"]):
-                        print(f"  chunk {i:2d}: start {t['started']:5.1f}  finish {t['finished']:5.1f}  " + " ".join(f"{k} {v:.2f}" for k, v in t.items() if k not in ("started", "finished")))
+                        print(
+                            f"  chunk {i:2d}: start {t['started']:5.1f}  finish {t['finished']:5.1f}  "
+                            + " ".join(f"{k} {v:.2f}" for k, v in t.items() if k not in ("started", "finished"))
+                        )
         with urllib.request.urlopen(f"{fake_url}/_stats") as answer:
             print("fake server:", json.load(answer)["requests"], "requests in all (warm-up included)")
     finally:

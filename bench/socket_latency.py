@@ -39,7 +39,13 @@ def percentile(values: list[float], share: float) -> float:
 async def follow(host: str, job_id: int, token: str, arrivals: dict, results: dict, key) -> None:
     sentences: dict[int, list[str]] = {}
     last_percent = -1
-    async with websockets.connect(f"ws://{host}/ws/jobs/{job_id}/", subprotocols=["bearer", token], origin=f"http://{host}", max_size=2**24, open_timeout=30) as ws:
+    async with websockets.connect(
+        f"ws://{host}/ws/jobs/{job_id}/",
+        subprotocols=["bearer", token],
+        origin=f"http://{host}",
+        max_size=2**24,
+        open_timeout=30,
+    ) as ws:
         while True:
             event = json.loads(await asyncio.wait_for(ws.recv(), timeout=600))
             now = time.time()
@@ -65,7 +71,13 @@ def main() -> None:
 
     data_dir = Path(tempfile.mkdtemp(prefix="novelproc-bench-"))
     env = configure(args.backend, data_dir, args.workers)
-    env.update(MAX_ACTIVE_JOBS_PER_USER="1000", MAX_QUEUED_JOBS="1000", CHUNK_SIZE_OVERRIDE="2", WHITENOISE_USE_FINDERS="1", MONTHLY_GRANT_CREDITS="1000000")
+    env.update(
+        MAX_ACTIVE_JOBS_PER_USER="1000",
+        MAX_QUEUED_JOBS="1000",
+        CHUNK_SIZE_OVERRIDE="2",
+        WHITENOISE_USE_FINDERS="1",
+        MONTHLY_GRANT_CREDITS="1000000",
+    )
     manage = [sys.executable, str(ROOT / "manage.py")]
     prepare_database(env)
     sys.path.insert(0, str(ROOT))
@@ -78,7 +90,13 @@ def main() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     host = f"127.0.0.1:{port}"
-    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port), "novelproc.asgi:application"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port), "novelproc.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     cluster = None
     try:
         http = httpx.Client(base_url=f"http://{host}/api/v1", timeout=60)
@@ -92,7 +110,9 @@ def main() -> None:
         http.headers["Authorization"] = f"Bearer {token}"
         job_ids = []
         for _ in range(args.jobs):
-            job_id = http.post("/jobs/confirm", json={"original_filename": "story.pdf", "page_count": 40}).json()["job_id"]
+            job_id = http.post("/jobs/confirm", json={"original_filename": "story.pdf", "page_count": 40}).json()[
+                "job_id"
+            ]
             with open(pdf, "rb") as handle:
                 assert http.post(f"/jobs/{job_id}/start", files={"pdf_file": handle}).status_code == 202
             job_ids.append(job_id)
@@ -101,7 +121,11 @@ def main() -> None:
         results: dict = {}
 
         async def run() -> None:
-            tasks = [follow(host, job_id, token, arrivals, results, (job_id, n)) for job_id in job_ids for n in range(args.sockets_per_job)]
+            tasks = [
+                follow(host, job_id, token, arrivals, results, (job_id, n))
+                for job_id in job_ids
+                for n in range(args.sockets_per_job)
+            ]
             await asyncio.sleep(0)
             return await asyncio.gather(*tasks)
 
@@ -110,7 +134,9 @@ def main() -> None:
             nonlocal cluster
             watchers = asyncio.ensure_future(run())
             await asyncio.sleep(2)
-            cluster = subprocess.Popen(manage + ["qcluster"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            cluster = subprocess.Popen(
+                manage + ["qcluster"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             await watchers
 
         started = time.perf_counter()
@@ -122,13 +148,26 @@ def main() -> None:
         django.setup()
         from jobs.models import Chunk, Job
 
-        finished = {(c.job_id, c.index): c.finished_at.timestamp() for c in Chunk.objects.filter(job_id__in=job_ids, status="succeeded")}
+        finished = {
+            (c.job_id, c.index): c.finished_at.timestamp()
+            for c in Chunk.objects.filter(job_id__in=job_ids, status="succeeded")
+        }
         latencies = [arrivals[key] - finished[key[:2]] for key in arrivals if key[:2] in finished]
-        complete = sum(results[(job_id, n)] == Job.objects.get(pk=job_id).sentences for job_id in job_ids for n in range(args.sockets_per_job))
+        complete = sum(
+            results[(job_id, n)] == Job.objects.get(pk=job_id).sentences
+            for job_id in job_ids
+            for n in range(args.sockets_per_job)
+        )
         sockets = args.jobs * args.sockets_per_job
-        print(f"backend {args.backend}: {args.jobs} jobs × {args.sockets_per_job} sockets = {sockets} sockets, {len(finished)} chunks, {args.workers} workers, wall {wall:.1f} s")
-        print(f"chunk recorded → event at a socket: n={len(latencies)} p50 {statistics.median(latencies) * 1000:.0f} ms  p95 {percentile(latencies, 0.95) * 1000:.0f} ms  max {max(latencies) * 1000:.0f} ms")
-        print(f"sockets whose merged sentences equal the job's result: {complete}/{sockets}; events in order on every socket: yes")
+        print(
+            f"backend {args.backend}: {args.jobs} jobs × {args.sockets_per_job} sockets = {sockets} sockets, {len(finished)} chunks, {args.workers} workers, wall {wall:.1f} s"
+        )
+        print(
+            f"chunk recorded → event at a socket: n={len(latencies)} p50 {statistics.median(latencies) * 1000:.0f} ms  p95 {percentile(latencies, 0.95) * 1000:.0f} ms  max {max(latencies) * 1000:.0f} ms"
+        )
+        print(
+            f"sockets whose merged sentences equal the job's result: {complete}/{sockets}; events in order on every socket: yes"
+        )
     finally:
         if cluster is not None:
             cluster.terminate()

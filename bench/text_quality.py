@@ -32,7 +32,11 @@ def main() -> None:
     parser.add_argument("pdfs", type=Path, nargs="+")
     parser.add_argument("--limits", type=int, nargs="+", default=[5, 8, 12, 20])
     args = parser.parse_args()
-    os.environ.update(DJANGO_SETTINGS_MODULE="novelproc.settings", DEBUG="1", NOVELPROC_DATA_DIR=tempfile.mkdtemp(prefix="novelproc-bench-"))
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="novelproc.settings",
+        DEBUG="1",
+        NOVELPROC_DATA_DIR=tempfile.mkdtemp(prefix="novelproc-bench-"),
+    )
     os.environ.pop("DATABASE_URL", None)
     import django
 
@@ -43,7 +47,9 @@ def main() -> None:
     started = time.process_time()
     local_engine.load()
     print(f"spaCy model and lexicon loaded once: {time.process_time() - started:.1f} s CPU\n")
-    print("| book | limit | recall | precision | headers left | hyphens wrong | over limit | pieces without verb | unavoidable | comma baseline | cuts inside a phrase (baseline) | CPU pypdf + cleaning + engine | words/s | engine / parse |")
+    print(
+        "| book | limit | recall | precision | headers left | hyphens wrong | over limit | pieces without verb | unavoidable | comma baseline | cuts inside a phrase (baseline) | CPU pypdf + cleaning + engine | words/s | engine / parse |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for pdf in args.pdfs:
         pages, pdf_seconds = read_book(pdf)
@@ -67,7 +73,7 @@ def plain_parse_seconds(pages: list[str], limit: int) -> float:
     from jobs.pipeline import local_engine
     from jobs.pipeline.text import chunk_source
 
-    source = chunk_source(lambda first, last: pages[first - 1:last], first=1, last=len(pages), page_count=len(pages))
+    source = chunk_source(lambda first, last: pages[first - 1 : last], first=1, last=len(pages), page_count=len(pages))
     long_ones = [s.text for s in source.sentences if local_engine.count_words(s.text) > limit]
     started = time.process_time()
     for _ in local_engine.nlp().pipe(long_ones, batch_size=local_engine.BATCH_SIZE):

@@ -36,7 +36,9 @@ class CreditLedgerAdmin(admin.ModelAdmin):
 
 
 class GrantCreditsForm(forms.Form):
-    amount = forms.IntegerField(min_value=-100_000, max_value=100_000, help_text="Credits per selected user; negative for a correction.")
+    amount = forms.IntegerField(
+        min_value=-100_000, max_value=100_000, help_text="Credits per selected user; negative for a correction."
+    )
     note = forms.CharField(max_length=200, initial="Granted by an operator")
     # One key per form shown: submitting the same page twice grants once.
     batch = forms.UUIDField(widget=forms.HiddenInput)
@@ -68,7 +70,12 @@ class CreditUserAdmin(UserAdmin):
             granted = 0
             for user in queryset:
                 try:
-                    credits_grant(user=user, amount=data["amount"], note=data["note"], idempotency_key=f"admin-grant:{data['batch']}:{user.pk}")
+                    credits_grant(
+                        user=user,
+                        amount=data["amount"],
+                        note=data["note"],
+                        idempotency_key=f"admin-grant:{data['batch']}:{user.pk}",
+                    )
                     granted += 1
                 except IntegrityError:  # the same form sent twice: that user already has this grant
                     pass
@@ -76,7 +83,11 @@ class CreditUserAdmin(UserAdmin):
             return None
         context = {
             **self.admin_site.each_context(request),
-            "title": "Grant credits", "form": form, "users": queryset, "opts": self.model._meta,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME, "action": "grant_credits",
+            "title": "Grant credits",
+            "form": form,
+            "users": queryset,
+            "opts": self.model._meta,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "action": "grant_credits",
         }
         return TemplateResponse(request, "admin/credits/grant_credits.html", context)

@@ -17,11 +17,33 @@ class LedgerRowSerializer(serializers.ModelSerializer):
 
 
 class CreditsMe(APIView):
-    @extend_schema(responses={200: inline_serializer("Credits", {"balance": serializers.IntegerField(), "granted": serializers.IntegerField(), "used": serializers.IntegerField(), "refunded": serializers.IntegerField(), "reserved": serializers.IntegerField()}), **errors(401)})
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "Credits",
+                {
+                    "balance": serializers.IntegerField(),
+                    "granted": serializers.IntegerField(),
+                    "used": serializers.IntegerField(),
+                    "refunded": serializers.IntegerField(),
+                    "reserved": serializers.IntegerField(),
+                },
+            ),
+            **errors(401),
+        }
+    )
     def get(self, request):
         credits_ensure_monthly_grant(user=request.user)
         summary = credit_summary(user=request.user)
-        return Response({"balance": summary.balance, "granted": summary.granted, "used": summary.used, "refunded": summary.refunded, "reserved": summary.reserved})
+        return Response(
+            {
+                "balance": summary.balance,
+                "granted": summary.granted,
+                "used": summary.used,
+                "refunded": summary.refunded,
+                "reserved": summary.reserved,
+            }
+        )
 
 
 class CreditsLedger(ListAPIView):

@@ -10,7 +10,9 @@ class Account(models.Model):
     user's credits, so concurrent reservations queue instead of overdrawing.
     It stores no balance: the ledger is the only truth."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="credit_account")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="credit_account"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -46,7 +48,9 @@ class CreditLedger(models.Model):
                     | Q(kind="adjustment")
                 ),
             ),
-            models.CheckConstraint(name="ledger_job_rows_have_job", condition=Q(kind__in=["grant", "adjustment"]) | Q(job__isnull=False)),
+            models.CheckConstraint(
+                name="ledger_job_rows_have_job", condition=Q(kind__in=["grant", "adjustment"]) | Q(job__isnull=False)
+            ),
         ]
         indexes = [models.Index(fields=["user", "created_at"])]
 

@@ -18,7 +18,9 @@ def rate_for_model(model: str) -> float:
     for preference, name in settings.GEMINI_MODELS.items():
         if name == model:
             return settings.CREDIT_RATES[preference]
-    return max(settings.CREDIT_RATES[p] for p in settings.GEMINI_MODELS)  # unknown model: the dearest rate, never undercharge silently
+    return max(
+        settings.CREDIT_RATES[p] for p in settings.GEMINI_MODELS
+    )  # unknown model: the dearest rate, never undercharge silently
 
 
 def credits_for_weighted_tokens(tokens_by_model: dict[str, int]) -> int:
@@ -47,7 +49,10 @@ def tokens_for_characters(characters: float, *, engine: str, chunks: int) -> int
     answer repeats subjects and quotes every sentence."""
     source = characters / settings.ESTIMATE_CHARS_PER_TOKEN
     if engine == "gemini":
-        tokens = source * (1 + settings.ESTIMATE_GEMINI_OUTPUT_FACTOR) + chunks * settings.ESTIMATE_GEMINI_PROMPT_TOKENS_PER_CHUNK
+        tokens = (
+            source * (1 + settings.ESTIMATE_GEMINI_OUTPUT_FACTOR)
+            + chunks * settings.ESTIMATE_GEMINI_PROMPT_TOKENS_PER_CHUNK
+        )
     else:
         tokens = 2 * source
     return math.ceil(tokens * (1 + settings.ESTIMATE_MARGIN))

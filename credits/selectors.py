@@ -23,7 +23,9 @@ def _sum(condition: Q | None = None):
 
 def monthly_grant(*, user, when) -> CreditLedger | None:
     """This month's grant row, if it was credited."""
-    return CreditLedger.objects.filter(user=user, kind=_K.GRANT, idempotency_key=f"grant:{user.pk}:{when:%Y-%m}").first()
+    return CreditLedger.objects.filter(
+        user=user, kind=_K.GRANT, idempotency_key=f"grant:{user.pk}:{when:%Y-%m}"
+    ).first()
 
 
 def credit_balance(*, user) -> int:

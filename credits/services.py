@@ -41,7 +41,13 @@ def credits_ensure_monthly_grant(*, user) -> bool:
         return False
     try:
         with transaction.atomic():
-            CreditLedger.objects.create(user=user, amount=amount, kind=_K.GRANT, idempotency_key=key, note=f"Monthly grant {timezone.now():%Y-%m}")
+            CreditLedger.objects.create(
+                user=user,
+                amount=amount,
+                kind=_K.GRANT,
+                idempotency_key=key,
+                note=f"Monthly grant {timezone.now():%Y-%m}",
+            )
     except IntegrityError:
         return False
     return True
@@ -52,7 +58,9 @@ def credits_grant(*, user, amount: int, note: str, idempotency_key: str) -> Cred
     """An operator's grant (positive) or correction (negative)."""
     lock_account(user)
     kind = _K.GRANT if amount >= 0 else _K.ADJUSTMENT
-    return CreditLedger.objects.create(user=user, amount=amount, kind=kind, idempotency_key=idempotency_key, note=note[:255])
+    return CreditLedger.objects.create(
+        user=user, amount=amount, kind=kind, idempotency_key=idempotency_key, note=note[:255]
+    )
 
 
 @transaction.atomic
@@ -64,7 +72,9 @@ def credits_reserve(*, user, job, amount: int, idempotency_key: str, note: str =
     if amount > balance:
         raise InsufficientCredits(f"This job needs {amount} credits; your balance is {balance}.")
     if amount > 0:
-        CreditLedger.objects.create(user=user, job=job, amount=-amount, kind=_K.RESERVE, idempotency_key=idempotency_key, note=note)
+        CreditLedger.objects.create(
+            user=user, job=job, amount=-amount, kind=_K.RESERVE, idempotency_key=idempotency_key, note=note
+        )
     return balance - amount
 
 
@@ -77,7 +87,21 @@ def credits_settle(*, user, job, charge: int, key_prefix: str) -> tuple[int, int
     outstanding = job_reserved_outstanding(job=job)
     charged = max(0, min(charge, outstanding))
     if outstanding > 0:
-        CreditLedger.objects.create(user=user, job=job, amount=outstanding, kind=_K.RELEASE, idempotency_key=f"{key_prefix}:release", note="Reservation released")
+        CreditLedger.objects.create(
+            user=user,
+            job=job,
+            amount=outstanding,
+            kind=_K.RELEASE,
+            idempotency_key=f"{key_prefix}:release",
+            note="Reservation released",
+        )
     if charged > 0:
-        CreditLedger.objects.create(user=user, job=job, amount=-charged, kind=_K.CHARGE, idempotency_key=f"{key_prefix}:charge", note="Work done")
+        CreditLedger.objects.create(
+            user=user,
+            job=job,
+            amount=-charged,
+            kind=_K.CHARGE,
+            idempotency_key=f"{key_prefix}:charge",
+            note="Work done",
+        )
     return charged, outstanding - charged

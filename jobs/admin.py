@@ -13,8 +13,23 @@ class ChunkInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = [
-        "index", "first_page", "last_page", "status", "attempts", "lease_expires_at", "input_tokens", "output_tokens", "api_calls",
-        "pieces", "pieces_checked", "pieces_without_verb", "sentences_over_limit", "words", "error_code", "error", "timings",
+        "index",
+        "first_page",
+        "last_page",
+        "status",
+        "attempts",
+        "lease_expires_at",
+        "input_tokens",
+        "output_tokens",
+        "api_calls",
+        "pieces",
+        "pieces_checked",
+        "pieces_without_verb",
+        "sentences_over_limit",
+        "words",
+        "error_code",
+        "error",
+        "timings",
     ]
     readonly_fields = fields
     show_change_link = False
@@ -25,7 +40,18 @@ class ChunkInline(admin.TabularInline):
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ["id", "owner", "original_filename", "status", "engine", "page_count", "progress_percent", "estimated_credits", "actual_credits", "created_at"]
+    list_display = [
+        "id",
+        "owner",
+        "original_filename",
+        "status",
+        "engine",
+        "page_count",
+        "progress_percent",
+        "estimated_credits",
+        "actual_credits",
+        "created_at",
+    ]
     list_filter = ["status", "engine", "model_preference", "created_at"]
     search_fields = ["original_filename", "owner__username", "owner__email", "=id"]
     date_hierarchy = "created_at"

@@ -12,7 +12,12 @@ def ensure_sweep_schedule(**kwargs) -> None:
 
     Schedule.objects.update_or_create(
         name=SWEEP_SCHEDULE_NAME,
-        defaults={"func": "jobs.tasks.sweep", "schedule_type": Schedule.MINUTES, "minutes": settings.SWEEP_MINUTES, "repeats": -1},
+        defaults={
+            "func": "jobs.tasks.sweep",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": settings.SWEEP_MINUTES,
+            "repeats": -1,
+        },
     )
 
 

@@ -119,12 +119,22 @@ class JobWatch:
         from jobs.selectors import job_quality  # late: selectors import services, which import this module
 
         job = Job.objects.defer("sentences").get(pk=self.job_id)
-        rows = list(Chunk.objects.filter(job_id=self.job_id).order_by("index").values("index", "status", "first_page", "last_page"))
+        rows = list(
+            Chunk.objects.filter(job_id=self.job_id)
+            .order_by("index")
+            .values("index", "status", "first_page", "last_page")
+        )
         changed = [row for row in rows if self.chunk_status.get(row["index"]) != row["status"]]
-        new_done = [row["index"] for row in rows if row["status"] == ChunkStatus.SUCCEEDED and row["index"] not in self.sent_sentences]
+        new_done = [
+            row["index"]
+            for row in rows
+            if row["status"] == ChunkStatus.SUCCEEDED and row["index"] not in self.sent_sentences
+        ]
         sentences = {}
         if new_done:
-            for index, chunk_sentences in Chunk.objects.filter(job_id=self.job_id, index__in=new_done).values_list("index", "sentences"):
+            for index, chunk_sentences in Chunk.objects.filter(job_id=self.job_id, index__in=new_done).values_list(
+                "index", "sentences"
+            ):
                 sentences[str(index)] = chunk_sentences
         summary: JobSummary = {
             "id": job.pk,
@@ -142,7 +152,11 @@ class JobWatch:
         if job.is_terminal:
             previous = self.last_job
             known = previous is not None and previous["status"] == job.status and previous["sentence_count"] is not None
-            summary["sentence_count"] = previous["sentence_count"] if known else len(Job.objects.values_list("sentences", flat=True).get(pk=job.pk))
+            summary["sentence_count"] = (
+                previous["sentence_count"]
+                if known
+                else len(Job.objects.values_list("sentences", flat=True).get(pk=job.pk))
+            )
         self.chunk_status.update({row["index"]: row["status"] for row in rows})
         self.sent_sentences.update(new_done)
         self.last_job = summary

@@ -35,8 +35,16 @@ from jobs.pipeline.text import SourceSentence
 
 ERROR_KINDS = ("quota", "internal", "unavailable", "gateway", "slow", "malformed", "truncated", "overlimit")
 GENERATE_PATH = re.compile(r"^/(v1|v1beta|v1alpha)/models/([^/:]+):generateContent$")
-STATUS_TEXT = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
-               429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
+STATUS_TEXT = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
 # Slow answers outlast the client by this much past its X-Server-Timeout header.
 SLOW_MARGIN = 0.3
 SLOW_WITHOUT_TIMEOUT = 120.0
@@ -107,7 +115,7 @@ def read_request(body: dict[str, Any]) -> PromptRequest:
         raise BadPrompt(f"no usable {prompt_format.OPTION_KEYS['limit']} in the prompt") from error
     config = body.get("generationConfig") or {}
     return PromptRequest(
-        sentences=owned_sentences(prompt[start + len(prompt_format.OWNED_START):end]),
+        sentences=owned_sentences(prompt[start + len(prompt_format.OWNED_START) : end]),
         limit=limit,
         min_length=min_length,
         ignore_dialogue=option("ignore_dialogue", "non") == "oui",
@@ -122,25 +130,45 @@ def owned_sentences(block: str) -> list[SourceSentence]:
     for line in block.splitlines():
         line = line.strip()
         if line.startswith(prompt_format.HEADING_PREFIX):
-            sentences.append(SourceSentence(text=line[len(prompt_format.HEADING_PREFIX):], heading=True, paragraph_start=True))
+            sentences.append(
+                SourceSentence(text=line[len(prompt_format.HEADING_PREFIX) :], heading=True, paragraph_start=True)
+            )
         elif line.startswith(prompt_format.PARAGRAPH_PREFIX):
-            sentences.append(SourceSentence(text=line[len(prompt_format.PARAGRAPH_PREFIX):], paragraph_start=True))
+            sentences.append(SourceSentence(text=line[len(prompt_format.PARAGRAPH_PREFIX) :], paragraph_start=True))
         elif line:
             sentences.append(SourceSentence(text=line))
     return sentences
 
 
 def error_body(code: int, message: str, details: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "status": STATUS_TEXT.get(code, "UNKNOWN"), "details": list(details)}}
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "status": STATUS_TEXT.get(code, "UNKNOWN"),
+            "details": list(details),
+        }
+    }
 
 
 def quota_error(model: str, retry_delay: float, quota_id: str) -> dict[str, Any]:
-    return error_body(429, f"You exceeded your current quota for {model}. Please retry in {retry_delay:g}s.", [
-        {"@type": "type.googleapis.com/google.rpc.QuotaFailure",
-         "violations": [{"quotaMetric": "generativelanguage.googleapis.com/generate_content_requests",
-                         "quotaId": quota_id, "quotaDimensions": {"model": model}}]},
-        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_delay:g}s"},
-    ])
+    return error_body(
+        429,
+        f"You exceeded your current quota for {model}. Please retry in {retry_delay:g}s.",
+        [
+            {
+                "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                "violations": [
+                    {
+                        "quotaMetric": "generativelanguage.googleapis.com/generate_content_requests",
+                        "quotaId": quota_id,
+                        "quotaDimensions": {"model": model},
+                    }
+                ],
+            },
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_delay:g}s"},
+        ],
+    )
 
 
 @dataclass
@@ -188,8 +216,9 @@ class FakeGemini:
 
     def start(self) -> FakeGemini:
         local_engine.load()  # now, not inside the first request's latency
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name="fake-gemini", daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-gemini", daemon=True
+        )
         self.thread.start()
         return self
 
@@ -256,13 +285,23 @@ class FakeGemini:
         """The local engine's answer, remembered: the engine is deterministic,
         and a benchmark that sends the same book twice should not measure
         this server's CPU (the real service spends none of ours)."""
-        key = (tuple(request.sentences), request.limit, request.min_length, request.ignore_dialogue, request.preserve_formatting)
+        key = (
+            tuple(request.sentences),
+            request.limit,
+            request.min_length,
+            request.ignore_dialogue,
+            request.preserve_formatting,
+        )
         answer = self.answers.get(key)
         if answer is None:
             with ENGINE_LOCK:
-                answer = local_engine.rewrite(request.sentences, limit=request.limit, min_length=request.min_length,
-                                              ignore_dialogue=request.ignore_dialogue,
-                                              preserve_formatting=request.preserve_formatting).sentences
+                answer = local_engine.rewrite(
+                    request.sentences,
+                    limit=request.limit,
+                    min_length=request.min_length,
+                    ignore_dialogue=request.ignore_dialogue,
+                    preserve_formatting=request.preserve_formatting,
+                ).sentences
             while len(self.answers) >= ANSWERS_REMEMBERED:
                 self.answers.pop(next(iter(self.answers)))
             self.answers[key] = answer
@@ -275,7 +314,7 @@ def sleep_until(moment: float) -> None:
 
 def over_limit(sentences: list[str]) -> list[str]:
     """The same words in half as many sentences: most break the limit."""
-    return [" ".join(sentences[i:i + 2]) for i in range(0, len(sentences), 2)]
+    return [" ".join(sentences[i : i + 2]) for i in range(0, len(sentences), 2)]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -322,14 +361,20 @@ class Handler(BaseHTTPRequestHandler):
 
     def generate(self, model: str, raw: bytes, query: str) -> None:
         fake, options = self.fake, self.fake.options
-        key = self.headers.get("x-goog-api-key") or dict(p.partition("=")[::2] for p in query.split("&") if p).get("key")
+        key = self.headers.get("x-goog-api-key") or dict(p.partition("=")[::2] for p in query.split("&") if p).get(
+            "key"
+        )
         authorized = bool(key) and (options.api_key is None or key == options.api_key)
         fault, latency = fake.admit(model, authorized=authorized)
         if not key:
             return self.fail(model, 401, "Request is missing a valid API key.")
         if not authorized:
-            return self.fail(model, 403, "API key not valid. Please pass a valid API key.",
-                             [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}])
+            return self.fail(
+                model,
+                403,
+                "API key not valid. Please pass a valid API key.",
+                [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}],
+            )
         if options.fail_text and options.fail_text.encode() in raw:
             return self.fail(model, 500, "An internal error has occurred.")
         if fault in ("exhausted", "rpm", "quota"):
@@ -341,9 +386,15 @@ class Handler(BaseHTTPRequestHandler):
         if fault in ("internal", "unavailable", "gateway"):
             sleep_until(answer_by)
             code = {"internal": 500, "unavailable": 503, "gateway": 504}[fault]
-            return self.fail(model, code, {500: "An internal error has occurred.",
-                                           503: "The model is overloaded. Please try again later.",
-                                           504: "Deadline exceeded."}[code])
+            return self.fail(
+                model,
+                code,
+                {
+                    500: "An internal error has occurred.",
+                    503: "The model is overloaded. Please try again later.",
+                    504: "Deadline exceeded.",
+                }[code],
+            )
         if fault == "slow":
             client_timeout = float(self.headers.get("X-Server-Timeout") or SLOW_WITHOUT_TIMEOUT)
             time.sleep(options.slow_seconds if options.slow_seconds is not None else client_timeout + SLOW_MARGIN)
@@ -384,7 +435,9 @@ class Handler(BaseHTTPRequestHandler):
         }
         usage["totalTokenCount"] = sum(usage.values())
         payload = {
-            "candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": finish, "index": 0}],
+            "candidates": [
+                {"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": finish, "index": 0}
+            ],
             "usageMetadata": usage,
             "modelVersion": model,
             "responseId": f"fake-{self.fake.stats_data.requests}",

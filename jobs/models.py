@@ -54,10 +54,14 @@ class Job(models.Model):
     pdf_file = models.FileField(upload_to="uploads/%Y/%m/", blank=True, max_length=255)
     file_size = models.PositiveBigIntegerField(default=0)
     page_count = models.PositiveIntegerField()
-    confirm_key = models.CharField(max_length=100, blank=True, default="", help_text="Idempotency-Key of the confirm request.")
+    confirm_key = models.CharField(
+        max_length=100, blank=True, default="", help_text="Idempotency-Key of the confirm request."
+    )
 
     engine = models.CharField(max_length=10, choices=Engine.choices, default=Engine.LOCAL)
-    model_preference = models.CharField(max_length=10, choices=ModelPreference.choices, default=ModelPreference.BALANCED)
+    model_preference = models.CharField(
+        max_length=10, choices=ModelPreference.choices, default=ModelPreference.BALANCED
+    )
     model_name = models.CharField(max_length=64, blank=True)
     sentence_length_limit = models.PositiveSmallIntegerField(default=8)
     min_sentence_length = models.PositiveSmallIntegerField(default=2)
@@ -79,12 +83,22 @@ class Job(models.Model):
     gemini_api_calls = models.PositiveIntegerField(default=0)
 
     # The engine's quality figures (SPEC §8), summed over the recorded chunks.
-    pieces = models.PositiveIntegerField(default=0, help_text="Output sentences cut from longer source sentences (every Gemini sentence).")
-    pieces_checked = models.PositiveIntegerField(default=0, help_text="Pieces checked for a finite verb: all of them, or a sample of Gemini's.")
-    pieces_without_verb = models.PositiveIntegerField(default=0, help_text="Of the pieces checked, how many have no finite verb.")
-    sentences_over_limit = models.PositiveIntegerField(default=0, help_text="Output sentences with more words than the limit (measured; should stay 0).")
+    pieces = models.PositiveIntegerField(
+        default=0, help_text="Output sentences cut from longer source sentences (every Gemini sentence)."
+    )
+    pieces_checked = models.PositiveIntegerField(
+        default=0, help_text="Pieces checked for a finite verb: all of them, or a sample of Gemini's."
+    )
+    pieces_without_verb = models.PositiveIntegerField(
+        default=0, help_text="Of the pieces checked, how many have no finite verb."
+    )
+    sentences_over_limit = models.PositiveIntegerField(
+        default=0, help_text="Output sentences with more words than the limit (measured; should stay 0)."
+    )
     words = models.PositiveIntegerField(default=0, help_text="Words in the output sentences.")
-    engine_seconds = models.FloatField(default=0, help_text="Seconds the engine spent on the recorded chunks, summed over chunks.")
+    engine_seconds = models.FloatField(
+        default=0, help_text="Seconds the engine spent on the recorded chunks, summed over chunks."
+    )
 
     chunk_size = models.PositiveIntegerField(null=True, blank=True)
     parallel = models.PositiveSmallIntegerField(default=1)
@@ -108,17 +122,28 @@ class Job(models.Model):
     processing_time_seconds = models.FloatField(null=True, blank=True)
     file_deleted_at = models.DateTimeField(null=True, blank=True)
     # A deleted job keeps its row: the append-only ledger's rows point at it.
-    deleted_at = models.DateTimeField(null=True, blank=True, help_text="Deleted by its owner: hidden everywhere, results dropped.")
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="Deleted by its owner: hidden everywhere, results dropped."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(name="job_sentence_limit_range", condition=Q(sentence_length_limit__gte=3, sentence_length_limit__lte=50)),
-            models.CheckConstraint(name="job_min_length_range", condition=Q(min_sentence_length__gte=1, min_sentence_length__lte=10)),
+            models.CheckConstraint(
+                name="job_sentence_limit_range",
+                condition=Q(sentence_length_limit__gte=3, sentence_length_limit__lte=50),
+            ),
+            models.CheckConstraint(
+                name="job_min_length_range", condition=Q(min_sentence_length__gte=1, min_sentence_length__lte=10)
+            ),
             models.CheckConstraint(name="job_progress_range", condition=Q(progress_percent__lte=100)),
-            models.CheckConstraint(name="job_processed_le_total", condition=Q(processed_chunks__lte=models.F("total_chunks"))),
+            models.CheckConstraint(
+                name="job_processed_le_total", condition=Q(processed_chunks__lte=models.F("total_chunks"))
+            ),
             models.CheckConstraint(name="job_status_valid", condition=Q(status__in=JobStatus.values)),
-            models.UniqueConstraint(name="job_confirm_key_per_owner", fields=["owner", "confirm_key"], condition=~Q(confirm_key="")),
+            models.UniqueConstraint(
+                name="job_confirm_key_per_owner", fields=["owner", "confirm_key"], condition=~Q(confirm_key="")
+            ),
         ]
         indexes = [models.Index(fields=["owner", "status"])]
 
@@ -162,13 +187,17 @@ class Chunk(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True, help_text="Last time a task for this chunk was queued.")
     call_slot_since = models.DateTimeField(
-        null=True, blank=True, help_text="Since when this chunk holds one of its job's `parallel` Gemini call slots (its pages are read ahead, outside the slots)."
+        null=True,
+        blank=True,
+        help_text="Since when this chunk holds one of its job's `parallel` Gemini call slots (its pages are read ahead, outside the slots).",
     )
 
     input_tokens = models.PositiveBigIntegerField(default=0)
     output_tokens = models.PositiveBigIntegerField(default=0)
     api_calls = models.PositiveIntegerField(default=0)
-    tokens_by_model = models.JSONField(default=dict, blank=True, help_text="Tokens per model (or 'local'): each is billed at its own rate.")
+    tokens_by_model = models.JSONField(
+        default=dict, blank=True, help_text="Tokens per model (or 'local'): each is billed at its own rate."
+    )
     sentences = models.JSONField(default=list, blank=True)
     pieces = models.PositiveIntegerField(default=0)
     pieces_checked = models.PositiveIntegerField(default=0)
@@ -186,8 +215,13 @@ class Chunk(models.Model):
         constraints = [
             models.UniqueConstraint(name="chunk_unique_index", fields=["job", "index"]),
             models.CheckConstraint(name="chunk_pages_ordered", condition=Q(first_page__lte=models.F("last_page"))),
-            models.CheckConstraint(name="chunk_running_has_lease", condition=~Q(status="running") | Q(lease_expires_at__isnull=False, claim_token__isnull=False)),
-            models.CheckConstraint(name="chunk_slot_only_while_running", condition=Q(call_slot_since__isnull=True) | Q(status="running")),
+            models.CheckConstraint(
+                name="chunk_running_has_lease",
+                condition=~Q(status="running") | Q(lease_expires_at__isnull=False, claim_token__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="chunk_slot_only_while_running", condition=Q(call_slot_since__isnull=True) | Q(status="running")
+            ),
         ]
         indexes = [models.Index(fields=["status", "lease_expires_at"])]
 

@@ -22,7 +22,14 @@ from jobs.pipeline import gemini_engine, local_engine
 from jobs.pipeline.pdf import extract_pages
 from jobs.pipeline.text import ChunkSource, chunk_source, runs
 from jobs.selectors import kept_pages
-from jobs.services import ChunkOutcome, ClaimedChunk, chunk_heartbeat, chunk_take_call_slot, job_keep_pages, job_note_step
+from jobs.services import (
+    ChunkOutcome,
+    ClaimedChunk,
+    chunk_heartbeat,
+    chunk_take_call_slot,
+    job_keep_pages,
+    job_note_step,
+)
 
 
 class ChunkAbandoned(Exception):
@@ -42,7 +49,13 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
             timings["pdf"] += time.perf_counter() - started
 
     started = time.perf_counter()
-    source = chunk_source(read_pages, first=chunk.first_page, last=chunk.last_page, page_count=job.page_count, fix_hyphenation=job.fix_hyphenation)
+    source = chunk_source(
+        read_pages,
+        first=chunk.first_page,
+        last=chunk.last_page,
+        page_count=job.page_count,
+        fix_hyphenation=job.fix_hyphenation,
+    )
     timings["cleaning"] = time.perf_counter() - started - timings["pdf"]
     if not beat():
         raise ChunkAbandoned()
@@ -56,7 +69,8 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
         outcome = _rewrite_locally(job, source)
     timings["engine"] = time.perf_counter() - started
     return dataclasses.replace(
-        outcome, timings={step: round(seconds, 4) for step, seconds in timings.items()},
+        outcome,
+        timings={step: round(seconds, 4) for step, seconds in timings.items()},
         **output_figures(outcome.sentences, limit=job.sentence_length_limit),
     )
 
@@ -66,7 +80,13 @@ def job_pages(job: Job, first: int, last: int) -> list[str]:
     from the job's page store, the others from pypdf, then stored for them."""
     pages = kept_pages(job_id=job.pk, first=first, last=last)
     for low, high in runs([number for number in range(first, last + 1) if number not in pages]):
-        read = dict(zip(range(low, high + 1), extract_pages(job.pdf_file.path, low, high, timeout=settings.PDF_EXTRACT_TIMEOUT), strict=True))
+        read = dict(
+            zip(
+                range(low, high + 1),
+                extract_pages(job.pdf_file.path, low, high, timeout=settings.PDF_EXTRACT_TIMEOUT),
+                strict=True,
+            )
+        )
         job_keep_pages(job_id=job.pk, pages=read)
         pages.update(read)
     return [pages[number] for number in range(first, last + 1)]
@@ -109,23 +129,33 @@ def _wait_for_call_slot(claimed: ClaimedChunk, beat: Callable[[], bool]) -> None
 
 def _rewrite_locally(job: Job, source: ChunkSource) -> ChunkOutcome:
     result = local_engine.rewrite(
-        source.sentences, limit=job.sentence_length_limit, min_length=job.min_sentence_length,
-        ignore_dialogue=job.ignore_dialogue, preserve_formatting=job.preserve_formatting,
+        source.sentences,
+        limit=job.sentence_length_limit,
+        min_length=job.min_sentence_length,
+        ignore_dialogue=job.ignore_dialogue,
+        preserve_formatting=job.preserve_formatting,
     )
     return ChunkOutcome(
-        sentences=result.sentences, input_tokens=result.input_tokens, output_tokens=result.output_tokens,
+        sentences=result.sentences,
+        input_tokens=result.input_tokens,
+        output_tokens=result.output_tokens,
         tokens_by_model={"local": result.input_tokens + result.output_tokens},
-        pieces=result.pieces, pieces_without_verb=result.pieces_without_verb,
+        pieces=result.pieces,
+        pieces_without_verb=result.pieces_without_verb,
     )
 
 
 def gemini_config(job: Job) -> gemini_engine.GeminiConfig:
     fallback = settings.GEMINI_FALLBACK_MODEL or None
     return gemini_engine.GeminiConfig(
-        api_key=settings.GEMINI_API_KEY, base_url=settings.GEMINI_BASE_URL, model=job.model_name,
+        api_key=settings.GEMINI_API_KEY,
+        base_url=settings.GEMINI_BASE_URL,
+        model=job.model_name,
         fallback_model=None if fallback == job.model_name else fallback,
-        timeout_seconds=settings.GEMINI_TIMEOUT, max_attempts=settings.GEMINI_MAX_ATTEMPTS,
-        backoff_initial=settings.GEMINI_BACKOFF_INITIAL, backoff_max=settings.GEMINI_BACKOFF_MAX,
+        timeout_seconds=settings.GEMINI_TIMEOUT,
+        max_attempts=settings.GEMINI_MAX_ATTEMPTS,
+        backoff_initial=settings.GEMINI_BACKOFF_INITIAL,
+        backoff_max=settings.GEMINI_BACKOFF_MAX,
         max_output_tokens=settings.GEMINI_MAX_OUTPUT_TOKENS,
     )
 
@@ -136,10 +166,18 @@ def _rewrite_with_gemini(job: Job, source: ChunkSource, *, stopped: Callable[[],
 
     try:
         result = gemini_engine.rewrite(
-            source.sentences, context_before=source.context_before, context_after=source.context_after,
-            limit=job.sentence_length_limit, min_length=job.min_sentence_length, ignore_dialogue=job.ignore_dialogue,
-            preserve_formatting=job.preserve_formatting, fix_hyphenation=job.fix_hyphenation, config=gemini_config(job),
-            acquire=quota.limiter_for(settings, on_wait=note, should_stop=stopped), should_stop=stopped, on_wait=note,
+            source.sentences,
+            context_before=source.context_before,
+            context_after=source.context_after,
+            limit=job.sentence_length_limit,
+            min_length=job.min_sentence_length,
+            ignore_dialogue=job.ignore_dialogue,
+            preserve_formatting=job.preserve_formatting,
+            fix_hyphenation=job.fix_hyphenation,
+            config=gemini_config(job),
+            acquire=quota.limiter_for(settings, on_wait=note, should_stop=stopped),
+            should_stop=stopped,
+            on_wait=note,
         )
     except gemini_engine.GeminiStopped as exc:
         raise ChunkAbandoned() from exc
@@ -149,12 +187,17 @@ def _rewrite_with_gemini(job: Job, source: ChunkSource, *, stopped: Callable[[],
     pieces = [sentence for sentence in result.sentences if sentence.strip()]
     checked = verb_sample(pieces, size=settings.QUALITY_VERB_SAMPLE)
     return ChunkOutcome(
-        sentences=result.sentences, input_tokens=result.input_tokens, output_tokens=result.output_tokens,
-        tokens_by_model=result.tokens_by_model, api_calls=result.api_calls,
-        pieces=len(pieces), pieces_checked=len(checked), pieces_without_verb=local_engine.count_without_verb(checked),
+        sentences=result.sentences,
+        input_tokens=result.input_tokens,
+        output_tokens=result.output_tokens,
+        tokens_by_model=result.tokens_by_model,
+        api_calls=result.api_calls,
+        pieces=len(pieces),
+        pieces_checked=len(checked),
+        pieces_without_verb=local_engine.count_without_verb(checked),
     )
 
 
 def verb_sample(pieces: list[str], *, size: int) -> list[str]:
     """At most ``size`` pieces, evenly spread over the chunk (deterministic)."""
-    return pieces[::math.ceil(len(pieces) / size)] if len(pieces) > size else pieces
+    return pieces[:: math.ceil(len(pieces) / size)] if len(pieces) > size else pieces

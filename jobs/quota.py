@@ -185,7 +185,9 @@ def acquire(
     return False
 
 
-def claim_all(store: QuotaStore, model: str, minutes: list[int], tokens: int, *, rpm: int, tpm: int, now: float) -> bool:
+def claim_all(
+    store: QuotaStore, model: str, minutes: list[int], tokens: int, *, rpm: int, tpm: int, now: float
+) -> bool:
     claimed: list[tuple[int, object]] = []
     for minute in minutes:
         claim = store.claim(model, minute, tokens, rpm=rpm, tpm=tpm, now=now)

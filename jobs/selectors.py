@@ -102,8 +102,13 @@ def job_quality(*, job: Job) -> JobQuality:
     succeeded chunks, which is the merged result once it has finished."""
     sentences = job.chunks.filter(status=ChunkStatus.SUCCEEDED).aggregate(n=Sum(JSONArrayLength("sentences")))["n"]
     return JobQuality(
-        sentences=sentences or 0, sentences_over_limit=job.sentences_over_limit, pieces=job.pieces,
-        pieces_checked=job.pieces_checked, pieces_without_verb=job.pieces_without_verb, words=job.words, engine_seconds=job.engine_seconds,
+        sentences=sentences or 0,
+        sentences_over_limit=job.sentences_over_limit,
+        pieces=job.pieces,
+        pieces_checked=job.pieces_checked,
+        pieces_without_verb=job.pieces_without_verb,
+        words=job.words,
+        engine_seconds=job.engine_seconds,
     )
 
 

@@ -39,7 +39,11 @@ class StartSerializer(ProcessingSettingsSerializer):
     """Multipart: the PDF and, optionally, settings that replace the confirmed ones."""
 
     pdf_file = serializers.FileField(allow_empty_file=True)
-    gemini_model = serializers.ChoiceField(choices=ModelPreference.choices, required=False, help_text="Accepted for the predecessor's form; the model is fixed at confirm.")
+    gemini_model = serializers.ChoiceField(
+        choices=ModelPreference.choices,
+        required=False,
+        help_text="Accepted for the predecessor's form; the model is fixed at confirm.",
+    )
 
     def processing(self) -> ProcessingSettings | None:
         given = set(self.initial_data) & set(ProcessingSettingsSerializer().fields)
@@ -67,13 +71,46 @@ class JobSerializer(serializers.ModelSerializer):
     class Meta:
         model = Job
         fields = [
-            "id", "job_id", "user_id", "status", "original_filename", "page_count", "engine", "model_preference", "model",
-            "processing_settings", "estimated_credits", "actual_credits", "credit_rate", "pricing_version",
-            "progress_percent", "current_step", "total_chunks", "processed_chunks", "failed_chunks", "parallel", "chunk_size", "strategy",
-            "task_id", "celery_task_id", "task_state", "queue_position",
-            "input_tokens", "output_tokens", "total_tokens", "gemini_tokens_used", "gemini_api_calls",
-            "error_code", "error_message", "sentence_count",
-            "created_at", "queued_at", "started_at", "completed_at", "cancelled_at", "processing_time_seconds",
+            "id",
+            "job_id",
+            "user_id",
+            "status",
+            "original_filename",
+            "page_count",
+            "engine",
+            "model_preference",
+            "model",
+            "processing_settings",
+            "estimated_credits",
+            "actual_credits",
+            "credit_rate",
+            "pricing_version",
+            "progress_percent",
+            "current_step",
+            "total_chunks",
+            "processed_chunks",
+            "failed_chunks",
+            "parallel",
+            "chunk_size",
+            "strategy",
+            "task_id",
+            "celery_task_id",
+            "task_state",
+            "queue_position",
+            "input_tokens",
+            "output_tokens",
+            "total_tokens",
+            "gemini_tokens_used",
+            "gemini_api_calls",
+            "error_code",
+            "error_message",
+            "sentence_count",
+            "created_at",
+            "queued_at",
+            "started_at",
+            "completed_at",
+            "cancelled_at",
+            "processing_time_seconds",
         ]
         read_only_fields = fields
 
@@ -81,7 +118,10 @@ class JobSerializer(serializers.ModelSerializer):
         return failed_chunk_indexes(job=job) if job.failed_chunk_count else []
 
     def get_task_state(self, job: Job) -> dict:
-        return {"state": TASK_STATES[job.status], "info": {"processed_chunks": job.processed_chunks, "total_chunks": job.total_chunks}}
+        return {
+            "state": TASK_STATES[job.status],
+            "info": {"processed_chunks": job.processed_chunks, "total_chunks": job.total_chunks},
+        }
 
     def get_queue_position(self, job: Job) -> int | None:
         return queue_position(job=job)
@@ -97,14 +137,24 @@ class JobQualitySerializer(serializers.Serializer):
     """The engine's quality figures (SPEC §8) over the job's output so far."""
 
     sentences = serializers.IntegerField(help_text="Output sentences so far (the result's, once finished).")
-    sentences_over_limit = serializers.IntegerField(help_text="Output sentences with more words than the limit (measured).")
+    sentences_over_limit = serializers.IntegerField(
+        help_text="Output sentences with more words than the limit (measured)."
+    )
     over_limit_share = serializers.FloatField(help_text="sentences_over_limit / sentences; 0 when there are none.")
-    pieces = serializers.IntegerField(help_text="Output sentences cut from longer source sentences (every sentence, on Gemini).")
-    pieces_checked = serializers.IntegerField(help_text="Pieces checked for a finite verb: all of them on the local engine, a sample on Gemini.")
+    pieces = serializers.IntegerField(
+        help_text="Output sentences cut from longer source sentences (every sentence, on Gemini)."
+    )
+    pieces_checked = serializers.IntegerField(
+        help_text="Pieces checked for a finite verb: all of them on the local engine, a sample on Gemini."
+    )
     pieces_without_verb = serializers.IntegerField(help_text="Of the pieces checked, how many have no finite verb.")
-    pieces_without_verb_share = serializers.FloatField(allow_null=True, help_text="pieces_without_verb / pieces_checked; null when none was checked.")
+    pieces_without_verb_share = serializers.FloatField(
+        allow_null=True, help_text="pieces_without_verb / pieces_checked; null when none was checked."
+    )
     words = serializers.IntegerField(help_text="Words in the output sentences.")
-    words_per_second = serializers.FloatField(allow_null=True, help_text="Output words per second of engine time; null before any.")
+    words_per_second = serializers.FloatField(
+        allow_null=True, help_text="Output words per second of engine time; null before any."
+    )
 
 
 class JobDetailSerializer(JobSerializer):
@@ -123,8 +173,25 @@ class ChunkSerializer(serializers.ModelSerializer):
     class Meta:
         model = Chunk
         fields = [
-            "index", "first_page", "last_page", "overlap_pages", "status", "attempts", "input_tokens", "output_tokens", "api_calls",
-            "pieces", "pieces_checked", "pieces_without_verb", "sentences_over_limit", "words", "error_code", "error", "started_at", "finished_at", "timings",
+            "index",
+            "first_page",
+            "last_page",
+            "overlap_pages",
+            "status",
+            "attempts",
+            "input_tokens",
+            "output_tokens",
+            "api_calls",
+            "pieces",
+            "pieces_checked",
+            "pieces_without_verb",
+            "sentences_over_limit",
+            "words",
+            "error_code",
+            "error",
+            "started_at",
+            "finished_at",
+            "timings",
         ]
 
 

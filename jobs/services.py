@@ -23,11 +23,17 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from credits.pricing import credit_rate, credits_for_tokens, credits_for_weighted_tokens, tokens_for_characters, tokens_for_pages
+from credits.pricing import (
+    credit_rate,
+    credits_for_tokens,
+    credits_for_weighted_tokens,
+    tokens_for_characters,
+    tokens_for_pages,
+)
 from credits.selectors import credit_balance, job_charged
 from credits.services import credits_reserve, credits_settle, lock_account
 from jobs.events import publish_job_changed
-from jobs.models import ACTIVE_STATUSES, Chunk, ChunkStatus, Engine, Job, JobStatus, PageText, TERMINAL_STATUSES
+from jobs.models import ACTIVE_STATUSES, TERMINAL_STATUSES, Chunk, ChunkStatus, Engine, Job, JobStatus, PageText
 from jobs.pipeline.chunking import plan_chunks
 from jobs.pipeline.pdf import PdfInfo, PdfRejected, inspect_pdf
 from novelproc.errors import BadFile, DomainError, InvalidTransition, QueueFull, TooManyActiveJobs
@@ -62,9 +68,11 @@ class ChunkOutcome:
     @property
     def quality_figures(self) -> dict[str, int]:
         return {
-            "pieces": self.pieces, "pieces_without_verb": self.pieces_without_verb,
+            "pieces": self.pieces,
+            "pieces_without_verb": self.pieces_without_verb,
             "pieces_checked": self.pieces if self.pieces_checked is None else self.pieces_checked,
-            "sentences_over_limit": self.sentences_over_limit, "words": self.words,
+            "sentences_over_limit": self.sentences_over_limit,
+            "words": self.words,
         }
 
 
@@ -98,7 +106,15 @@ def _enqueue_chunk(chunk_id: int) -> None:
 
 
 @transaction.atomic
-def job_confirm(*, user, original_filename: str, page_count: int, model_preference: str, processing: ProcessingSettings, idempotency_key: str = "") -> tuple[Job, int, bool]:
+def job_confirm(
+    *,
+    user,
+    original_filename: str,
+    page_count: int,
+    model_preference: str,
+    processing: ProcessingSettings,
+    idempotency_key: str = "",
+) -> tuple[Job, int, bool]:
     """Create a pending job and reserve its estimate. Returns (job, balance, created).
 
     The same Idempotency-Key returns the same job without a second reservation."""
@@ -108,9 +124,15 @@ def job_confirm(*, user, original_filename: str, page_count: int, model_preferen
         if existing is not None:
             return existing, credit_balance(user=user), False
     if page_count > settings.MAX_PDF_PAGES:
-        raise DomainError(f"The book has {page_count} pages; the limit is {settings.MAX_PDF_PAGES}.", error_code="TOO_MANY_PAGES", status_code=422)
+        raise DomainError(
+            f"The book has {page_count} pages; the limit is {settings.MAX_PDF_PAGES}.",
+            error_code="TOO_MANY_PAGES",
+            status_code=422,
+        )
     if Job.objects.filter(owner=user, status__in=ACTIVE_STATUSES).count() >= settings.MAX_ACTIVE_JOBS_PER_USER:
-        raise TooManyActiveJobs(f"You already have {settings.MAX_ACTIVE_JOBS_PER_USER} active jobs; wait for one to finish or cancel one.")
+        raise TooManyActiveJobs(
+            f"You already have {settings.MAX_ACTIVE_JOBS_PER_USER} active jobs; wait for one to finish or cancel one."
+        )
     engine = engine_for_new_job()
     rate = credit_rate(engine, model_preference)
     estimate = credits_for_tokens(tokens_for_pages(page_count), rate)
@@ -128,7 +150,9 @@ def job_confirm(*, user, original_filename: str, page_count: int, model_preferen
         current_step="Waiting for the file",
         **_settings_fields(processing),
     )
-    balance = credits_reserve(user=user, job=job, amount=estimate, idempotency_key=f"job:{job.pk}:reserve:confirm", note="Estimate at confirm")
+    balance = credits_reserve(
+        user=user, job=job, amount=estimate, idempotency_key=f"job:{job.pk}:reserve:confirm", note="Estimate at confirm"
+    )
     return job, balance, True
 
 
@@ -154,7 +178,11 @@ def pdf_inspect_upload(path: str) -> PdfInfo:
 
 def check_upload_size(upload: UploadedFile) -> None:
     if upload.size > settings.MAX_UPLOAD_BYTES:
-        raise DomainError(f"The file is {upload.size // (1024 * 1024)} MB; the limit is {settings.MAX_UPLOAD_BYTES // (1024 * 1024)} MB.", error_code="FILE_TOO_LARGE", status_code=413)
+        raise DomainError(
+            f"The file is {upload.size // (1024 * 1024)} MB; the limit is {settings.MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
+            error_code="FILE_TOO_LARGE",
+            status_code=413,
+        )
     if upload.size == 0:
         raise BadFile("The file is empty.", error_code="EMPTY_FILE", status_code=422)
 
@@ -176,7 +204,9 @@ def job_start(*, user, job_id: int, upload: UploadedFile, processing: Processing
     try:
         info = pdf_inspect_upload(path)  # pypdf in a child process, outside any transaction
         with transaction.atomic():
-            return _start_locked(job_id=job.pk, file_name=job.pdf_file.name, file_size=upload.size, info=info, processing=processing)
+            return _start_locked(
+                job_id=job.pk, file_name=job.pdf_file.name, file_size=upload.size, info=info, processing=processing
+            )
     except BaseException:
         _remove_file(path)
         raise
@@ -184,10 +214,17 @@ def job_start(*, user, job_id: int, upload: UploadedFile, processing: Processing
 
 def _check_startable(job: Job) -> None:
     if job.status != JobStatus.PENDING or job.queued_at is not None:
-        raise InvalidTransition(f"Job {job.pk} is {job.status} and was already started." if job.queued_at else f"Job {job.pk} is {job.status}.", error_code="ALREADY_STARTED" if job.queued_at else "INVALID_STATE")
+        raise InvalidTransition(
+            f"Job {job.pk} is {job.status} and was already started."
+            if job.queued_at
+            else f"Job {job.pk} is {job.status}.",
+            error_code="ALREADY_STARTED" if job.queued_at else "INVALID_STATE",
+        )
 
 
-def _start_locked(*, job_id: int, file_name: str, file_size: int, info: PdfInfo, processing: ProcessingSettings | None) -> Job:
+def _start_locked(
+    *, job_id: int, file_name: str, file_size: int, info: PdfInfo, processing: ProcessingSettings | None
+) -> Job:
     job = Job.objects.select_for_update().get(pk=job_id)
     _check_startable(job)
     if processing is not None:
@@ -197,13 +234,23 @@ def _start_locked(*, job_id: int, file_name: str, file_size: int, info: PdfInfo,
     needed = credits_for_tokens(start_estimate_tokens(info=info, engine=job.engine), job.credit_rate)
     if needed > job.estimated_credits:
         # Raises InsufficientCredits: the transaction rolls back and nothing starts.
-        credits_reserve(user=job.owner, job=job, amount=needed - job.estimated_credits, idempotency_key=f"job:{job.pk}:reserve:start", note="Top-up from the real PDF")
+        credits_reserve(
+            user=job.owner,
+            job=job,
+            amount=needed - job.estimated_credits,
+            idempotency_key=f"job:{job.pk}:reserve:start",
+            note="Top-up from the real PDF",
+        )
         job.estimated_credits = needed
     now = timezone.now()
     job.pdf_file.name = file_name
     job.file_size = file_size
     job.page_count = info.page_count
-    job.chunk_size, job.parallel, job.strategy = plan.chunk_size, settings.CHUNK_PARALLEL_OVERRIDE or plan.parallel, plan.strategy
+    job.chunk_size, job.parallel, job.strategy = (
+        plan.chunk_size,
+        settings.CHUNK_PARALLEL_OVERRIDE or plan.parallel,
+        plan.strategy,
+    )
     job.total_chunks = len(plan.ranges)
     job.queued_at = now
     job.task_id = f"job_{job.pk}_{now.timestamp():.6f}"
@@ -237,14 +284,20 @@ def _dispatch_chunks(job: Job) -> int:
     chunks read and clean their pages, then wait for one of the `parallel`
     call slots (`chunk_take_call_slot`), so a free slot never waits for
     pypdf, and the few chunks that read at once each get a core."""
-    in_flight = job.chunks.filter(Q(status=ChunkStatus.RUNNING) | Q(status=ChunkStatus.PENDING, enqueued_at__isnull=False))
+    in_flight = job.chunks.filter(
+        Q(status=ChunkStatus.RUNNING) | Q(status=ChunkStatus.PENDING, enqueued_at__isnull=False)
+    )
     if job.engine == Engine.GEMINI:
         slots = settings.CHUNK_READ_AHEAD - in_flight.filter(call_slot_since__isnull=True).count()
     else:
         slots = job.parallel - in_flight.count()
     if slots <= 0:
         return 0
-    ids = list(job.chunks.filter(status=ChunkStatus.PENDING, enqueued_at__isnull=True).order_by("index").values_list("pk", flat=True)[:slots])
+    ids = list(
+        job.chunks.filter(status=ChunkStatus.PENDING, enqueued_at__isnull=True)
+        .order_by("index")
+        .values_list("pk", flat=True)[:slots]
+    )
     _requeue(ids)
     return len(ids)
 
@@ -287,7 +340,12 @@ def chunk_claim(*, chunk_id: int) -> ClaimedChunk | None:
     token = uuid.uuid4()
     claimable = Q(status=ChunkStatus.PENDING) | Q(status=ChunkStatus.RUNNING, lease_expires_at__lt=now)
     taken = Chunk.objects.filter(claimable, pk=chunk_id, attempts__lt=settings.CHUNK_MAX_ATTEMPTS).update(
-        status=ChunkStatus.RUNNING, claim_token=token, lease_expires_at=_lease_deadline(), call_slot_since=None, attempts=F("attempts") + 1, started_at=now
+        status=ChunkStatus.RUNNING,
+        claim_token=token,
+        lease_expires_at=_lease_deadline(),
+        call_slot_since=None,
+        attempts=F("attempts") + 1,
+        started_at=now,
     )
     if not taken:
         return None
@@ -303,7 +361,9 @@ def chunk_heartbeat(*, chunk_id: int, token: uuid.UUID) -> bool:
     """Extend the lease; False when the work should stop (job cancelled, or the
     chunk was taken over after our lease expired)."""
     return bool(
-        Chunk.objects.filter(pk=chunk_id, claim_token=token, status=ChunkStatus.RUNNING, job__status=JobStatus.PROCESSING).update(lease_expires_at=_lease_deadline())
+        Chunk.objects.filter(
+            pk=chunk_id, claim_token=token, status=ChunkStatus.RUNNING, job__status=JobStatus.PROCESSING
+        ).update(lease_expires_at=_lease_deadline())
     )
 
 
@@ -324,7 +384,9 @@ def chunk_take_call_slot(*, chunk_id: int, token: uuid.UUID) -> bool | None:
     if held[0] is not None:
         return True
     now = timezone.now()
-    busy = job.chunks.filter(status=ChunkStatus.RUNNING, call_slot_since__isnull=False, lease_expires_at__gte=now).count()
+    busy = job.chunks.filter(
+        status=ChunkStatus.RUNNING, call_slot_since__isnull=False, lease_expires_at__gte=now
+    ).count()
     if busy >= job.parallel:
         return False
     mine.update(call_slot_since=now, lease_expires_at=_lease_deadline())
@@ -336,7 +398,9 @@ def job_keep_pages(*, job_id: int, pages: dict[int, str]) -> None:
     """Keep pages a chunk read for its neighbours. Two chunks may read the
     same page at once; both texts are pypdf's answer for it, so the first
     one stored stays and the other is dropped."""
-    PageText.objects.bulk_create([PageText(job_id=job_id, number=number, text=text) for number, text in pages.items()], ignore_conflicts=True)
+    PageText.objects.bulk_create(
+        [PageText(job_id=job_id, number=number, text=text) for number, text in pages.items()], ignore_conflicts=True
+    )
 
 
 def job_note_step(*, job_id: int, step: str) -> None:
@@ -362,7 +426,9 @@ def _lock_chunk_for_finish(chunk_id: int, token: uuid.UUID | None) -> tuple[Job,
         return None  # someone else holds (or finished) this chunk: record nothing
     if job.status != JobStatus.PROCESSING:
         # Cancelled while we worked: the work is dropped and never charged.
-        Chunk.objects.filter(pk=chunk.pk).update(status=ChunkStatus.CANCELLED, **LEFT_RUNNING, finished_at=timezone.now())
+        Chunk.objects.filter(pk=chunk.pk).update(
+            status=ChunkStatus.CANCELLED, **LEFT_RUNNING, finished_at=timezone.now()
+        )
         return None
     return job, chunk
 
@@ -375,19 +441,45 @@ def chunk_record(*, chunk_id: int, token: uuid.UUID, outcome: ChunkOutcome) -> b
         return False
     job, chunk = locked
     Chunk.objects.filter(pk=chunk.pk).update(
-        status=ChunkStatus.SUCCEEDED, sentences=outcome.sentences, input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens,
-        api_calls=outcome.api_calls, tokens_by_model=outcome.tokens_by_model, timings=outcome.timings or {}, **outcome.quality_figures,
-        **LEFT_RUNNING, finished_at=timezone.now(), error="", error_code="",
+        status=ChunkStatus.SUCCEEDED,
+        sentences=outcome.sentences,
+        input_tokens=outcome.input_tokens,
+        output_tokens=outcome.output_tokens,
+        api_calls=outcome.api_calls,
+        tokens_by_model=outcome.tokens_by_model,
+        timings=outcome.timings or {},
+        **outcome.quality_figures,
+        **LEFT_RUNNING,
+        finished_at=timezone.now(),
+        error="",
+        error_code="",
     )
     tokens = outcome.input_tokens + outcome.output_tokens
     figures = {**outcome.quality_figures, "engine_seconds": (outcome.timings or {}).get("engine", 0.0)}
-    _count_chunk_done(job, input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens, total=tokens, api_calls=outcome.api_calls, failed=0, figures=figures)
+    _count_chunk_done(
+        job,
+        input_tokens=outcome.input_tokens,
+        output_tokens=outcome.output_tokens,
+        total=tokens,
+        api_calls=outcome.api_calls,
+        failed=0,
+        figures=figures,
+    )
     _after_chunk_done(job)
     return True
 
 
 @transaction.atomic
-def chunk_fail(*, chunk_id: int, token: uuid.UUID | None, error_code: str, message: str, api_calls: int = 0, input_tokens: int = 0, output_tokens: int = 0) -> bool:
+def chunk_fail(
+    *,
+    chunk_id: int,
+    token: uuid.UUID | None,
+    error_code: str,
+    message: str,
+    api_calls: int = 0,
+    input_tokens: int = 0,
+    output_tokens: int = 0,
+) -> bool:
     """Mark a chunk failed for good; the job goes on with the others. Its
     calls and tokens are counted as used but never charged.
     `token=None` is the sweep failing a chunk whose workers kept dying."""
@@ -396,15 +488,37 @@ def chunk_fail(*, chunk_id: int, token: uuid.UUID | None, error_code: str, messa
         return False
     job, chunk = locked
     Chunk.objects.filter(pk=chunk.pk).update(
-        status=ChunkStatus.FAILED, error_code=error_code[:40], error=message[:2000], api_calls=api_calls,
-        input_tokens=input_tokens, output_tokens=output_tokens, **LEFT_RUNNING, finished_at=timezone.now(),
+        status=ChunkStatus.FAILED,
+        error_code=error_code[:40],
+        error=message[:2000],
+        api_calls=api_calls,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        **LEFT_RUNNING,
+        finished_at=timezone.now(),
     )
-    _count_chunk_done(job, input_tokens=input_tokens, output_tokens=output_tokens, total=input_tokens + output_tokens, api_calls=api_calls, failed=1)
+    _count_chunk_done(
+        job,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        total=input_tokens + output_tokens,
+        api_calls=api_calls,
+        failed=1,
+    )
     _after_chunk_done(job)
     return True
 
 
-def _count_chunk_done(job: Job, *, input_tokens: int, output_tokens: int, total: int, api_calls: int, failed: int, figures: dict[str, float] | None = None) -> None:
+def _count_chunk_done(
+    job: Job,
+    *,
+    input_tokens: int,
+    output_tokens: int,
+    total: int,
+    api_calls: int,
+    failed: int,
+    figures: dict[str, float] | None = None,
+) -> None:
     """Move the job's counters. `figures` (quality and engine time) come only
     from a succeeded chunk: a chunk succeeds once and never runs again, so a
     retry of failed chunks or a duplicate delivery cannot count them twice."""
@@ -434,7 +548,9 @@ def _after_chunk_done(job: Job) -> None:
 
 def _merge_sentences(job: Job) -> list[str]:
     merged: list[str] = []
-    for sentences in job.chunks.filter(status=ChunkStatus.SUCCEEDED).order_by("index").values_list("sentences", flat=True):
+    for sentences in (
+        job.chunks.filter(status=ChunkStatus.SUCCEEDED).order_by("index").values_list("sentences", flat=True)
+    ):
         merged.extend(sentences)
     return merged
 
@@ -455,7 +571,10 @@ def _job_complete(job: Job) -> None:
     if job.started_at:
         job.processing_time_seconds = (now - job.started_at).total_seconds()
     if not succeeded:
-        first_error = job.chunks.filter(status=ChunkStatus.FAILED).values_list("error_code", "error").first() or ("ALL_CHUNKS_FAILED", "")
+        first_error = job.chunks.filter(status=ChunkStatus.FAILED).values_list("error_code", "error").first() or (
+            "ALL_CHUNKS_FAILED",
+            "",
+        )
         job.error_code = "ALL_CHUNKS_FAILED"
         job.error_message = f"Every chunk failed; first error: {first_error[0]} {first_error[1]}".strip()
     job.save()
@@ -473,7 +592,12 @@ def _settle(job: Job) -> Reconciliation:
         for model, tokens in tokens_by_model.items():
             used[model] = used.get(model, 0) + tokens
     already = job_charged(job=job)
-    credits_settle(user=job.owner, job=job, charge=credits_for_weighted_tokens(used) - already, key_prefix=f"job:{job.pk}:r{job.billing_round}")
+    credits_settle(
+        user=job.owner,
+        job=job,
+        charge=credits_for_weighted_tokens(used) - already,
+        key_prefix=f"job:{job.pk}:r{job.billing_round}",
+    )
     job.actual_credits = job_charged(job=job)
     job.settled_round = job.billing_round
     Job.objects.filter(pk=job.pk).update(actual_credits=job.actual_credits, settled_round=job.settled_round)
@@ -482,7 +606,12 @@ def _settle(job: Job) -> Reconciliation:
 
 def _reconciliation(job: Job) -> Reconciliation:
     actual = job.actual_credits or 0
-    return Reconciliation(job=job, estimated_credits=job.estimated_credits, actual_credits=actual, refunded=max(0, job.estimated_credits - actual))
+    return Reconciliation(
+        job=job,
+        estimated_credits=job.estimated_credits,
+        actual_credits=actual,
+        refunded=max(0, job.estimated_credits - actual),
+    )
 
 
 @transaction.atomic
@@ -523,12 +652,23 @@ def job_retry_failed_chunks(*, user, job_id: int) -> Job:
         raise InvalidTransition(f"Job {job.pk} has no failed chunks to retry.")
     job.check_transition(JobStatus.PROCESSING)
     if not job.pdf_file or job.file_deleted_at:
-        raise InvalidTransition("The uploaded file of this job was deleted after its retention period; upload the book again.", error_code="FILE_EXPIRED")
+        raise InvalidTransition(
+            "The uploaded file of this job was deleted after its retention period; upload the book again.",
+            error_code="FILE_EXPIRED",
+        )
     pages = sum(c.last_page - c.first_page + 1 for c in failed)
     job.billing_round += 1
     amount = credits_for_tokens(tokens_for_pages(pages), job.credit_rate)
-    credits_reserve(user=job.owner, job=job, amount=amount, idempotency_key=f"job:{job.pk}:reserve:r{job.billing_round}", note=f"Retry of {len(failed)} failed chunks")
-    Chunk.objects.filter(pk__in=[c.pk for c in failed]).update(status=ChunkStatus.PENDING, attempts=0, enqueued_at=None, claim_token=None, error="", error_code="")
+    credits_reserve(
+        user=job.owner,
+        job=job,
+        amount=amount,
+        idempotency_key=f"job:{job.pk}:reserve:r{job.billing_round}",
+        note=f"Retry of {len(failed)} failed chunks",
+    )
+    Chunk.objects.filter(pk__in=[c.pk for c in failed]).update(
+        status=ChunkStatus.PENDING, attempts=0, enqueued_at=None, claim_token=None, error="", error_code=""
+    )
     job.status = JobStatus.PROCESSING
     job.estimated_credits += amount
     job.processed_chunks -= len(failed)
@@ -585,17 +725,28 @@ def sweep_stale_work() -> SweepReport:
     now = timezone.now()
     # A chunk still running for a finished job was dropped by its task (or the
     # task died): close it now; a late record finds it closed and records nothing.
-    Chunk.objects.filter(status=ChunkStatus.RUNNING, job__status__in=TERMINAL_STATUSES).update(status=ChunkStatus.CANCELLED, **LEFT_RUNNING, finished_at=now)
-    expired = Chunk.objects.filter(status=ChunkStatus.RUNNING, lease_expires_at__lt=now).values_list("pk", "attempts", "job_id")
-    for chunk_id, attempts, job_id in expired:
+    Chunk.objects.filter(status=ChunkStatus.RUNNING, job__status__in=TERMINAL_STATUSES).update(
+        status=ChunkStatus.CANCELLED, **LEFT_RUNNING, finished_at=now
+    )
+    expired = Chunk.objects.filter(status=ChunkStatus.RUNNING, lease_expires_at__lt=now).values_list("pk", "attempts")
+    for chunk_id, attempts in expired:
         if attempts >= settings.CHUNK_MAX_ATTEMPTS:
-            report.failed += chunk_fail(chunk_id=chunk_id, token=None, error_code="WORKER_LOST", message=f"The worker processing this chunk stopped {attempts} times.")
+            report.failed += chunk_fail(
+                chunk_id=chunk_id,
+                token=None,
+                error_code="WORKER_LOST",
+                message=f"The worker processing this chunk stopped {attempts} times.",
+            )
         else:
             with transaction.atomic():
                 report.requeued += _requeue_expired(chunk_id)
     stale = now - timedelta(seconds=settings.CHUNK_LEASE_SECONDS)
     with transaction.atomic():
-        ids = list(Chunk.objects.filter(status=ChunkStatus.PENDING, enqueued_at__lt=stale, job__status__in=ACTIVE_STATUSES).values_list("pk", flat=True))
+        ids = list(
+            Chunk.objects.filter(
+                status=ChunkStatus.PENDING, enqueued_at__lt=stale, job__status__in=ACTIVE_STATUSES
+            ).values_list("pk", flat=True)
+        )
         _requeue(ids)
         report.requeued += len(ids)
     for job_id in Job.objects.filter(status__in=ACTIVE_STATUSES, queued_at__isnull=False).values_list("pk", flat=True):
@@ -609,7 +760,9 @@ def _requeue_expired(chunk_id: int) -> int:
     if chunk is None:
         return 0
     if chunk.job.status in TERMINAL_STATUSES:
-        Chunk.objects.filter(pk=chunk_id, status=ChunkStatus.RUNNING).update(status=ChunkStatus.CANCELLED, **LEFT_RUNNING, finished_at=timezone.now())
+        Chunk.objects.filter(pk=chunk_id, status=ChunkStatus.RUNNING).update(
+            status=ChunkStatus.CANCELLED, **LEFT_RUNNING, finished_at=timezone.now()
+        )
         return 0
     _requeue([chunk_id])
     return 1
@@ -624,7 +777,9 @@ def _sweep_job(job_id: int) -> int:
         _dispatch_chunks(job)
         return 0
     if job.status == JobStatus.PENDING:
-        job.status = JobStatus.PROCESSING  # every chunk finished without the claim having marked it (cannot normally happen)
+        job.status = (
+            JobStatus.PROCESSING
+        )  # every chunk finished without the claim having marked it (cannot normally happen)
     _job_complete(job)
     return 1
 
@@ -632,7 +787,9 @@ def _sweep_job(job_id: int) -> int:
 def _delete_expired_uploads(now) -> int:
     cutoff = now - timedelta(hours=settings.UPLOAD_RETENTION_HOURS)
     deleted = 0
-    for job in Job.objects.filter(status__in=TERMINAL_STATUSES, file_deleted_at__isnull=True, queued_at__lt=cutoff).exclude(pdf_file=""):
+    for job in Job.objects.filter(
+        status__in=TERMINAL_STATUSES, file_deleted_at__isnull=True, queued_at__lt=cutoff
+    ).exclude(pdf_file=""):
         job_delete_upload(job=job)
         deleted += 1
     return deleted
@@ -644,4 +801,3 @@ def job_delete_upload(*, job: Job) -> None:
         job.pdf_file.delete(save=False)
     PageText.objects.filter(job=job).delete()
     Job.objects.filter(pk=job.pk).update(pdf_file="", file_deleted_at=timezone.now())
-

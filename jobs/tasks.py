@@ -24,8 +24,13 @@ def process_chunk(chunk_id: int) -> str:
         return "abandoned: job cancelled or chunk taken over"
     except GeminiChunkFailed as exc:
         services.chunk_fail(
-            chunk_id=chunk_id, token=claimed.token, error_code=exc.code, message=exc.message,
-            api_calls=exc.api_calls, input_tokens=exc.input_tokens, output_tokens=exc.output_tokens,
+            chunk_id=chunk_id,
+            token=claimed.token,
+            error_code=exc.code,
+            message=exc.message,
+            api_calls=exc.api_calls,
+            input_tokens=exc.input_tokens,
+            output_tokens=exc.output_tokens,
         )
         return f"failed: {exc.code}"
     except PdfRejected as exc:
@@ -33,7 +38,9 @@ def process_chunk(chunk_id: int) -> str:
         return f"failed: {exc.code}"
     except Exception as exc:  # a chunk's failure must not stop the job: record it and go on
         logger.exception("Chunk %s failed", chunk_id)
-        services.chunk_fail(chunk_id=chunk_id, token=claimed.token, error_code="ENGINE_ERROR", message=f"{type(exc).__name__}: {exc}")
+        services.chunk_fail(
+            chunk_id=chunk_id, token=claimed.token, error_code="ENGINE_ERROR", message=f"{type(exc).__name__}: {exc}"
+        )
         return "failed: ENGINE_ERROR"
     recorded = services.chunk_record(chunk_id=chunk_id, token=claimed.token, outcome=outcome)
     return "recorded" if recorded else "dropped: job cancelled or chunk taken over"

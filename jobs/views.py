@@ -49,31 +49,43 @@ def signup(request: HttpRequest) -> HttpResponse:
 def upload(request: HttpRequest) -> HttpResponse:
     credits_ensure_monthly_grant(user=request.user)
     model, processing = selectors.upload_defaults(user=request.user)
-    return render(request, "jobs/upload.html", {
-        "model_preference": model,
-        "models": MODEL_LABELS.items(),
-        "processing": processing,
-        "balance": credit_summary(user=request.user).balance,
-        "max_upload_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024),
-        "max_pages": settings.MAX_PDF_PAGES,
-    })
+    return render(
+        request,
+        "jobs/upload.html",
+        {
+            "model_preference": model,
+            "models": MODEL_LABELS.items(),
+            "processing": processing,
+            "balance": credit_summary(user=request.user).balance,
+            "max_upload_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024),
+            "max_pages": settings.MAX_PDF_PAGES,
+        },
+    )
 
 
 @login_required
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = services.get_owned_job(user=request.user, job_id=job_id)
     chunks = list(job.chunks.order_by("index").values("index", "status", "first_page", "last_page", "sentences"))
-    sentences = job.sentences if job.is_terminal else [s for c in chunks if c["status"] == ChunkStatus.SUCCEEDED for s in c["sentences"]]
+    sentences = (
+        job.sentences
+        if job.is_terminal
+        else [s for c in chunks if c["status"] == ChunkStatus.SUCCEEDED for s in c["sentences"]]
+    )
     job_data = JobDetailSerializer(job).data
-    return render(request, "jobs/job.html", {
-        "job": job,
-        "job_data": job_data,
-        "quality_line": quality_line(job_data["quality"]),
-        "chunks": [{k: c[k] for k in ("index", "status", "first_page", "last_page")} for c in chunks],
-        "sentences": sentences,
-        "released": None if job.actual_credits is None else job.estimated_credits - job.actual_credits,
-        "export_formats": ["csv", "xlsx", "json", "txt"],
-    })
+    return render(
+        request,
+        "jobs/job.html",
+        {
+            "job": job,
+            "job_data": job_data,
+            "quality_line": quality_line(job_data["quality"]),
+            "chunks": [{k: c[k] for k in ("index", "status", "first_page", "last_page")} for c in chunks],
+            "sentences": sentences,
+            "released": None if job.actual_credits is None else job.estimated_credits - job.actual_credits,
+            "export_formats": ["csv", "xlsx", "json", "txt"],
+        },
+    )
 
 
 def quality_line(quality: Mapping) -> str:
@@ -85,8 +97,14 @@ def quality_line(quality: Mapping) -> str:
     if share is None:
         parts.append("no cut pieces")
     else:
-        sampled = f" (a sample of {quality['pieces_checked']:,} checked)" if quality["pieces_checked"] < quality["pieces"] else ""
-        parts.append(f"{math.floor(share * 1000 + 0.5) / 10:.1f} % of {quality['pieces']:,} cut pieces without a finite verb{sampled}")
+        sampled = (
+            f" (a sample of {quality['pieces_checked']:,} checked)"
+            if quality["pieces_checked"] < quality["pieces"]
+            else ""
+        )
+        parts.append(
+            f"{math.floor(share * 1000 + 0.5) / 10:.1f} % of {quality['pieces']:,} cut pieces without a finite verb{sampled}"
+        )
     if quality["words_per_second"] is not None:
         parts.append(f"{math.floor(quality['words_per_second'] + 0.5):,} words/s")
     return " · ".join(parts)
@@ -103,7 +121,9 @@ def history_page(request: HttpRequest) -> HttpResponse:
 def job_delete(request: HttpRequest, job_id: int) -> HttpResponse:
     try:
         services.job_delete(user=request.user, job_id=job_id)
-        messages.success(request, "The book, its file and its sentences were deleted. Its credit record stays on your credits page.")
+        messages.success(
+            request, "The book, its file and its sentences were deleted. Its credit record stays on your credits page."
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("history")
@@ -119,12 +139,20 @@ def credits(request: HttpRequest) -> HttpResponse:
     credits_ensure_monthly_grant(user=request.user)
     # The grant's own ledger key says whether this month's grant was credited.
     grant = monthly_grant(user=request.user, when=timezone.now())
-    rows = CreditLedger.objects.filter(user=request.user).select_related("job").defer("job__sentences").order_by("-created_at", "-id")
-    return render(request, "credits/credits.html", {
-        "summary": credit_summary(user=request.user),
-        "month_grant": grant.amount if grant else 0,
-        "monthly_grant": settings.MONTHLY_GRANT_CREDITS,
-        "next_reset": next_grant_date(timezone.now().date()),
-        "page": Paginator(rows, 50).get_page(request.GET.get("page")),
-    })
-
+    rows = (
+        CreditLedger.objects.filter(user=request.user)
+        .select_related("job")
+        .defer("job__sentences")
+        .order_by("-created_at", "-id")
+    )
+    return render(
+        request,
+        "credits/credits.html",
+        {
+            "summary": credit_summary(user=request.user),
+            "month_grant": grant.amount if grant else 0,
+            "monthly_grant": settings.MONTHLY_GRANT_CREDITS,
+            "next_reset": next_grant_date(timezone.now().date()),
+            "page": Paginator(rows, 50).get_page(request.GET.get("page")),
+        },
+    )

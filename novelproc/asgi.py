@@ -17,7 +17,11 @@ django_asgi_app = get_asgi_application()
 from jobs.routing import websocket_urlpatterns  # noqa: E402  (after Django is set up)
 from novelproc.ws_auth import JwtAuthMiddleware  # noqa: E402
 
-application = ProtocolTypeRouter({
-    "http": django_asgi_app,
-    "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(JwtAuthMiddleware(URLRouter(websocket_urlpatterns)))),
-})
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(JwtAuthMiddleware(URLRouter(websocket_urlpatterns)))
+        ),
+    }
+)

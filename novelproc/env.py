@@ -68,5 +68,7 @@ def env_url(name: str, schemes: tuple[str, ...]) -> str:
     """An optional URL whose scheme must be one of `schemes`."""
     raw = env_str(name)
     if raw and raw.split("://", 1)[0] not in schemes:
-        raise ImproperlyConfigured(f"{name} must start with one of {', '.join(s + '://' for s in schemes)}, got {raw!r}")
+        raise ImproperlyConfigured(
+            f"{name} must start with one of {', '.join(s + '://' for s in schemes)}, got {raw!r}"
+        )
     return raw

@@ -11,9 +11,17 @@ class ErrorSerializer(serializers.Serializer):
 
 
 _DESCRIPTIONS = {
-    400: "Bad input", 401: "Not authenticated", 402: "Not enough credits", 404: "No such job (or not yours)",
-    409: "Wrong state", 413: "File too large", 415: "Not a PDF", 422: "Unreadable, encrypted or too many pages",
-    425: "Not finished yet", 429: "Rate limited (Retry-After)", 503: "Queue full (Retry-After)",
+    400: "Bad input",
+    401: "Not authenticated",
+    402: "Not enough credits",
+    404: "No such job (or not yours)",
+    409: "Wrong state",
+    413: "File too large",
+    415: "Not a PDF",
+    422: "Unreadable, encrypted or too many pages",
+    425: "Not finished yet",
+    429: "Rate limited (Retry-After)",
+    503: "Queue full (Retry-After)",
 }
 
 

@@ -118,7 +118,11 @@ else:
         # read too ("workers alive"): a database table crosses processes.
         # The Gemini quota limiter keeps its per-minute slots here too: culling
         # at the default 300 rows would drop live slots.
-        "q2stats": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "novelproc_q2_stats", "OPTIONS": {"MAX_ENTRIES": 100_000}},
+        "q2stats": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "novelproc_q2_stats",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        },
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     SILENCED_SYSTEM_CHECKS = [

@@ -10,9 +10,9 @@ import tempfile
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("NOVELPROC_DATA_DIR", tempfile.mkdtemp(prefix="novelproc-test-"))
 
-from novelproc.settings import *  # noqa: E402,F403
-
 from django.contrib.auth.hashers import PBKDF2PasswordHasher  # noqa: E402
+
+from novelproc.settings import *  # noqa: E402,F403
 
 
 class FastPBKDF2PasswordHasher(PBKDF2PasswordHasher):

@@ -8,7 +8,6 @@ from credits.api import CreditsLedger, CreditsMe
 from jobs.api import JobViewSet, LegacyProcessPdfAsync
 
 
-
 class OptionalSlashRouter(DefaultRouter):
     """SPEC §5 writes paths without a trailing slash; both forms are accepted."""
 

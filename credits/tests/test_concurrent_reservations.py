@@ -26,7 +26,13 @@ def test_twenty_simultaneous_confirms_never_overdraw(user, settings):
     def confirm(i: int) -> None:
         try:
             barrier.wait()
-            services.job_confirm(user=user, original_filename=f"b{i}.pdf", page_count=400, model_preference="speed", processing=services.ProcessingSettings())
+            services.job_confirm(
+                user=user,
+                original_filename=f"b{i}.pdf",
+                page_count=400,
+                model_preference="speed",
+                processing=services.ProcessingSettings(),
+            )
             result = "ok"
         except InsufficientCredits:
             result = "402"
@@ -62,7 +68,14 @@ def test_simultaneous_confirms_with_one_idempotency_key_reserve_once(user, setti
 
     def confirm() -> None:
         barrier.wait()
-        job, _, _ = services.job_confirm(user=user, original_filename="b.pdf", page_count=100, model_preference="speed", processing=services.ProcessingSettings(), idempotency_key="same-key")
+        job, _, _ = services.job_confirm(
+            user=user,
+            original_filename="b.pdf",
+            page_count=100,
+            model_preference="speed",
+            processing=services.ProcessingSettings(),
+            idempotency_key="same-key",
+        )
         job_ids.append(job.pk)
         connection.close()
 

@@ -12,7 +12,9 @@ from novelproc.errors import InsufficientCredits
 def job(user):
     from jobs.models import Job
 
-    return Job.objects.create(owner=user, original_filename="a.pdf", page_count=10, credit_rate=1.0, pricing_version="t")
+    return Job.objects.create(
+        owner=user, original_filename="a.pdf", page_count=10, credit_rate=1.0, pricing_version="t"
+    )
 
 
 def test_monthly_grant_is_credited_once(user, settings):
@@ -73,6 +75,8 @@ def test_operator_grant_and_adjustment(user, settings):
     assert credit_balance(user=user) == 30
 
 
-@pytest.mark.parametrize(("tokens", "rate", "expected"), [(0, 2, 0), (1, 2, 1), (1000, 2, 2), (1001, 2, 3), (2500, 3, 8), (100_000, 1, 100)])
+@pytest.mark.parametrize(
+    ("tokens", "rate", "expected"), [(0, 2, 0), (1, 2, 1), (1000, 2, 2), (1001, 2, 3), (2500, 3, 8), (100_000, 1, 100)]
+)
 def test_credits_for_tokens(tokens, rate, expected):
     assert credits_for_tokens(tokens, rate) == expected

@@ -113,7 +113,10 @@ def answer_for(command: str, path: str, numbers: list[str]) -> dict:
     except MemoryError:
         return {"error": "PDF_UNREADABLE", "message": "The PDF needs too much memory to read."}
     except Exception as exc:  # pypdf raises many kinds on a broken file; all mean "unreadable"
-        return {"error": "PDF_UNREADABLE", "message": f"The PDF cannot be read ({type(exc).__name__}: {str(exc)[:200]})."}
+        return {
+            "error": "PDF_UNREADABLE",
+            "message": f"The PDF cannot be read ({type(exc).__name__}: {str(exc)[:200]}).",
+        }
 
 
 def main(argv: list[str]) -> int:
@@ -155,7 +158,9 @@ def run_forked(request: dict) -> dict:
         status = 1
         try:
             apply_limits(request["memory_mb"], request["cpu_seconds"])
-            data = json.dumps(answer_for(request["command"], request["path"], request["numbers"]), ensure_ascii=False).encode()
+            data = json.dumps(
+                answer_for(request["command"], request["path"], request["numbers"]), ensure_ascii=False
+            ).encode()
             with os.fdopen(write_end, "wb") as out:
                 out.write(data)
             status = 0
@@ -169,8 +174,15 @@ def run_forked(request: dict) -> dict:
     if timed_out:
         return {"error": "PDF_UNREADABLE", "message": f"Reading the PDF took longer than {request['timeout']:g} s."}
     if status != 0 or not data:
-        how = f"killed by signal {os.WTERMSIG(status)}, probably a memory or CPU limit" if os.WIFSIGNALED(status) else f"exit {os.waitstatus_to_exitcode(status)}"
-        return {"error": "PDF_UNREADABLE", "message": f"The PDF reader stopped ({how}); the file may be damaged or too complex."}
+        how = (
+            f"killed by signal {os.WTERMSIG(status)}, probably a memory or CPU limit"
+            if os.WIFSIGNALED(status)
+            else f"exit {os.waitstatus_to_exitcode(status)}"
+        )
+        return {
+            "error": "PDF_UNREADABLE",
+            "message": f"The PDF reader stopped ({how}); the file may be damaged or too complex.",
+        }
     return json.loads(data)
 
 

@@ -18,7 +18,9 @@ class ChunkPlan:
     ranges: list[tuple[int, int]]  # 1-based inclusive, no overlap: the reader adds it
 
 
-def plan_chunks(page_count: int, *, table: tuple[PlanRow, ...] = DEFAULT_PLAN, chunk_size: int | None = None) -> ChunkPlan:
+def plan_chunks(
+    page_count: int, *, table: tuple[PlanRow, ...] = DEFAULT_PLAN, chunk_size: int | None = None
+) -> ChunkPlan:
     """The plan row for this many pages; ``chunk_size`` overrides the row's size."""
     if page_count < 1:
         raise ValueError("a book has at least one page")

@@ -24,12 +24,33 @@ WINDOW = 2
 # font), so "fits" means within this share of a full line's length.
 FIT_RATIO = 0.95
 
-CHARACTER_FIXES = str.maketrans({
-    "\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st",
-    "\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2009": " ", "\u200a": " ", "\u2002": " ", "\u2003": " ", "\t": " ",
-    "\u00ad": None, "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None,
-    "\u2019": "'", "\r": "\n", "\f": "\n",
-})
+CHARACTER_FIXES = str.maketrans(
+    {
+        "\ufb00": "ff",
+        "\ufb01": "fi",
+        "\ufb02": "fl",
+        "\ufb03": "ffi",
+        "\ufb04": "ffl",
+        "\ufb05": "st",
+        "\ufb06": "st",
+        "\u00a0": " ",
+        "\u202f": " ",
+        "\u2007": " ",
+        "\u2009": " ",
+        "\u200a": " ",
+        "\u2002": " ",
+        "\u2003": " ",
+        "\t": " ",
+        "\u00ad": None,
+        "\u200b": None,
+        "\u200c": None,
+        "\u200d": None,
+        "\ufeff": None,
+        "\u2019": "'",
+        "\r": "\n",
+        "\f": "\n",
+    }
+)
 DIALOGUE_DASH = re.compile(r"^[–—―]|^--?(?=\s)")
 PAGE_NUMBER = re.compile(r"^[-–—(\[\s]*(?:\d{1,4}|[ivxlcdm]{1,7}|[IVXLCDM]{1,7})[\s)\]\-–—.]*$")
 SENTENCE_END = re.compile(r"[.!?…:»]\W*$")
@@ -45,7 +66,9 @@ WORD_START = re.compile(r"^[\w'-]*\w")
 WORD = re.compile(r"\w+(?:-\w+)*")
 
 # Second halves that make a real hyphen: verb-subject inversion, -ci/-là, "-t-".
-CLITICS = frozenset("je tu il ils elle elles on nous vous le la les lui leur leurs moi toi y en ce ci là t même mêmes à".split())
+CLITICS = frozenset(
+    "je tu il ils elle elles on nous vous le la les lui leur leurs moi toi y en ce ci là t même mêmes à".split()
+)
 # An elided object pronoun after an imperative (va-t'en, donne-m'en): French
 # has no word with "m'" or "t'" right after a syllable, so never a soft break.
 ELIDED_PRONOUNS = ("m'", "t'")
@@ -156,7 +179,9 @@ def nearby_words(normalised: Mapping[int, list[str]], number: int, page_count: i
     return frozenset(words)
 
 
-def join_hyphenated(previous: str, following: str, fix_hyphenation: bool, nearby: frozenset[str] = frozenset()) -> tuple[str, str] | None:
+def join_hyphenated(
+    previous: str, following: str, fix_hyphenation: bool, nearby: frozenset[str] = frozenset()
+) -> tuple[str, str] | None:
     """(previous line as kept, separator) when ``previous`` ends with a
     word broken by a hyphen and ``following`` goes on with it; else None."""
     left = HYPHENATED_END.search(previous)
@@ -191,7 +216,10 @@ def keeps_hyphen(left: str, right: str, nearby: frozenset[str] = frozenset()) ->
         # An elided word broken before its apostrophe: jus-qu'au, quel-qu'un;
         # not inside a compound, where "de-" + "l'Empereur" is not "del'".
         return False
-    joined_nearby, hyphenated_nearby = (f"{left_last}{right_first}".lower() in nearby, f"{left_last}-{right_first}".lower() in nearby)
+    joined_nearby, hyphenated_nearby = (
+        f"{left_last}{right_first}".lower() in nearby,
+        f"{left_last}-{right_first}".lower() in nearby,
+    )
     if joined_nearby != hyphenated_nearby:
         return hyphenated_nearby
     compound = lexicon.is_word(f"{left_core}-{right}") or lexicon.is_word(f"{left_last}-{right_first}")

@@ -160,8 +160,16 @@ class GeminiResult:
 class GeminiChunkFailed(Exception):
     """Every attempt failed; the counts say what was spent on the way."""
 
-    def __init__(self, code: str, message: str, *, api_calls: int, input_tokens: int, output_tokens: int,
-                 tokens_by_model: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        api_calls: int,
+        input_tokens: int,
+        output_tokens: int,
+        tokens_by_model: dict[str, int] | None = None,
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
@@ -219,6 +227,7 @@ def thinking_config(model: str) -> types.ThinkingConfig | None:
 
 # --- prompt --------------------------------------------------------------------------
 
+
 def _clean(text: str) -> str:
     # Markers must stay unambiguous; newlines inside a sentence would read as new lines.
     return " ".join(text.replace("<<<", "«").replace(">>>", "»").split())
@@ -245,15 +254,26 @@ def owned_block(sentences: Sequence[SourceSentence]) -> str:
     return "\n".join(lines)
 
 
-def build_prompt(sentences: Sequence[SourceSentence], *, context_before: str, context_after: str, limit: int,
-                 min_length: int, ignore_dialogue: bool, preserve_formatting: bool, fix_hyphenation: bool) -> str:
-    options = "\n".join([
-        f"{OPTION_KEYS['limit']}: {limit}",
-        f"{OPTION_KEYS['min_length']}: {min_length}",
-        f"{OPTION_KEYS['ignore_dialogue']}: {yes_no(ignore_dialogue)}",
-        f"{OPTION_KEYS['preserve_formatting']}: {yes_no(preserve_formatting)}",
-        f"{OPTION_KEYS['fix_hyphenation']}: {yes_no(fix_hyphenation)}",
-    ])
+def build_prompt(
+    sentences: Sequence[SourceSentence],
+    *,
+    context_before: str,
+    context_after: str,
+    limit: int,
+    min_length: int,
+    ignore_dialogue: bool,
+    preserve_formatting: bool,
+    fix_hyphenation: bool,
+) -> str:
+    options = "\n".join(
+        [
+            f"{OPTION_KEYS['limit']}: {limit}",
+            f"{OPTION_KEYS['min_length']}: {min_length}",
+            f"{OPTION_KEYS['ignore_dialogue']}: {yes_no(ignore_dialogue)}",
+            f"{OPTION_KEYS['preserve_formatting']}: {yes_no(preserve_formatting)}",
+            f"{OPTION_KEYS['fix_hyphenation']}: {yes_no(fix_hyphenation)}",
+        ]
+    )
     return (
         f"PARAMÈTRES\n{options}\n\n"
         f"{BEFORE_START}\n{_clean(context_before)}\n{BEFORE_END}\n\n"
@@ -271,6 +291,7 @@ def repair_prompt(prompt: str, problem: str, *, limit: int) -> str:
 
 # --- answers -------------------------------------------------------------------------
 
+
 @dataclass
 class Answer:
     sentences: list[str] | None  # None: unusable (bad JSON, empty, truncated, text lost)
@@ -278,8 +299,9 @@ class Answer:
     over_limit: list[str] = field(default_factory=list)
 
 
-def parse_answer(response: types.GenerateContentResponse, *, limit: int, expected_words: int,
-                 preserve_formatting: bool) -> Answer:
+def parse_answer(
+    response: types.GenerateContentResponse, *, limit: int, expected_words: int, preserve_formatting: bool
+) -> Answer:
     candidate = response.candidates[0] if response.candidates else None
     if candidate is None:
         return Answer(None, "réponse vide")
@@ -295,7 +317,9 @@ def parse_answer(response: types.GenerateContentResponse, *, limit: int, expecte
     sentences = tidy(items, preserve_formatting=preserve_formatting)
     words = sum(local_engine.count_words(s) for s in sentences)
     if expected_words and not MIN_WORD_RATIO * expected_words <= words <= MAX_WORD_RATIO * expected_words:
-        return Answer(None, f"{words} mots pour un texte de {expected_words} mots : du texte manque ou le contexte a été réécrit")
+        return Answer(
+            None, f"{words} mots pour un texte de {expected_words} mots : du texte manque ou le contexte a été réécrit"
+        )
     over = [s for s in sentences if local_engine.count_words(s) > limit]
     if over:
         listed = "\n".join(f"- {s}" for s in over[:10])
@@ -310,7 +334,7 @@ def tidy(items: list[str], *, preserve_formatting: bool) -> list[str]:
         text = " ".join(item.split())
         for prefix in (PARAGRAPH_PREFIX.strip(), HEADING_PREFIX.strip()):
             if text.startswith(prefix):
-                text = text[len(prefix):].lstrip()
+                text = text[len(prefix) :].lstrip()
         if text:
             out.append(text)
         elif preserve_formatting and (not out or out[-1]):
@@ -321,6 +345,7 @@ def tidy(items: list[str], *, preserve_formatting: bool) -> list[str]:
 
 
 # --- calls ---------------------------------------------------------------------------
+
 
 @dataclass
 class _Session:
@@ -340,8 +365,14 @@ class _Session:
         return GeminiStopped(api_calls=self.api_calls, input_tokens=self.input_tokens, output_tokens=self.output_tokens)
 
     def failed(self, code: str, message: str) -> GeminiChunkFailed:
-        return GeminiChunkFailed(code, message, api_calls=self.api_calls, input_tokens=self.input_tokens,
-                                 output_tokens=self.output_tokens, tokens_by_model=self.tokens_by_model)
+        return GeminiChunkFailed(
+            code,
+            message,
+            api_calls=self.api_calls,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            tokens_by_model=self.tokens_by_model,
+        )
 
     def pause(self, seconds: float) -> None:
         while seconds > 0:
@@ -361,15 +392,16 @@ class _Session:
         self.output_tokens += output
         self.tokens_by_model[model] = self.tokens_by_model.get(model, 0) + prompt + output
 
-    def call(self, model: str, prompt: str, *, estimated_tokens: int, max_output_tokens: int) -> types.GenerateContentResponse:
+    def call(
+        self, model: str, prompt: str, *, estimated_tokens: int, max_output_tokens: int
+    ) -> types.GenerateContentResponse:
         """One answer from ``model``, retrying what is worth retrying."""
         last_error: Exception | None = None
         for attempt in range(1, self.config.max_attempts + 1):
             if self.should_stop():
                 raise self.stopped()
-            if self.acquire is not None:
-                if self.acquire(model, estimated_tokens) is False or self.should_stop():
-                    raise self.stopped()
+            if self.acquire is not None and (self.acquire(model, estimated_tokens) is False or self.should_stop()):
+                raise self.stopped()
             self.api_calls += 1
             try:
                 response = self.send(model, prompt, max_output_tokens)
@@ -387,7 +419,9 @@ class _Session:
                 return response
             if attempt < self.config.max_attempts:
                 delay = max(backoff(attempt, self.config), server_delay)
-                logger.info("Gemini %s attempt %d failed (%s); retrying in %.1fs", model, attempt, short(last_error), delay)
+                logger.info(
+                    "Gemini %s attempt %d failed (%s); retrying in %.1fs", model, attempt, short(last_error), delay
+                )
                 if is_quota(last_error):
                     self.on_wait(f"Waiting for Gemini quota ({model})")
                 self.pause(delay)
@@ -405,7 +439,9 @@ class _Session:
             max_output_tokens=max_output_tokens,
             temperature=0.2,
             automatic_continuation=False,
-            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),  # one generate_content = one HTTP request, so counts are exact
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(
+                disable=True
+            ),  # one generate_content = one HTTP request, so counts are exact
             http_options=types.HttpOptions(timeout=int(self.config.timeout_seconds * 1000)),
         )
         client = client_for(self.config.api_key, self.config.base_url)
@@ -451,6 +487,7 @@ def short(error: Exception | None) -> str:
 
 # --- entry point ---------------------------------------------------------------------
 
+
 def rewrite(
     sentences: list[SourceSentence],
     *,
@@ -474,9 +511,16 @@ def rewrite(
     if not kept:
         return GeminiResult([], 0, 0, 0, config.model, {})
     session = _Session(config, acquire, should_stop, on_wait, sleep)
-    prompt = build_prompt(kept, context_before=context_before, context_after=context_after, limit=limit,
-                          min_length=min_length, ignore_dialogue=ignore_dialogue,
-                          preserve_formatting=preserve_formatting, fix_hyphenation=fix_hyphenation)
+    prompt = build_prompt(
+        kept,
+        context_before=context_before,
+        context_after=context_after,
+        limit=limit,
+        min_length=min_length,
+        ignore_dialogue=ignore_dialogue,
+        preserve_formatting=preserve_formatting,
+        fix_hyphenation=fix_hyphenation,
+    )
     options = dict(limit=limit, min_length=min_length, preserve_formatting=preserve_formatting)
     models = [config.model]
     if config.fallback_model and config.fallback_model != config.model:
@@ -488,7 +532,9 @@ def rewrite(
             if index + 1 < len(models):
                 logger.warning("Gemini quota exhausted on %s; falling back to %s", model, models[index + 1])
                 continue
-            raise session.failed("GEMINI_QUOTA", f"Gemini quota exhausted ({', '.join(models)}): {exhausted.error.message}") from exhausted
+            raise session.failed(
+                "GEMINI_QUOTA", f"Gemini quota exhausted ({', '.join(models)}): {exhausted.error.message}"
+            ) from exhausted
         return GeminiResult(
             sentences=sentences_out,
             input_tokens=session.input_tokens,
@@ -501,8 +547,16 @@ def rewrite(
     raise AssertionError("unreachable")
 
 
-def _answer_from(session: _Session, model: str, prompt: str, kept: list[SourceSentence], *, limit: int,
-                 min_length: int, preserve_formatting: bool) -> tuple[list[str], int]:
+def _answer_from(
+    session: _Session,
+    model: str,
+    prompt: str,
+    kept: list[SourceSentence],
+    *,
+    limit: int,
+    min_length: int,
+    preserve_formatting: bool,
+) -> tuple[list[str], int]:
     """Ask, check, repair once, then let the local engine enforce the limit."""
     expected_words = sum(local_engine.count_words(s.text) for s in kept)
     source_tokens = math.ceil(sum(len(s.text) for s in kept) / 4)
@@ -510,14 +564,20 @@ def _answer_from(session: _Session, model: str, prompt: str, kept: list[SourceSe
     max_output = session.config.max_output_tokens
     check = dict(limit=limit, expected_words=expected_words, preserve_formatting=preserve_formatting)
 
-    answer = parse_answer(session.call(model, prompt, estimated_tokens=estimated, max_output_tokens=max_output), **check)
+    answer = parse_answer(
+        session.call(model, prompt, estimated_tokens=estimated, max_output_tokens=max_output), **check
+    )
     if answer.problem:
         if answer.sentences is None and "MAX_TOKENS" in answer.problem:
             max_output = min(MAX_OUTPUT_TOKENS_CEILING, max_output * 2)
         logger.info("Gemini %s answer needs a repair: %s", model, answer.problem.splitlines()[0])
         try:
-            response = session.call(model, repair_prompt(prompt, answer.problem, limit=limit),
-                                    estimated_tokens=estimated, max_output_tokens=max_output)
+            response = session.call(
+                model,
+                repair_prompt(prompt, answer.problem, limit=limit),
+                estimated_tokens=estimated,
+                max_output_tokens=max_output,
+            )
         except (GeminiChunkFailed, _QuotaExhausted):
             if answer.sentences is None:
                 raise
@@ -526,7 +586,9 @@ def _answer_from(session: _Session, model: str, prompt: str, kept: list[SourceSe
         if repaired is not None and (repaired.sentences is not None or answer.sentences is None):
             answer = repaired
     if answer.sentences is None:
-        logger.warning("Gemini %s answer unusable after a repair (%s); local engine for this chunk", model, answer.problem)
+        logger.warning(
+            "Gemini %s answer unusable after a repair (%s); local engine for this chunk", model, answer.problem
+        )
         local = local_engine.rewrite(kept, limit=limit, min_length=min_length, preserve_formatting=preserve_formatting)
         return local.sentences, sum(1 for s in local.sentences if s)
     return enforce_limit(answer.sentences, limit=limit, min_length=min_length)

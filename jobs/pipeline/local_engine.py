@@ -104,7 +104,8 @@ def rewrite(
         sentences=output,
         input_tokens=math.ceil(sum(len(s.text) for s in sentences) / 4),
         output_tokens=math.ceil(sum(len(text) for text in output) / 4),
-        pieces=pieces, pieces_without_verb=without_verb,
+        pieces=pieces,
+        pieces_without_verb=without_verb,
     )
 
 
@@ -171,13 +172,20 @@ def features(doc) -> Parse:
     for token in doc:
         j = owner[token.idx]
         finite[j] = finite[j] or is_finite_verb(token)
-        if token.pos_ in PHRASE_POS and spans[j][0] == token.idx and token.head.pos_ != "PROPN" and not noun_complement(token):
+        if (
+            token.pos_ in PHRASE_POS
+            and spans[j][0] == token.idx
+            and token.head.pos_ != "PROPN"
+            and not noun_complement(token)
+        ):
             raise_tier(j, 1)  # not inside a name ("madame de Watteville") nor a noun's complement ("chevelure de feu")
         if not token.is_punct:
             dangling[j + 1] = leaves_hanging(token)
         if spans[j][0] == token.idx and token.lower_ in NEGATIONS and token.i > 0 and is_verb(doc[token.i - 1]):
             dangling[j] = True  # "vous ne savez | pas"
-        if spans[j][0] == token.idx and (noun_complement(token) or (token.dep_ == "amod" and token.head.i == token.i - 1)):
+        if spans[j][0] == token.idx and (
+            noun_complement(token) or (token.dep_ == "amod" and token.head.i == token.i - 1)
+        ):
             dangling[j] = True  # "madame | de Watteville", "la chevelure | de feu", "les aventures | extraordinaires"
         if token.i > 0 and token.is_sent_start:
             raise_tier(j, 3)
@@ -188,7 +196,7 @@ def features(doc) -> Parse:
             raise_tier(first_word(doc, left, owner), 3)
             raise_tier(owner[token.right_edge.idx] + 1, 3)
     for j in range(1, len(spans)):
-        before = text[spans[j - 1][0]:spans[j - 1][1]]
+        before = text[spans[j - 1][0] : spans[j - 1][1]]
         if before.endswith((";", ":")) or (before.endswith(("!", "?")) and text[spans[j][0]].islower()):
             raise_tier(j, 4)
         elif before.endswith(","):
@@ -245,7 +253,7 @@ def pieces_with_verb(pieces: Sequence[Sequence[str]], info: Parse) -> list[bool]
     verb (as parsed in the whole sentence, not in the piece alone)?"""
     flags, start = [], 0
     for piece in pieces:
-        flags.append(any(info.finite_verb[start:start + len(piece)]))
+        flags.append(any(info.finite_verb[start : start + len(piece)]))
         start += len(piece)
     return flags
 
@@ -276,7 +284,9 @@ def best_cuts(tokens: list[str], words: list[int], info: Parse, *, limit: int, m
             count = word_sum[end] - word_sum[start]
             if count > limit or count == 0:
                 continue
-            cost = best[start][0] + piece_cost(count, verb_sum[end] > verb_sum[start] or not has_verbs, limit, min_length)
+            cost = best[start][0] + piece_cost(
+                count, verb_sum[end] > verb_sum[start] or not has_verbs, limit, min_length
+            )
             if end < n:
                 cost += CUT_COST[info.cut_tier[end]] + DANGLING_COST * info.dangling[end]
             options.append((cost, start))
@@ -314,6 +324,6 @@ def merge_short(pieces: list[list[str]], *, limit: int, min_length: int) -> list
             index += 1
             continue
         low, high = sorted((index, target))
-        pieces[low:high + 1] = [pieces[low] + pieces[high]]
+        pieces[low : high + 1] = [pieces[low] + pieces[high]]
         index = low
     return pieces

@@ -61,14 +61,18 @@ class PdfInfo:
     chars_per_page: float
 
 
-def inspect_pdf(path: str | PathLike, *, max_pages: int, sample_pages: int = 5, timeout: float = 20, memory_mb: int = 512) -> PdfInfo:
+def inspect_pdf(
+    path: str | PathLike, *, max_pages: int, sample_pages: int = 5, timeout: float = 20, memory_mb: int = 512
+) -> PdfInfo:
     """Page count and average characters per page of a sample, or PdfRejected."""
     check_header(path)
     answer = run_child(["inspect", str(path), str(max_pages), str(sample_pages)], timeout=timeout, memory_mb=memory_mb)
     return PdfInfo(page_count=int(answer["page_count"]), chars_per_page=float(answer["chars_per_page"]))
 
 
-def extract_pages(path: str | PathLike, first: int, last: int, *, timeout: float = 120, memory_mb: int = 768) -> list[str]:
+def extract_pages(
+    path: str | PathLike, first: int, last: int, *, timeout: float = 120, memory_mb: int = 768
+) -> list[str]:
     """Raw pypdf ``extract_text()`` of pages first..last (1-based, inclusive)."""
     if first < 1 or last < first:
         raise ValueError(f"bad page range {first}-{last}")
@@ -95,7 +99,16 @@ def check_header(path: str | PathLike) -> None:
 
 def run_child(arguments: list[str], *, timeout: float, memory_mb: int) -> dict:
     cpu_seconds = max(1, math.ceil(timeout))
-    answer = READER.ask({"command": arguments[0], "path": arguments[1], "numbers": arguments[2:], "timeout": timeout, "memory_mb": memory_mb, "cpu_seconds": cpu_seconds})
+    answer = READER.ask(
+        {
+            "command": arguments[0],
+            "path": arguments[1],
+            "numbers": arguments[2:],
+            "timeout": timeout,
+            "memory_mb": memory_mb,
+            "cpu_seconds": cpu_seconds,
+        }
+    )
     if answer is None:
         answer = run_one_shot(arguments, timeout=timeout, limits={"memory_mb": memory_mb, "cpu_seconds": cpu_seconds})
     if "error" in answer:
@@ -110,7 +123,9 @@ def run_one_shot(arguments: list[str], *, timeout: float, limits: dict) -> dict:
     except subprocess.TimeoutExpired as exc:
         raise PdfRejected.of("PDF_UNREADABLE", f"Reading the PDF took longer than {timeout:g} s.") from exc
     if done.returncode != 0:
-        raise PdfRejected.of("PDF_UNREADABLE", f"The PDF reader stopped ({describe_exit(done)}); the file may be damaged or too complex.")
+        raise PdfRejected.of(
+            "PDF_UNREADABLE", f"The PDF reader stopped ({describe_exit(done)}); the file may be damaged or too complex."
+        )
     try:
         return json.loads(done.stdout)
     except ValueError as exc:
@@ -138,7 +153,9 @@ class ReaderProcess:
             process = self.running()
             process.stdin.write(json.dumps(request).encode() + b"\n")
             process.stdin.flush()
-            line = read_line(process.stdout.fileno(), deadline=time.monotonic() + request["timeout"] + self.MARGIN_SECONDS)
+            line = read_line(
+                process.stdout.fileno(), deadline=time.monotonic() + request["timeout"] + self.MARGIN_SECONDS
+            )
             return json.loads(line)
         except (OSError, ValueError):
             self.stop()
@@ -150,8 +167,14 @@ class ReaderProcess:
         # A process forked from ours (a django-q2 worker) must not share our
         # pipes with its parent: it starts its own reader.
         if self.process is None or self.process.poll() is not None or self.owner_pid != os.getpid():
-            self.process = subprocess.Popen([sys.executable, "-I", str(CHILD_SCRIPT), "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                            stderr=subprocess.DEVNULL, start_new_session=True, bufsize=0)
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", str(CHILD_SCRIPT), "serve"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                bufsize=0,
+            )
             self.owner_pid = os.getpid()
         return self.process
 

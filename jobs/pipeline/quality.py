@@ -72,7 +72,7 @@ def align(reference: Sequence[str], output: Sequence[str]) -> Alignment:
     on a long book; a stretch that never agrees again counts as unmatched."""
     starts: dict[tuple[str, ...], list[int]] = collections.defaultdict(list)
     for j in range(len(output) - ANCHOR + 1):
-        starts[tuple(output[j:j + ANCHOR])].append(j)
+        starts[tuple(output[j : j + ANCHOR])].append(j)
     i = j = matched = 0
     inserted: list[list[str]] = []
     while i < len(reference) and j < len(output):
@@ -83,23 +83,25 @@ def align(reference: Sequence[str], output: Sequence[str]) -> Alignment:
         if skip is None:
             break
         if skip[1]:
-            inserted.append(list(output[j:j + skip[1]]))
+            inserted.append(list(output[j : j + skip[1]]))
         i, j = i + skip[0], j + skip[1]
     if j < len(output):
         inserted.append(list(output[j:]))
     return Alignment(len(reference), len(output), matched, inserted)
 
 
-def resync(reference: Sequence[str], starts: dict[tuple[str, ...], list[int]], i: int, j: int) -> tuple[int, int] | None:
+def resync(
+    reference: Sequence[str], starts: dict[tuple[str, ...], list[int]], i: int, j: int
+) -> tuple[int, int] | None:
     best: tuple[int, int] | None = None
     for skip_reference in range(min(RESYNC_WINDOW, len(reference) - i)):
         if best is not None and skip_reference >= sum(best):
             break
-        positions = starts.get(tuple(reference[i + skip_reference:i + skip_reference + ANCHOR]), [])
+        positions = starts.get(tuple(reference[i + skip_reference : i + skip_reference + ANCHOR]), [])
         index = bisect.bisect_left(positions, j)
-        if index < len(positions) and positions[index] - j < RESYNC_WINDOW:
-            if best is None or skip_reference + positions[index] - j < sum(best):
-                best = (skip_reference, positions[index] - j)
+        found = index < len(positions) and positions[index] - j < RESYNC_WINDOW
+        if found and (best is None or skip_reference + positions[index] - j < sum(best)):
+            best = (skip_reference, positions[index] - j)
     return best
 
 
@@ -129,7 +131,7 @@ def leftover_headers(inserted: Iterable[list[str]], headers: set[tuple[str, ...]
 
 
 def contains(sequence: tuple[str, ...], part: tuple[str, ...]) -> bool:
-    return any(sequence[i:i + len(part)] == part for i in range(len(sequence) - len(part) + 1))
+    return any(sequence[i : i + len(part)] == part for i in range(len(sequence) - len(part) + 1))
 
 
 @dataclass(frozen=True)
@@ -148,10 +150,13 @@ def hyphenation(pages: Sequence[str], reference: Sequence[str], output: Sequence
     events: collections.Counter[tuple[str, str]] = collections.Counter()
     for raw in pages:
         lines = normalise(raw)
-        for line, following in zip(lines, lines[1:]):
+        for line, following in itertools.pairwise(lines):
             left, right = LINE_END_HYPHEN.search(line), NEXT_WORD.match(following)
             if left and right:
-                joined, hyphenated = tokens(left.group(1) + right.group(1))[0], tokens(f"{left.group(1)}-{right.group(1)}")[0]
+                joined, hyphenated = (
+                    tokens(left.group(1) + right.group(1))[0],
+                    tokens(f"{left.group(1)}-{right.group(1)}")[0],
+                )
                 events[joined, hyphenated] += 1
     in_reference, in_output = collections.Counter(reference), collections.Counter(output)
     judged = wrongly_joined = left_split = 0
@@ -220,8 +225,15 @@ def verb_shares(sentences: Sequence[SourceSentence], *, limit: int, min_length: 
         baseline = [a + b for a, b in zip(baseline, split_figures(comma_baseline(text, limit), info), strict=True)]
         unavoidable += max(0, len(pieces) - sum(info.finite_verb))
     return VerbShares(
-        pieces=mine[0], pieces_without_verb=mine[1], cuts=mine[2], weak_cuts=mine[3], unavoidable=unavoidable,
-        baseline_pieces=baseline[0], baseline_without_verb=baseline[1], baseline_cuts=baseline[2], baseline_weak_cuts=baseline[3],
+        pieces=mine[0],
+        pieces_without_verb=mine[1],
+        cuts=mine[2],
+        weak_cuts=mine[3],
+        unavoidable=unavoidable,
+        baseline_pieces=baseline[0],
+        baseline_without_verb=baseline[1],
+        baseline_cuts=baseline[2],
+        baseline_weak_cuts=baseline[3],
     )
 
 
@@ -269,7 +281,9 @@ def measure(pages: Sequence[str], reference_text: str, *, limit: int = 8, min_le
     """Clean and rewrite ``pages`` (raw pypdf page texts) as one chunk, then
     compare with the reference. Times are CPU seconds of this process."""
     started = time.process_time()
-    source = chunk_source(lambda first, last: list(pages[first - 1:last]), first=1, last=len(pages), page_count=len(pages))
+    source = chunk_source(
+        lambda first, last: list(pages[first - 1 : last]), first=1, last=len(pages), page_count=len(pages)
+    )
     cleaned = time.process_time()
     result = local_engine.rewrite(source.sentences, limit=limit, min_length=min_length)
     rewritten = time.process_time()
@@ -280,15 +294,29 @@ def measure(pages: Sequence[str], reference_text: str, *, limit: int = 8, min_le
     over = sum(local_engine.count_words(s) > limit for s in result.sentences)
     words = sum(local_engine.count_words(s) for s in result.sentences)
     return QualityReport(
-        limit=limit, pages=len(pages), reference_tokens=alignment.reference_tokens, output_tokens=alignment.output_tokens,
-        recall=alignment.recall, precision=alignment.precision,
+        limit=limit,
+        pages=len(pages),
+        reference_tokens=alignment.reference_tokens,
+        output_tokens=alignment.output_tokens,
+        recall=alignment.recall,
+        precision=alignment.precision,
         leftover_header_lines=leftover_headers(alignment.inserted, running_lines(pages)),
-        line_end_hyphens=hyphens.line_end_hyphens, hyphens_wrongly_joined=hyphens.wrongly_joined,
-        hyphens_left_split=hyphens.left_split, hyphen_error_rate=hyphens.error_rate,
-        sentences=len(result.sentences), sentences_over_limit=over, over_limit_share=over / max(1, len(result.sentences)),
-        pieces=verbs.pieces, pieces_without_verb_share=verbs.share, unavoidable_without_verb_share=verbs.unavoidable / max(1, verbs.pieces),
-        baseline_pieces=verbs.baseline_pieces, baseline_without_verb_share=verbs.baseline_share,
-        weak_cut_share=verbs.weak_cuts / max(1, verbs.cuts), baseline_weak_cut_share=verbs.baseline_weak_cuts / max(1, verbs.baseline_cuts),
-        words=words, cleaning_seconds=cleaned - started, engine_seconds=rewritten - cleaned,
+        line_end_hyphens=hyphens.line_end_hyphens,
+        hyphens_wrongly_joined=hyphens.wrongly_joined,
+        hyphens_left_split=hyphens.left_split,
+        hyphen_error_rate=hyphens.error_rate,
+        sentences=len(result.sentences),
+        sentences_over_limit=over,
+        over_limit_share=over / max(1, len(result.sentences)),
+        pieces=verbs.pieces,
+        pieces_without_verb_share=verbs.share,
+        unavoidable_without_verb_share=verbs.unavoidable / max(1, verbs.pieces),
+        baseline_pieces=verbs.baseline_pieces,
+        baseline_without_verb_share=verbs.baseline_share,
+        weak_cut_share=verbs.weak_cuts / max(1, verbs.cuts),
+        baseline_weak_cut_share=verbs.baseline_weak_cuts / max(1, verbs.baseline_cuts),
+        words=words,
+        cleaning_seconds=cleaned - started,
+        engine_seconds=rewritten - cleaned,
         words_per_second=words / max(1e-9, rewritten - started),
     )

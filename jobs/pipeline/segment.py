@@ -46,9 +46,9 @@ def split_sentences(paragraph: str) -> list[tuple[int, int]]:
         following = NEXT_START.match(paragraph, end)
         if not following or not starts_sentence(paragraph, following.end()):
             continue
-        if not any(c.isalnum() for c in paragraph[start:match.start()]):
+        if not any(c.isalnum() for c in paragraph[start : match.start()]):
             continue  # "– ... L'arrêt": the dots open the sentence
-        if match.group() == "." and is_abbreviation(paragraph[max(0, match.start() - LOOK_BEHIND):match.start()]):
+        if match.group() == "." and is_abbreviation(paragraph[max(0, match.start() - LOOK_BEHIND) : match.start()]):
             continue
         spans.append((start, end))
         start = following.end()
@@ -63,7 +63,7 @@ def starts_sentence(paragraph: str, index: int) -> bool:
     char = paragraph[index]
     if char.isalpha():
         return char.isupper()
-    if char in "«“\"([–—":
+    if char in '«“"([–—':
         # A dash before a lower-case word closes an incise ("Il entra – quelle
         # audace ! – et s'assit."); a reply starts with a capital.
         after = FIRST_AFTER.match(paragraph, index + 1)

@@ -144,21 +144,29 @@ class Book:
         if cleaning.is_heading_line(line.text) and (previous.heading or cleaning.SENTENCE_END.search(previous.text)):
             # A title inside a page ("L'AMBITIEUX PAR AMOUR"), after a finished sentence.
             if previous.heading:
-                joined = cleaning.join_hyphenated(previous.text, line.text, self.fix_hyphenation, self.nearby_words(previous.page))
-                out.extend_paragraph(previous.text, *(joined or (previous.text, cleaning.line_separator(line.text))), line.text)
+                joined = cleaning.join_hyphenated(
+                    previous.text, line.text, self.fix_hyphenation, self.nearby_words(previous.page)
+                )
+                out.extend_paragraph(
+                    previous.text, *(joined or (previous.text, cleaning.line_separator(line.text))), line.text
+                )
             else:
                 out.new_paragraph(line.text, heading=True)
             return Line(line.text, line.page, heading=True)
         if previous.heading or cleaning.ends_paragraph(previous.text, line.text, self.widths[previous.page]):
             out.new_paragraph(line.text)
             return line
-        joined = cleaning.join_hyphenated(previous.text, line.text, self.fix_hyphenation, self.nearby_words(previous.page))
+        joined = cleaning.join_hyphenated(
+            previous.text, line.text, self.fix_hyphenation, self.nearby_words(previous.page)
+        )
         kept, separator = joined if joined else (previous.text, cleaning.line_separator(line.text))
         out.extend_paragraph(previous.text, kept, separator, line.text)
         return line
 
 
-def chunk_source(read_pages: ReadPages, *, first: int, last: int, page_count: int, fix_hyphenation: bool = True) -> ChunkSource:
+def chunk_source(
+    read_pages: ReadPages, *, first: int, last: int, page_count: int, fix_hyphenation: bool = True
+) -> ChunkSource:
     """The cleaned sentences that start on pages first..last, with context."""
     if not 1 <= first <= last <= page_count:
         raise ValueError(f"bad page range {first}-{last} of {page_count}")
@@ -201,13 +209,15 @@ def owned(assembled: Assembled, own_start: int, own_end: float, *, pages_read: i
         for index, (start, end) in enumerate(pieces):
             if own_start <= paragraph.start + start < own_end:
                 text = paragraph.text[start:end]
-                sentences.append(SourceSentence(text=text, heading=paragraph.heading, paragraph_start=index == 0, dialogue=dialogue))
+                sentences.append(
+                    SourceSentence(text=text, heading=paragraph.heading, paragraph_start=index == 0, dialogue=dialogue)
+                )
                 spans.append((paragraph.start + start, paragraph.start + end))
     text = assembled.text()
     begin, end = (spans[0][0], spans[-1][1]) if spans else (own_start, own_start)
     return ChunkSource(
         sentences=sentences,
-        context_before=text[max(0, begin - CONTEXT_CHARS):begin].lstrip(),
-        context_after=text[end:end + CONTEXT_CHARS].lstrip(),
+        context_before=text[max(0, begin - CONTEXT_CHARS) : begin].lstrip(),
+        context_after=text[end : end + CONTEXT_CHARS].lstrip(),
         pages_read=pages_read,
     )

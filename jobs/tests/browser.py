@@ -15,7 +15,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def chromium_path() -> str | None:
@@ -57,7 +64,9 @@ def off_the_loop(read: Callable[[], object]) -> object:
         return pool.submit(run).result()
 
 
-def sample_until(read: Callable[[], object], done: Callable[[object], bool], *, timeout: float, interval: float = 0.1) -> list:
+def sample_until(
+    read: Callable[[], object], done: Callable[[object], bool], *, timeout: float, interval: float = 0.1
+) -> list:
     """Read a value over and over until `done(value)`; returns the distinct values in order."""
     seen: list = []
     deadline = time.monotonic() + timeout

@@ -42,7 +42,14 @@ class Cluster:
     def __init__(self, log_path: Path, **env: str):
         self.log = open(log_path, "ab")
         # Its own session: a test can kill -9 the whole cluster (monitor, pusher, workers).
-        self.process = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "qcluster"], cwd=ROOT, env=cluster_env(**env), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "qcluster"],
+            cwd=ROOT,
+            env=cluster_env(**env),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def kill_hard(self) -> None:
         if group_alive(self.process.pid):

@@ -20,10 +20,15 @@ def make_pdf(pages: list[list[str]]) -> bytes:
     objects.append(b"")  # pages tree, filled below
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
     for lines in pages:
-        stream = b"BT /F1 11 Tf 14 TL 56 780 Td " + b" ".join(b"(" + _escape(line) + b") Tj T*" for line in lines) + b" ET"
+        stream = (
+            b"BT /F1 11 Tf 14 TL 56 780 Td " + b" ".join(b"(" + _escape(line) + b") Tj T*" for line in lines) + b" ET"
+        )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
         content_id = len(objects)
-        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>" % (font_id, content_id))
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>"
+            % (font_id, content_id)
+        )
         page_ids.append(len(objects))
     kids = b" ".join(b"%d 0 R" % i for i in page_ids)
     objects[1] = b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % len(page_ids)
@@ -56,7 +61,7 @@ def story_pages(page_count: int, *, title: str = "Le Petit Marché") -> list[lis
         for i in range(3):
             sentence = STORY[(number + i) % len(STORY)]
             words = sentence.split()
-            lines.extend(" ".join(words[j:j + 10]) for j in range(0, len(words), 10))
+            lines.extend(" ".join(words[j : j + 10]) for j in range(0, len(words), 10))
         lines.append(str(number))
         pages.append(lines)
     return pages

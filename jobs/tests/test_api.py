@@ -19,7 +19,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def confirm(api, pages: int = 40, **extra):
     body = {"original_filename": "story.pdf", "page_count": pages, "model_preference": "speed", **extra}
-    return api.post("/api/v1/jobs/confirm", body, format="json", **({"HTTP_IDEMPOTENCY_KEY": extra.pop("key")} if "key" in extra else {}))
+    return api.post(
+        "/api/v1/jobs/confirm",
+        body,
+        format="json",
+        **({"HTTP_IDEMPOTENCY_KEY": extra.pop("key")} if "key" in extra else {}),
+    )
 
 
 def start(api, job_id: int, path, **fields):
@@ -31,7 +36,9 @@ def test_seed_flow_confirm_start_poll_result_finalize(api, story_pdf):
     confirmed = confirm(api, pages=40, processing_settings={"sentence_length_limit": 8})
     assert confirmed.status_code == 201, confirmed.json()
     body = confirmed.json()
-    assert body["reserved"] is True and body["status"] == "pending" and body["balance"] == 2000 - body["estimated_credits"]
+    assert (
+        body["reserved"] is True and body["status"] == "pending" and body["balance"] == 2000 - body["estimated_credits"]
+    )
 
     started = start(api, body["job_id"], story_pdf(40))
     assert started.status_code == 202, started.json()
@@ -46,24 +53,44 @@ def test_seed_flow_confirm_start_poll_result_finalize(api, story_pdf):
     assert result["sentence_count"] > 100
     assert all(1 <= count_words(s) <= 8 for s in result["sentences"])
     quality = job["quality"]  # measured by the local engine on this book
-    assert quality["sentences"] == result["sentence_count"] and quality["sentences_over_limit"] == 0 == quality["over_limit_share"]
+    assert (
+        quality["sentences"] == result["sentence_count"]
+        and quality["sentences_over_limit"] == 0 == quality["over_limit_share"]
+    )
     assert quality["words"] == sum(count_words(s) for s in result["sentences"])
-    assert 0 < quality["pieces"] <= quality["sentences"] and quality["pieces_without_verb_share"] == quality["pieces_without_verb"] / quality["pieces"]
+    assert (
+        0 < quality["pieces"] <= quality["sentences"]
+        and quality["pieces_without_verb_share"] == quality["pieces_without_verb"] / quality["pieces"]
+    )
     assert quality["words_per_second"] > 0
 
     final = api.post(f"/api/v1/jobs/{body['job_id']}/finalize").json()
     assert final["actual_credits"] == Job.objects.get().actual_credits > 0
     assert final["actual_credits"] + final["refunded"] == final["estimated_credits"]
     credits = api.get("/api/v1/credits/me").json()
-    assert credits["balance"] == 2000 - final["actual_credits"] and credits["reserved"] == 0 and credits["used"] == final["actual_credits"]
+    assert (
+        credits["balance"] == 2000 - final["actual_credits"]
+        and credits["reserved"] == 0
+        and credits["used"] == final["actual_credits"]
+    )
     ledger = api.get("/api/v1/credits/ledger").json()["results"]
     assert sum(row["amount"] for row in ledger) == credits["balance"]
     assert api.post(f"/api/v1/jobs/{body['job_id']}/finalize").json() == final  # idempotent
 
 
 def test_confirm_with_the_same_idempotency_key_answers_the_same(api):
-    first = api.post("/api/v1/jobs/confirm", {"original_filename": "a.pdf", "page_count": 50}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
-    second = api.post("/api/v1/jobs/confirm", {"original_filename": "a.pdf", "page_count": 50}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    first = api.post(
+        "/api/v1/jobs/confirm",
+        {"original_filename": "a.pdf", "page_count": 50},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
+    second = api.post(
+        "/api/v1/jobs/confirm",
+        {"original_filename": "a.pdf", "page_count": 50},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
     assert first.status_code == 201 and second.status_code == 200
     assert first.json()["job_id"] == second.json()["job_id"]
     assert CreditLedger.objects.filter(kind="reserve").count() == 1
@@ -77,7 +104,18 @@ def test_confirm_beyond_the_balance_is_402(api, settings):
     assert not Job.objects.exists()
 
 
-@pytest.mark.parametrize(("body", "field"), [({"page_count": 10}, "original_filename"), ({"original_filename": "a", "page_count": 0}, "page_count"), ({"original_filename": "a", "page_count": 5, "model_preference": "turbo"}, "model_preference"), ({"original_filename": "a", "page_count": 5, "processing_settings": {"sentence_length_limit": 99}}, "sentence_length_limit")])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"page_count": 10}, "original_filename"),
+        ({"original_filename": "a", "page_count": 0}, "page_count"),
+        ({"original_filename": "a", "page_count": 5, "model_preference": "turbo"}, "model_preference"),
+        (
+            {"original_filename": "a", "page_count": 5, "processing_settings": {"sentence_length_limit": 99}},
+            "sentence_length_limit",
+        ),
+    ],
+)
 def test_confirm_validation_errors_use_the_error_shape(api, body, field):
     response = api.post("/api/v1/jobs/confirm", body, format="json")
     assert response.status_code == 400
@@ -108,7 +146,13 @@ def test_cancel_a_pending_job_releases_everything(api):
     body = confirm(api).json()
     response = api.post(f"/api/v1/jobs/{body['job_id']}/cancel")
     assert response.status_code == 200
-    assert response.json() == {"message": "Job cancelled successfully", "job_id": body["job_id"], "status": "cancelled", "refunded_credits": body["estimated_credits"], "charged_credits": 0}
+    assert response.json() == {
+        "message": "Job cancelled successfully",
+        "job_id": body["job_id"],
+        "status": "cancelled",
+        "refunded_credits": body["estimated_credits"],
+        "charged_credits": 0,
+    }
     assert api.get("/api/v1/credits/me").json()["balance"] == 2000
     assert api.post(f"/api/v1/jobs/{body['job_id']}/cancel").status_code == 409
 
@@ -134,7 +178,15 @@ def test_another_users_job_is_404_on_every_endpoint(api, user_factory, story_pdf
     job_id = confirm(api).json()["job_id"]
     other = APIClient()
     other.force_authenticate(user_factory("mallory"))
-    for method, path in [("get", ""), ("get", "/result"), ("get", "/export?format=csv"), ("get", "/chunks"), ("post", "/cancel"), ("post", "/finalize"), ("post", "/chunks/retry")]:
+    for method, path in [
+        ("get", ""),
+        ("get", "/result"),
+        ("get", "/export?format=csv"),
+        ("get", "/chunks"),
+        ("post", "/cancel"),
+        ("post", "/finalize"),
+        ("post", "/chunks/retry"),
+    ]:
         response = getattr(other, method)(f"/api/v1/jobs/{job_id}{path}")
         assert response.status_code == 404, (path, response.status_code)
         assert response.json()["error_code"] == "NOT_FOUND"
@@ -163,7 +215,11 @@ def test_active_job_limit(api, settings):
 def test_legacy_process_pdf_async_form(api, story_pdf):
     job_id = confirm(api).json()["job_id"]
     with open(story_pdf(40), "rb") as handle:
-        response = api.post("/api/v1/process-pdf-async", {"pdf_file": handle, "job_id": job_id, "sentence_length_limit": 6, "gemini_model": "speed"}, format="multipart")
+        response = api.post(
+            "/api/v1/process-pdf-async",
+            {"pdf_file": handle, "job_id": job_id, "sentence_length_limit": 6, "gemini_model": "speed"},
+            format="multipart",
+        )
     assert response.status_code == 202 and response.json()["job_id"] == job_id
     job = Job.objects.get(pk=job_id)
     assert job.status == "completed" and job.sentence_length_limit == 6
@@ -172,7 +228,9 @@ def test_legacy_process_pdf_async_form(api, story_pdf):
 
 def test_estimate_has_no_side_effects(api, story_pdf):
     with open(story_pdf(40), "rb") as handle:
-        response = api.post("/api/v1/jobs/estimate", {"pdf_file": handle, "model_preference": "speed"}, format="multipart")
+        response = api.post(
+            "/api/v1/jobs/estimate", {"pdf_file": handle, "model_preference": "speed"}, format="multipart"
+        )
     body = response.json()
     assert response.status_code == 200, body
     assert body["page_count"] == 40 and body["chunk_plan"]["total_chunks"] == 2 and body["estimated_credits"] > 0
@@ -190,7 +248,11 @@ def test_history_stats_chunks_and_schema(api, story_pdf):
     stats = api.get("/api/v1/jobs/stats").json()
     assert stats["by_status"]["completed"] == 1 and "workers_alive" in stats
     schema = api.get("/api/schema/")
-    assert schema.status_code == 200 and b"/api/v1/jobs/{id}/start" in schema.content and b"INSUFFICIENT" not in schema.content
+    assert (
+        schema.status_code == 200
+        and b"/api/v1/jobs/{id}/start" in schema.content
+        and b"INSUFFICIENT" not in schema.content
+    )
     assert api.get("/api/docs/").status_code == 200
 
 
@@ -203,8 +265,15 @@ def test_job_detail_has_the_quality_figures_of_its_recorded_chunks(api, monkeypa
     first = job.chunks.get(index=0)
     claimed = services.chunk_claim(chunk_id=first.pk)
     outcome = services.ChunkOutcome(
-        sentences=["Il pleut.", "Il vente fort.", "La mer."], input_tokens=1, output_tokens=1, tokens_by_model={"local": 2},
-        timings={"engine": 0.25}, pieces=2, pieces_without_verb=1, sentences_over_limit=0, words=7,
+        sentences=["Il pleut.", "Il vente fort.", "La mer."],
+        input_tokens=1,
+        output_tokens=1,
+        tokens_by_model={"local": 2},
+        timings={"engine": 0.25},
+        pieces=2,
+        pieces_without_verb=1,
+        sentences_over_limit=0,
+        words=7,
     )
     services.chunk_record(chunk_id=first.pk, token=claimed.token, outcome=outcome)
 
@@ -212,8 +281,15 @@ def test_job_detail_has_the_quality_figures_of_its_recorded_chunks(api, monkeypa
 
     assert body["status"] == "processing"
     assert body["quality"] == {
-        "sentences": 3, "sentences_over_limit": 0, "over_limit_share": 0.0, "pieces": 2, "pieces_checked": 2, "pieces_without_verb": 1,
-        "pieces_without_verb_share": 0.5, "words": 7, "words_per_second": 28.0,
+        "sentences": 3,
+        "sentences_over_limit": 0,
+        "over_limit_share": 0.0,
+        "pieces": 2,
+        "pieces_checked": 2,
+        "pieces_without_verb": 1,
+        "pieces_without_verb_share": 0.5,
+        "words": 7,
+        "words_per_second": 28.0,
     }
     assert "quality" not in api.get("/api/v1/jobs/").json()["results"][0]  # the list stays one query per page
     chunk = api.get(f"/api/v1/jobs/{job.pk}/chunks").json()["chunks"][0]
@@ -225,11 +301,26 @@ def test_the_schema_documents_the_quality_object(api):
 
     schema = yaml.safe_load(api.get("/api/schema/").content)
 
-    detail = schema["paths"]["/api/v1/jobs/{id}/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    detail = schema["paths"]["/api/v1/jobs/{id}/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"][
+        "$ref"
+    ]
     job = schema["components"]["schemas"][detail.rsplit("/", 1)[1]]
     quality = schema["components"]["schemas"][job["properties"]["quality"]["allOf"][0]["$ref"].rsplit("/", 1)[1]]
-    assert set(quality["properties"]) == {"sentences", "sentences_over_limit", "over_limit_share", "pieces", "pieces_checked", "pieces_without_verb", "pieces_without_verb_share", "words", "words_per_second"}
-    assert quality["properties"]["pieces_without_verb_share"]["nullable"] is True and quality["properties"]["words_per_second"]["type"] == "number"
+    assert set(quality["properties"]) == {
+        "sentences",
+        "sentences_over_limit",
+        "over_limit_share",
+        "pieces",
+        "pieces_checked",
+        "pieces_without_verb",
+        "pieces_without_verb_share",
+        "words",
+        "words_per_second",
+    }
+    assert (
+        quality["properties"]["pieces_without_verb_share"]["nullable"] is True
+        and quality["properties"]["words_per_second"]["type"] == "number"
+    )
 
 
 def test_unauthenticated_requests_are_401(client):

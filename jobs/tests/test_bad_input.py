@@ -31,7 +31,9 @@ def test_refused_files_get_a_clear_error_at_estimate_and_start(api, name, status
     path = shared_file(name)
     estimate = post_file(api, "/api/v1/jobs/estimate", path)
     assert (estimate.status_code, estimate.json()["error_code"]) == (status, code), estimate.json()
-    job_id = api.post("/api/v1/jobs/confirm", {"original_filename": path.name, "page_count": 10}, format="json").json()["job_id"]
+    job_id = api.post("/api/v1/jobs/confirm", {"original_filename": path.name, "page_count": 10}, format="json").json()[
+        "job_id"
+    ]
     start = post_file(api, f"/api/v1/jobs/{job_id}/start", path)
     assert (start.status_code, start.json()["error_code"]) == (status, code)
     job = Job.objects.get(pk=job_id)
@@ -42,7 +44,9 @@ def test_refused_files_get_a_clear_error_at_estimate_and_start(api, name, status
 
 def test_truncated_pdf_is_refused_or_fails_its_job_with_a_message(api):
     path = shared_file("bad/truncated.pdf")
-    job_id = api.post("/api/v1/jobs/confirm", {"original_filename": path.name, "page_count": 10}, format="json").json()["job_id"]
+    job_id = api.post("/api/v1/jobs/confirm", {"original_filename": path.name, "page_count": 10}, format="json").json()[
+        "job_id"
+    ]
     start = post_file(api, f"/api/v1/jobs/{job_id}/start", path)
     assert start.status_code in {202, 422}, start.json()
     job = Job.objects.get(pk=job_id)
@@ -59,7 +63,9 @@ def test_pdfs_from_other_producers_are_processed(api, name):
     estimate = post_file(api, "/api/v1/jobs/estimate", path)
     assert estimate.status_code == 200, estimate.json()
     pages = estimate.json()["page_count"]
-    job_id = api.post("/api/v1/jobs/confirm", {"original_filename": path.name, "page_count": pages}, format="json").json()["job_id"]
+    job_id = api.post(
+        "/api/v1/jobs/confirm", {"original_filename": path.name, "page_count": pages}, format="json"
+    ).json()["job_id"]
     assert post_file(api, f"/api/v1/jobs/{job_id}/start", path).status_code == 202
     job = Job.objects.get(pk=job_id)
     assert job.status == "completed" and job.sentences
@@ -85,10 +91,16 @@ def test_a_job_whose_file_breaks_during_extraction_fails_with_a_message(api, sto
         raise PdfRejected("PDF_UNREADABLE", "The PDF could not be read (worker limit exceeded).", 422)
 
     monkeypatch.setattr("jobs.processing.extract_pages", broken)
-    job_id = api.post("/api/v1/jobs/confirm", {"original_filename": "s.pdf", "page_count": 40}, format="json").json()["job_id"]
+    job_id = api.post("/api/v1/jobs/confirm", {"original_filename": "s.pdf", "page_count": 40}, format="json").json()[
+        "job_id"
+    ]
     assert post_file(api, f"/api/v1/jobs/{job_id}/start", story_pdf(40)).status_code == 202
     job = api.get(f"/api/v1/jobs/{job_id}").json()
-    assert job["status"] == "failed" and job["error_code"] == "ALL_CHUNKS_FAILED" and "PDF_UNREADABLE" in job["error_message"]
+    assert (
+        job["status"] == "failed"
+        and job["error_code"] == "ALL_CHUNKS_FAILED"
+        and "PDF_UNREADABLE" in job["error_message"]
+    )
     assert job["failed_chunks"] == [0, 1] and job["actual_credits"] == 0
     assert credit_balance(user=api.user) == 2000
 
@@ -103,7 +115,9 @@ def test_control_characters_in_the_text_are_dropped_not_stored(api, tmp_path):
     pages[20] = [pages[20][0] + " Il écrivit A\x00B\x01C\x07D sur la porte."] + pages[20][1:]
     path = tmp_path / "controls.pdf"
     path.write_bytes(make_pdf(pages))
-    job_id = api.post("/api/v1/jobs/confirm", {"original_filename": "c.pdf", "page_count": 40}, format="json").json()["job_id"]
+    job_id = api.post("/api/v1/jobs/confirm", {"original_filename": "c.pdf", "page_count": 40}, format="json").json()[
+        "job_id"
+    ]
     assert post_file(api, f"/api/v1/jobs/{job_id}/start", path).status_code == 202
     job = api.get(f"/api/v1/jobs/{job_id}").json()
     assert job["status"] == "completed" and job["failed_chunks"] == []

@@ -23,7 +23,9 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.browser,
     pytest.mark.timeout(600),
-    pytest.mark.skipif(chromium_path() is None, reason="no `chromium` binary on PATH (apt-get install chromium; .ci/run does it)"),
+    pytest.mark.skipif(
+        chromium_path() is None, reason="no `chromium` binary on PATH (apt-get install chromium; .ci/run does it)"
+    ),
 ]
 
 BOOK = DATA_DIR / "albert-savarus-115p.pdf"
@@ -63,7 +65,9 @@ def text(page, selector: str) -> str:
 
 
 def progress(page) -> tuple[int, str]:
-    value, status = page.evaluate("[document.getElementById('progress').value, document.getElementById('job-status').textContent.trim()]")
+    value, status = page.evaluate(
+        "[document.getElementById('progress').value, document.getElementById('job-status').textContent.trim()]"
+    )
     return int(value), status
 
 

@@ -16,6 +16,7 @@ from jobs import selectors, services
 from jobs.models import Chunk, ChunkStatus, Engine, Job, JobStatus
 from jobs.services import ChunkOutcome
 from jobs.tests.factories import make_started_job
+from novelproc.errors import InvalidTransition
 
 OUTCOME = ChunkOutcome(sentences=["Il pleut."], input_tokens=600, output_tokens=400, tokens_by_model={"local": 1000})
 
@@ -106,7 +107,7 @@ def test_cancel_charges_finished_chunks_releases_the_rest_and_drops_running_work
     job.refresh_from_db()
     assert job.status == JobStatus.CANCELLED and job.total_tokens == 1000
     assert services.chunk_claim(chunk_id=chunks[2].pk) is None
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidTransition):
         services.job_cancel(user=user, job_id=job.pk)
     assert CreditLedger.objects.filter(job=job, kind="charge").count() == 1
 
@@ -131,7 +132,10 @@ def test_a_gemini_job_reads_ahead_but_calls_at_most_parallel_at_once(user, setti
     queued = lambda: job.chunks.filter(enqueued_at__isnull=False).count()  # noqa: E731
 
     def claim_queued():
-        return [services.chunk_claim(chunk_id=c.pk) for c in job.chunks.filter(enqueued_at__isnull=False, status=ChunkStatus.PENDING)]
+        return [
+            services.chunk_claim(chunk_id=c.pk)
+            for c in job.chunks.filter(enqueued_at__isnull=False, status=ChunkStatus.PENDING)
+        ]
 
     def take(claimed):
         return services.chunk_take_call_slot(chunk_id=claimed.chunk.pk, token=claimed.token)
@@ -167,7 +171,9 @@ def test_a_cancelled_job_gives_no_call_slot(user):
     assert services.chunk_take_call_slot(chunk_id=claimed.chunk.pk, token=claimed.token) is None
 
 
-def test_sweep_requeues_expired_leases_and_fails_chunks_out_of_attempts(job, settings, django_capture_on_commit_callbacks, no_queue):
+def test_sweep_requeues_expired_leases_and_fails_chunks_out_of_attempts(
+    job, settings, django_capture_on_commit_callbacks, no_queue
+):
     settings.CHUNK_MAX_ATTEMPTS = 2
     chunks = list(job.chunks.all())
     services.chunk_claim(chunk_id=chunks[0].pk)
@@ -204,16 +210,28 @@ def test_retry_failed_chunks_reopens_the_job_and_reserves_again(job, user):
     assert CreditLedger.objects.filter(job=job, kind="charge").count() == 2
 
 
-def figures_outcome(*, sentences: list[str], pieces: int, without_verb: int, over_limit: int, engine: float, checked: int | None = None) -> ChunkOutcome:
+def figures_outcome(
+    *, sentences: list[str], pieces: int, without_verb: int, over_limit: int, engine: float, checked: int | None = None
+) -> ChunkOutcome:
     return ChunkOutcome(
-        sentences=sentences, input_tokens=10, output_tokens=10, tokens_by_model={"local": 20}, timings={"engine": engine},
-        pieces=pieces, pieces_checked=checked, pieces_without_verb=without_verb, sentences_over_limit=over_limit, words=sum(len(s.split()) for s in sentences),
+        sentences=sentences,
+        input_tokens=10,
+        output_tokens=10,
+        tokens_by_model={"local": 20},
+        timings={"engine": engine},
+        pieces=pieces,
+        pieces_checked=checked,
+        pieces_without_verb=without_verb,
+        sentences_over_limit=over_limit,
+        words=sum(len(s.split()) for s in sentences),
     )
 
 
 # 4 sentences of 3 words, 2 of 5: 22 words in all.
 FIRST = figures_outcome(sentences=["Il pleut fort."] * 4, pieces=3, without_verb=1, over_limit=0, engine=0.5)
-SECOND = figures_outcome(sentences=["Le vent souffle très fort."] * 2, pieces=5, without_verb=2, over_limit=1, engine=1.5, checked=4)  # a sample
+SECOND = figures_outcome(
+    sentences=["Le vent souffle très fort."] * 2, pieces=5, without_verb=2, over_limit=1, engine=1.5, checked=4
+)  # a sample
 
 
 def record(chunk, outcome: ChunkOutcome) -> None:
@@ -228,7 +246,13 @@ def test_recording_chunks_sums_their_quality_figures_into_the_job(user):
     record(second, SECOND)
 
     job.refresh_from_db()
-    assert (job.pieces, job.pieces_without_verb, job.sentences_over_limit, job.words, job.engine_seconds) == (8, 3, 1, 22, 2.0)
+    assert (job.pieces, job.pieces_without_verb, job.sentences_over_limit, job.words, job.engine_seconds) == (
+        8,
+        3,
+        1,
+        22,
+        2.0,
+    )
     assert (Chunk.objects.get(pk=second.pk).pieces, Chunk.objects.get(pk=second.pk).words) == (5, 10)
     quality = selectors.job_quality(job=job)
     assert quality.sentences == len(job.sentences) == 6
@@ -253,18 +277,31 @@ def test_a_retried_chunk_and_a_duplicate_delivery_count_the_figures_once(user):
     claimed = services.chunk_claim(chunk_id=second.pk)
     services.chunk_fail(chunk_id=second.pk, token=claimed.token, error_code="ENGINE_ERROR", message="x")
     job.refresh_from_db()
-    assert (job.pieces, job.words, job.engine_seconds, job.recorded_chunks) == (3, 12, 0.5, 1)  # a failed chunk adds no figures
+    assert (job.pieces, job.words, job.engine_seconds, job.recorded_chunks) == (
+        3,
+        12,
+        0.5,
+        1,
+    )  # a failed chunk adds no figures
 
     Job.objects.filter(pk=job.pk).update(pdf_file="uploads/present.pdf")
     services.job_retry_failed_chunks(user=user, job_id=job.pk)
     retried = services.chunk_claim(chunk_id=second.pk)
     assert services.chunk_record(chunk_id=second.pk, token=retried.token, outcome=SECOND)
-    assert services.chunk_record(chunk_id=second.pk, token=retried.token, outcome=SECOND) is False  # the same task delivered twice
+    assert (
+        services.chunk_record(chunk_id=second.pk, token=retried.token, outcome=SECOND) is False
+    )  # the same task delivered twice
     assert services.chunk_claim(chunk_id=second.pk) is None
 
     job.refresh_from_db()
     assert job.status == JobStatus.COMPLETED and job.recorded_chunks == 2
-    assert (job.pieces, job.pieces_without_verb, job.sentences_over_limit, job.words, job.engine_seconds) == (8, 3, 1, 22, 2.0)
+    assert (job.pieces, job.pieces_without_verb, job.sentences_over_limit, job.words, job.engine_seconds) == (
+        8,
+        3,
+        1,
+        22,
+        2.0,
+    )
 
 
 def test_queueing_a_chunk_from_a_web_process_loads_no_engine():

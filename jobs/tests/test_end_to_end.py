@@ -30,11 +30,21 @@ class Client:
 
     def __init__(self, base_url: str, user):
         self.http = httpx.Client(base_url=f"{base_url}/api/v1", timeout=30)
-        token = self.http.post("/auth/token/", json={"username": user.username, "password": user.raw_password}).json()["access"]
+        token = self.http.post("/auth/token/", json={"username": user.username, "password": user.raw_password}).json()[
+            "access"
+        ]
         self.http.headers["Authorization"] = f"Bearer {token}"
 
     def confirm_and_start(self, pdf, pages: int) -> int:
-        confirmed = self.http.post("/jobs/confirm", json={"original_filename": pdf.name, "page_count": pages, "model_preference": "speed", "processing_settings": {"sentence_length_limit": 8}})
+        confirmed = self.http.post(
+            "/jobs/confirm",
+            json={
+                "original_filename": pdf.name,
+                "page_count": pages,
+                "model_preference": "speed",
+                "processing_settings": {"sentence_length_limit": 8},
+            },
+        )
         assert confirmed.status_code == 201, confirmed.text
         job_id = confirmed.json()["job_id"]
         with open(pdf, "rb") as handle:
@@ -80,7 +90,9 @@ def test_seed_flow_completes_on_a_real_cluster(live_server, cluster_factory, use
     assert quality["pieces"] > 0 and quality["sentences_over_limit"] == 0 and quality["sentences"] == len(sentences)
     assert quality["words"] == sum(count_words(s) for s in sentences) and quality["words_per_second"] > 0
     chunks = Chunk.objects.filter(job_id=job_id)
-    assert Job.objects.get(pk=job_id).pieces_without_verb == sum(c.pieces_without_verb for c in chunks) < quality["pieces"]
+    assert (
+        Job.objects.get(pk=job_id).pieces_without_verb == sum(c.pieces_without_verb for c in chunks) < quality["pieces"]
+    )
     final = client.http.post(f"/jobs/{job_id}/finalize").json()
     assert 0 < final["actual_credits"] <= final["estimated_credits"]
     balance = client.http.get("/credits/me").json()["balance"]
@@ -92,7 +104,9 @@ def test_seed_flow_completes_on_a_real_cluster(live_server, cluster_factory, use
     assert cluster.stop() and time.monotonic() - started < 8
 
 
-def test_cancel_during_processing_stops_new_chunks_and_releases_credits(live_server, cluster_factory, user, story_pdf, settings):
+def test_cancel_during_processing_stops_new_chunks_and_releases_credits(
+    live_server, cluster_factory, user, story_pdf, settings
+):
     settings.CHUNK_SIZE_OVERRIDE = 2
     cluster_factory()
     client = Client(live_server.url, user)
@@ -104,7 +118,10 @@ def test_cancel_during_processing_stops_new_chunks_and_releases_credits(live_ser
     assert cancelled["status"] == "cancelled"
     job = Job.objects.get(pk=job_id)
     assert cancelled["charged_credits"] + cancelled["refunded_credits"] == job.estimated_credits
-    assert client.http.get("/credits/me").json() | {} and credit_balance(user=user) == settings.MONTHLY_GRANT_CREDITS - cancelled["charged_credits"]
+    assert (
+        client.http.get("/credits/me").json() | {}
+        and credit_balance(user=user) == settings.MONTHLY_GRANT_CREDITS - cancelled["charged_credits"]
+    )
     succeeded_at_cancel = Chunk.objects.filter(job=job, status=ChunkStatus.SUCCEEDED).count()
     time.sleep(4)  # several chunks' time: nothing may start or be recorded now
     job.refresh_from_db()
@@ -112,7 +129,10 @@ def test_cancel_during_processing_stops_new_chunks_and_releases_credits(live_ser
     assert not Chunk.objects.filter(job=job, started_at__gt=job.cancelled_at).exists()
     assert Chunk.objects.filter(job=job, status=ChunkStatus.SUCCEEDED).count() == succeeded_at_cancel
     assert Chunk.objects.filter(job=job, status=ChunkStatus.PENDING).count() == 0
-    assert list(CreditLedger.objects.filter(job=job, kind="charge").values_list("amount", flat=True)) in ([], [-cancelled["charged_credits"]])
+    assert list(CreditLedger.objects.filter(job=job, kind="charge").values_list("amount", flat=True)) in (
+        [],
+        [-cancelled["charged_credits"]],
+    )
 
 
 @pytest.mark.redis
@@ -126,7 +146,15 @@ def test_killing_the_cluster_mid_job_loses_nothing(live_server, cluster_factory,
     first = cluster_factory(CHUNK_LEASE_SECONDS="8")
     client = Client(live_server.url, user)
     job_id = client.confirm_and_start(pdf, 60)
-    wait_for(lambda: Chunk.objects.filter(job_id=job_id, status=ChunkStatus.SUCCEEDED).count() >= 2 and Chunk.objects.filter(job_id=job_id, status=ChunkStatus.RUNNING).exists(), timeout=120, interval=0.02, what="chunks running")
+    wait_for(
+        lambda: (
+            Chunk.objects.filter(job_id=job_id, status=ChunkStatus.SUCCEEDED).count() >= 2
+            and Chunk.objects.filter(job_id=job_id, status=ChunkStatus.RUNNING).exists()
+        ),
+        timeout=120,
+        interval=0.02,
+        what="chunks running",
+    )
 
     first.kill_hard()
 
@@ -137,7 +165,9 @@ def test_killing_the_cluster_mid_job_loses_nothing(live_server, cluster_factory,
     assert job["processed_chunks"] == job["total_chunks"] and job["failed_chunks"] == []
     chunks = Chunk.objects.filter(job_id=job_id)
     assert all(c.status == ChunkStatus.SUCCEEDED for c in chunks)
-    expected = local_engine.rewrite(chunk_source(lambda a, b: extract_pages(str(pdf), a, b), first=1, last=60, page_count=60).sentences, limit=8).sentences
+    expected = local_engine.rewrite(
+        chunk_source(lambda a, b: extract_pages(str(pdf), a, b), first=1, last=60, page_count=60).sentences, limit=8
+    ).sentences
     assert Job.objects.get(pk=job_id).sentences == expected  # nothing lost, nothing twice
     assert CreditLedger.objects.filter(job_id=job_id, kind="charge").count() == 1
     assert Job.objects.get(pk=job_id).total_tokens == sum(c.input_tokens + c.output_tokens for c in chunks)
@@ -159,6 +189,8 @@ def test_a_worker_stuck_past_its_timeout_is_still_stopped(cluster_factory, tmp_p
     cluster_factory(CHUNK_TASK_TIMEOUT="10")
     pid_file = tmp_path / "stubborn.pid"
     async_task("jobs.tests.stubborn.stubborn", str(pid_file))
-    pid = int(wait_for(lambda: pid_file.exists() and pid_file.read_text(), timeout=60, interval=0.1, what="the task to start"))
+    pid = int(
+        wait_for(lambda: pid_file.exists() and pid_file.read_text(), timeout=60, interval=0.1, what="the task to start")
+    )
     assert process_running(pid)
     wait_for(lambda: not process_running(pid), timeout=40, interval=0.2, what="the stuck worker to be stopped")

@@ -18,8 +18,10 @@ KEY = "fake-test-key"
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = [
     SourceSentence("LIVRE I", heading=True, paragraph_start=True),
-    SourceSentence("Marius marchait vite dans la rue déserte, sans regarder les passants ni les boutiques fermées.",
-                   paragraph_start=True),
+    SourceSentence(
+        "Marius marchait vite dans la rue déserte, sans regarder les passants ni les boutiques fermées.",
+        paragraph_start=True,
+    ),
     SourceSentence("Il avait faim."),
 ]
 
@@ -30,8 +32,15 @@ def body(model_prompt: str, *, json_output: bool = True) -> dict:
 
 
 def prompt(limit: int = 8, **options) -> str:
-    values = dict(context_before="Avant.", context_after="Après.", limit=limit, min_length=2, ignore_dialogue=False,
-                  preserve_formatting=False, fix_hyphenation=True)
+    values = dict(
+        context_before="Avant.",
+        context_after="Après.",
+        limit=limit,
+        min_length=2,
+        ignore_dialogue=False,
+        preserve_formatting=False,
+        fix_hyphenation=True,
+    )
     values.update(options)
     return gemini_engine.build_prompt(SOURCE, **values)
 
@@ -129,14 +138,21 @@ def test_error_rate_mixes_faults():
 def test_management_command_serves_the_protocol():
     process = subprocess.Popen(
         [sys.executable, "manage.py", "fake_gemini", "--port", "0", "--api-key", KEY],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         line = process.stdout.readline()
         assert "listening on http://" in line, line
         url = line.split("listening on ")[1].split()[0]
-        response = httpx.post(url + "/v1beta/models/gemini-2.5-flash-lite:generateContent", json=body(prompt()),
-                              headers={"x-goog-api-key": KEY}, timeout=30)
+        response = httpx.post(
+            url + "/v1beta/models/gemini-2.5-flash-lite:generateContent",
+            json=body(prompt()),
+            headers={"x-goog-api-key": KEY},
+            timeout=30,
+        )
         assert response.status_code == 200
         assert httpx.get(url + "/_stats").json()["requests_by_model"] == {"gemini-2.5-flash-lite": 1}
     finally:

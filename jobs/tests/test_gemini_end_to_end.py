@@ -30,7 +30,13 @@ def gemini(settings):
         servers.append(fake)
         settings.GEMINI_API_KEY = API_KEY
         settings.GEMINI_BASE_URL = fake.url
-        env = {"GEMINI_API_KEY": API_KEY, "GEMINI_BASE_URL": fake.url, "GEMINI_TIMEOUT": "5", "GEMINI_BACKOFF_INITIAL": "0.2", "GEMINI_BACKOFF_MAX": "1"}
+        env = {
+            "GEMINI_API_KEY": API_KEY,
+            "GEMINI_BASE_URL": fake.url,
+            "GEMINI_TIMEOUT": "5",
+            "GEMINI_BACKOFF_INITIAL": "0.2",
+            "GEMINI_BACKOFF_MAX": "1",
+        }
         return fake, env
 
     yield start
@@ -55,7 +61,10 @@ def test_the_book_on_speed_is_billed_from_reported_usage(live_server, cluster_fa
     assert job["gemini_tokens_used"] == reported_tokens(fake) > 0
     assert job["gemini_api_calls"] == fake.stats()["requests"] >= job["total_chunks"]
     assert job["actual_credits"] == max(1, math.ceil(job["gemini_tokens_used"] / 1000 * 2)) <= job["estimated_credits"]
-    assert sum(CreditLedger.objects.filter(job_id=job_id, kind="charge").values_list("amount", flat=True)) == -job["actual_credits"]
+    assert (
+        sum(CreditLedger.objects.filter(job_id=job_id, kind="charge").values_list("amount", flat=True))
+        == -job["actual_credits"]
+    )
     sentences = client.http.get(f"/jobs/{job_id}/result").json()["sentences"]
     assert max(count_words(s) for s in sentences) <= 8
 
@@ -75,11 +84,15 @@ def test_a_flaky_gemini_still_completes_within_the_limit(live_server, cluster_fa
     assert job["gemini_tokens_used"] == reported_tokens(fake)
 
 
-def test_quota_exhaustion_moves_to_the_fallback_and_bills_its_rate(live_server, cluster_factory, user, story_pdf, gemini, settings):
+def test_quota_exhaustion_moves_to_the_fallback_and_bills_its_rate(
+    live_server, cluster_factory, user, story_pdf, gemini, settings
+):
     fake, env = gemini(exhausted_models=frozenset({"gemini-2.5-flash"}), retry_delay=0.1)
     cluster_factory(**env)
     client = Client(live_server.url, user)
-    confirmed = client.http.post("/jobs/confirm", json={"original_filename": "s.pdf", "page_count": 45, "model_preference": "balanced"}).json()
+    confirmed = client.http.post(
+        "/jobs/confirm", json={"original_filename": "s.pdf", "page_count": 45, "model_preference": "balanced"}
+    ).json()
     with open(story_pdf(45), "rb") as handle:
         client.http.post(f"/jobs/{confirmed['job_id']}/start", files={"pdf_file": handle})
 
@@ -87,7 +100,9 @@ def test_quota_exhaustion_moves_to_the_fallback_and_bills_its_rate(live_server, 
 
     assert job["status"] == "completed"
     by_model = fake.stats()["tokens"]
-    assert "gemini-2.5-flash" not in by_model and by_model["gemini-2.5-flash-lite"]["total"] == job["gemini_tokens_used"]
+    assert (
+        "gemini-2.5-flash" not in by_model and by_model["gemini-2.5-flash-lite"]["total"] == job["gemini_tokens_used"]
+    )
     # Billed at the fallback's rate (speed, 2), not balanced's 3.
     assert job["actual_credits"] == max(1, math.ceil(job["gemini_tokens_used"] / 1000 * settings.CREDIT_RATES["speed"]))
     assert all(c.tokens_by_model.keys() == {"gemini-2.5-flash-lite"} for c in Chunk.objects.filter(job_id=job["id"]))
@@ -128,7 +143,9 @@ def test_two_workers_never_exceed_the_quota_per_minute(live_server, cluster_fact
     assert fake.stats()["responses_by_status"].get("429", 0) == 0  # the limiter, not the server, held the fourth call
 
 
-def test_cancel_while_chunks_wait_on_gemini_sends_and_charges_nothing_after(live_server, cluster_factory, user, story_pdf, gemini, settings):
+def test_cancel_while_chunks_wait_on_gemini_sends_and_charges_nothing_after(
+    live_server, cluster_factory, user, story_pdf, gemini, settings
+):
     settings.CHUNK_SIZE_OVERRIDE = 2
     fake, env = gemini(latency=2.0)
     cluster_factory(**env)
@@ -145,4 +162,7 @@ def test_cancel_while_chunks_wait_on_gemini_sends_and_charges_nothing_after(live
     assert fake.stats()["requests"] == requests_at_cancel  # nothing was sent after the cancel
     assert list(CreditLedger.objects.filter(job_id=job_id).values_list("id", flat=True)) == charge_rows
     job = Job.objects.get(pk=job_id)
-    assert job.status == "cancelled" and not Chunk.objects.filter(job=job, status=ChunkStatus.SUCCEEDED, finished_at__gt=job.cancelled_at).exists()
+    assert (
+        job.status == "cancelled"
+        and not Chunk.objects.filter(job=job, status=ChunkStatus.SUCCEEDED, finished_at__gt=job.cancelled_at).exists()
+    )

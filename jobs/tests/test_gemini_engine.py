@@ -15,15 +15,26 @@ LIMIT = 8
 
 SOURCE = [
     SourceSentence("CHAPITRE PREMIER", heading=True, paragraph_start=True),
-    SourceSentence("Le vieux marin regardait la mer depuis le port, pendant que les enfants couraient sur la plage "
-                   "en criant des mots qu'il ne comprenait plus.", paragraph_start=True),
-    SourceSentence("Il pensait à sa femme, morte depuis dix ans, et à la maison blanche qu'ils avaient bâtie "
-                   "ensemble au bord de la falaise, face aux vents du large."),
+    SourceSentence(
+        "Le vieux marin regardait la mer depuis le port, pendant que les enfants couraient sur la plage "
+        "en criant des mots qu'il ne comprenait plus.",
+        paragraph_start=True,
+    ),
+    SourceSentence(
+        "Il pensait à sa femme, morte depuis dix ans, et à la maison blanche qu'ils avaient bâtie "
+        "ensemble au bord de la falaise, face aux vents du large."
+    ),
     SourceSentence("Le soir tombait."),
-    SourceSentence("– Viens manger, lui cria sa fille depuis la fenêtre de la cuisine où brillait une lampe.",
-                   paragraph_start=True, dialogue=True),
-    SourceSentence("Il se leva lentement, ramassa son vieux chapeau de paille et remonta le chemin de pierres "
-                   "qui menait au village endormi.", paragraph_start=True),
+    SourceSentence(
+        "– Viens manger, lui cria sa fille depuis la fenêtre de la cuisine où brillait une lampe.",
+        paragraph_start=True,
+        dialogue=True,
+    ),
+    SourceSentence(
+        "Il se leva lentement, ramassa son vieux chapeau de paille et remonta le chemin de pierres "
+        "qui menait au village endormi.",
+        paragraph_start=True,
+    ),
 ]
 
 
@@ -45,16 +56,31 @@ def fake_gemini():
 
 
 def config_for(server: FakeGemini, **overrides) -> GeminiConfig:
-    values = dict(api_key=KEY, base_url=server.url, model=MAIN, fallback_model=FALLBACK, timeout_seconds=0.5,
-                  max_attempts=4, backoff_initial=0.01, backoff_max=0.05)
+    values = dict(
+        api_key=KEY,
+        base_url=server.url,
+        model=MAIN,
+        fallback_model=FALLBACK,
+        timeout_seconds=0.5,
+        max_attempts=4,
+        backoff_initial=0.01,
+        backoff_max=0.05,
+    )
     values.update(overrides)
     return GeminiConfig(**values)
 
 
 def run(config: GeminiConfig, sentences=SOURCE, **kwargs):
-    options = dict(context_before="La nuit précédente avait été longue.", context_after="Le lendemain, il partit.",
-                   limit=LIMIT, min_length=2, ignore_dialogue=False, preserve_formatting=False, fix_hyphenation=True,
-                   config=config)
+    options = dict(
+        context_before="La nuit précédente avait été longue.",
+        context_after="Le lendemain, il partit.",
+        limit=LIMIT,
+        min_length=2,
+        ignore_dialogue=False,
+        preserve_formatting=False,
+        fix_hyphenation=True,
+        config=config,
+    )
     options.update(kwargs)
     return gemini_engine.rewrite(sentences, **options)
 
@@ -285,14 +311,22 @@ def test_a_gemini_chunk_counts_every_output_sentence_as_a_piece(fake_gemini, set
 
     server = fake_gemini()
     settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL, settings.GEMINI_FALLBACK_MODEL = KEY, server.url, ""
-    job = Job(engine=Engine.GEMINI, model_name=MAIN, sentence_length_limit=LIMIT, min_sentence_length=2, preserve_formatting=True)
+    job = Job(
+        engine=Engine.GEMINI,
+        model_name=MAIN,
+        sentence_length_limit=LIMIT,
+        min_sentence_length=2,
+        preserve_formatting=True,
+    )
     source = ChunkSource(sentences=SOURCE, context_before="", context_after="", pages_read=1)
 
     outcome = _rewrite_with_gemini(job, source, stopped=lambda: False)
 
     written = [s for s in outcome.sentences if s]
     assert "" in outcome.sentences  # paragraph marks are kept but are not pieces
-    assert outcome.pieces == outcome.pieces_checked == len(written) > len(SOURCE)  # fewer than the sample size: all checked
+    assert (
+        outcome.pieces == outcome.pieces_checked == len(written) > len(SOURCE)
+    )  # fewer than the sample size: all checked
     assert outcome.pieces_without_verb == local_engine.count_without_verb(written)
     assert 1 <= outcome.pieces_without_verb < outcome.pieces  # "CHAPITRE PREMIER" has no verb; most pieces have one
     settings.QUALITY_VERB_SAMPLE = 2
@@ -302,4 +336,7 @@ def test_a_gemini_chunk_counts_every_output_sentence_as_a_piece(fake_gemini, set
     assert verb_sample(["a", "b", "c", "d", "e"], size=2) == ["a", "d"] and verb_sample(["a"], size=2) == ["a"]
     figures = output_figures(outcome.sentences, limit=LIMIT)
     assert figures == {"words": sum(local_engine.count_words(s) for s in written), "sentences_over_limit": 0}
-    assert output_figures(["Un deux trois quatre cinq six sept huit neuf.", "Court."], limit=LIMIT)["sentences_over_limit"] == 1
+    assert (
+        output_figures(["Un deux trois quatre cinq six sept huit neuf.", "Court."], limit=LIMIT)["sentences_over_limit"]
+        == 1
+    )

@@ -25,11 +25,13 @@ def test_a_chunk_reads_its_own_pages_before_its_edges():
 
     def read(first: int, last: int) -> list[str]:
         asked.append((first, last))
-        return pages[first - 1:last]
+        return pages[first - 1 : last]
 
     chunk_source(read, first=16, last=30, page_count=40)
     assert asked[:3] == [(16, 30), (13, 15), (31, 33)]  # own pages, then the overlap and header window each side
-    assert all(first > 33 or last < 13 for first, last in asked[3:])  # a run-on paragraph reads further, never a page twice
+    assert all(
+        first > 33 or last < 13 for first, last in asked[3:]
+    )  # a run-on paragraph reads further, never a page twice
 
 
 def test_the_first_text_kept_for_a_page_stays(user):
@@ -59,7 +61,9 @@ def test_neighbouring_chunks_parse_each_page_once_and_give_the_same_sentences(ap
     book = story_pdf(40)
 
     def run_job() -> Job:
-        job_id = api.post("/api/v1/jobs/confirm", {"original_filename": "s.pdf", "page_count": 40}, format="json").json()["job_id"]
+        job_id = api.post(
+            "/api/v1/jobs/confirm", {"original_filename": "s.pdf", "page_count": 40}, format="json"
+        ).json()["job_id"]
         with open(book, "rb") as handle:
             assert api.post(f"/api/v1/jobs/{job_id}/start", {"pdf_file": handle}, format="multipart").status_code == 202
         return Job.objects.get(pk=job_id)

@@ -27,7 +27,12 @@ def completed_job(owner, sentences_per_chunk: int = 2) -> Job:
     job = make_started_job(owner, chunks=2, parallel=2)
     for chunk in Chunk.objects.filter(job=job).order_by("index"):
         claimed = services.chunk_claim(chunk_id=chunk.pk)
-        outcome = services.ChunkOutcome(sentences=[f"Phrase {chunk.index}-{n}." for n in range(sentences_per_chunk)], input_tokens=100, output_tokens=100, tokens_by_model={"local": 200})
+        outcome = services.ChunkOutcome(
+            sentences=[f"Phrase {chunk.index}-{n}." for n in range(sentences_per_chunk)],
+            input_tokens=100,
+            output_tokens=100,
+            tokens_by_model={"local": 200},
+        )
         services.chunk_record(chunk_id=chunk.pk, token=claimed.token, outcome=outcome)
     job.refresh_from_db()
     assert job.status == JobStatus.COMPLETED
@@ -79,7 +84,13 @@ def test_job_page_of_a_running_job_shows_the_finished_chunks_sentences(browser, 
     job = make_started_job(user, chunks=3, parallel=3)
     chunk = Chunk.objects.get(job=job, index=1)
     claimed = services.chunk_claim(chunk_id=chunk.pk)
-    services.chunk_record(chunk_id=chunk.pk, token=claimed.token, outcome=services.ChunkOutcome(sentences=["Le milieu du livre."], input_tokens=1, output_tokens=1, tokens_by_model={"local": 2}))
+    services.chunk_record(
+        chunk_id=chunk.pk,
+        token=claimed.token,
+        outcome=services.ChunkOutcome(
+            sentences=["Le milieu du livre."], input_tokens=1, output_tokens=1, tokens_by_model={"local": 2}
+        ),
+    )
 
     body = browser.get(f"/jobs/{job.pk}/").content.decode()
 
@@ -94,8 +105,15 @@ def test_job_page_shows_the_quality_figures_once_a_chunk_is_recorded(browser, us
     chunk = Chunk.objects.get(job=job, index=0)
     claimed = services.chunk_claim(chunk_id=chunk.pk)
     outcome = services.ChunkOutcome(
-        sentences=["Il pleut."] * 6191, input_tokens=1, output_tokens=1, tokens_by_model={"local": 2}, timings={"engine": 1.7},
-        pieces=5859, pieces_without_verb=2730, sentences_over_limit=0, words=12382,
+        sentences=["Il pleut."] * 6191,
+        input_tokens=1,
+        output_tokens=1,
+        tokens_by_model={"local": 2},
+        timings={"engine": 1.7},
+        pieces=5859,
+        pieces_without_verb=2730,
+        sentences_over_limit=0,
+        words=12382,
     )
     services.chunk_record(chunk_id=chunk.pk, token=claimed.token, outcome=outcome)
 
@@ -109,9 +127,19 @@ def test_job_page_shows_the_quality_figures_once_a_chunk_is_recorded(browser, us
 def test_the_quality_line_says_when_the_verb_share_comes_from_a_sample():
     from jobs.views import quality_line
 
-    quality = {"sentences": 900, "sentences_over_limit": 0, "pieces": 900, "pieces_checked": 40, "pieces_without_verb": 6,
-               "pieces_without_verb_share": 0.15, "words_per_second": None}
-    assert quality_line(quality) == "0 of 900 sentences over the limit · 15.0 % of 900 cut pieces without a finite verb (a sample of 40 checked)"
+    quality = {
+        "sentences": 900,
+        "sentences_over_limit": 0,
+        "pieces": 900,
+        "pieces_checked": 40,
+        "pieces_without_verb": 6,
+        "pieces_without_verb_share": 0.15,
+        "words_per_second": None,
+    }
+    assert (
+        quality_line(quality)
+        == "0 of 900 sentences over the limit · 15.0 % of 900 cut pieces without a finite verb (a sample of 40 checked)"
+    )
 
 
 def test_another_users_job_page_is_404(browser, user_factory):
@@ -137,7 +165,11 @@ def test_history_lists_only_the_users_jobs(browser, user, user_factory):
 def test_signup_creates_the_user_logs_in_and_opens_the_upload_page(db):
     client = Client()
 
-    response = client.post("/signup/", {"username": "lea", "password1": "un-long-mot-de-passe-7", "password2": "un-long-mot-de-passe-7"}, follow=True)
+    response = client.post(
+        "/signup/",
+        {"username": "lea", "password1": "un-long-mot-de-passe-7", "password2": "un-long-mot-de-passe-7"},
+        follow=True,
+    )
 
     assert response.redirect_chain[-1][0] == "/"
     assert response.context["user"].username == "lea" and response.context["user"].is_authenticated
@@ -145,7 +177,9 @@ def test_signup_creates_the_user_logs_in_and_opens_the_upload_page(db):
 
 
 def test_signup_refuses_mismatched_passwords(db):
-    response = Client().post("/signup/", {"username": "lea", "password1": "un-long-mot-de-passe-7", "password2": "autre-chose-9"})
+    response = Client().post(
+        "/signup/", {"username": "lea", "password1": "un-long-mot-de-passe-7", "password2": "autre-chose-9"}
+    )
 
     assert response.status_code == 200
     assert not response.context["user"].is_authenticated
@@ -161,8 +195,13 @@ def test_logout_is_a_post_that_ends_the_session(browser):
 
 def test_upload_page_defaults_to_the_last_jobs_settings(browser, user):
     job, _, _ = services.job_confirm(
-        user=user, original_filename="a.pdf", page_count=10, model_preference="quality",
-        processing=services.ProcessingSettings(sentence_length_limit=12, min_sentence_length=3, ignore_dialogue=True, fix_hyphenation=False),
+        user=user,
+        original_filename="a.pdf",
+        page_count=10,
+        model_preference="quality",
+        processing=services.ProcessingSettings(
+            sentence_length_limit=12, min_sentence_length=3, ignore_dialogue=True, fix_hyphenation=False
+        ),
     )
 
     body = browser.get("/").content.decode()
@@ -193,7 +232,9 @@ def test_deleting_a_finished_job_removes_it_and_its_data_but_keeps_the_ledger(br
     assert browser.get(f"/jobs/{job.pk}/").status_code == 404
     job.refresh_from_db()
     assert job.sentences == [] and not job.chunks.exists() and not job.pdf_file
-    assert CreditLedger.objects.filter(user=user).count() == rows_before and CreditLedger.objects.filter(job=job).exists()
+    assert (
+        CreditLedger.objects.filter(user=user).count() == rows_before and CreditLedger.objects.filter(job=job).exists()
+    )
     assert credit_balance(user=user) == balance_before
 
 
@@ -235,7 +276,14 @@ def test_credits_page_shows_balance_reserved_grant_and_ledger(browser, user):
     assert "-150" in body and f"+{grant}" in body
 
 
-@pytest.mark.parametrize(("today", "reset"), [(date(2026, 12, 15), date(2027, 1, 1)), (date(2026, 1, 31), date(2026, 2, 1)), (date(2026, 6, 1), date(2026, 7, 1))])
+@pytest.mark.parametrize(
+    ("today", "reset"),
+    [
+        (date(2026, 12, 15), date(2027, 1, 1)),
+        (date(2026, 1, 31), date(2026, 2, 1)),
+        (date(2026, 6, 1), date(2026, 7, 1)),
+    ],
+)
 def test_the_next_grant_comes_on_the_first_of_next_month(today, reset):
     assert next_grant_date(today) == reset
 
@@ -265,7 +313,14 @@ def test_admin_grant_action_asks_for_an_amount_then_adds_a_ledger_row(admin_clie
     assert asked.status_code == 200 and b'name="amount"' in asked.content
     batch = asked.context["form"]["batch"].value()
 
-    form = {"action": "grant_credits", "_selected_action": [user.pk], "apply": "1", "amount": "250", "note": "Bonus", "batch": str(batch)}
+    form = {
+        "action": "grant_credits",
+        "_selected_action": [user.pk],
+        "apply": "1",
+        "amount": "250",
+        "note": "Bonus",
+        "batch": str(batch),
+    }
     done = admin_client.post("/admin/auth/user/", form)
     again = admin_client.post("/admin/auth/user/", form)  # the same page sent twice grants once
 
@@ -276,7 +331,17 @@ def test_admin_grant_action_asks_for_an_amount_then_adds_a_ledger_row(admin_clie
 
 
 def test_admin_grant_action_refuses_zero(admin_client, user):
-    response = admin_client.post("/admin/auth/user/", {"action": "grant_credits", "_selected_action": [user.pk], "apply": "1", "amount": "0", "note": "x", "batch": "4f1c0a52-2f7e-4e64-8a55-2b2e7b8a1d11"})
+    response = admin_client.post(
+        "/admin/auth/user/",
+        {
+            "action": "grant_credits",
+            "_selected_action": [user.pk],
+            "apply": "1",
+            "amount": "0",
+            "note": "x",
+            "batch": "4f1c0a52-2f7e-4e64-8a55-2b2e7b8a1d11",
+        },
+    )
 
     assert response.status_code == 200 and b"other than 0" in response.content
     assert not CreditLedger.objects.filter(user=user, note="x").exists()

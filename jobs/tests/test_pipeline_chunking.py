@@ -7,14 +7,21 @@ import pytest
 from jobs.pipeline.chunking import DEFAULT_PLAN, plan_chunks
 
 
-
 def covered(ranges: list[tuple[int, int]]) -> list[int]:
     return [page for first, last in ranges for page in range(first, last + 1)]
 
 
 @pytest.mark.parametrize(
     ("pages", "size", "parallel", "strategy", "chunks"),
-    [(1, 1, 1, "single", 1), (30, 30, 1, "single", 1), (31, 20, 3, "medium", 2), (100, 20, 3, "medium", 5), (101, 15, 5, "small", 7), (115, 15, 5, "small", 8), (500, 15, 5, "small", 34)],
+    [
+        (1, 1, 1, "single", 1),
+        (30, 30, 1, "single", 1),
+        (31, 20, 3, "medium", 2),
+        (100, 20, 3, "medium", 5),
+        (101, 15, 5, "small", 7),
+        (115, 15, 5, "small", 8),
+        (500, 15, 5, "small", 34),
+    ],
 )
 def test_table_rows(pages, size, parallel, strategy, chunks):
     plan = plan_chunks(pages)

@@ -11,7 +11,6 @@ from jobs.pipeline.text import SourceSentence
 from jobs.tests.test_pipeline_text import book_pages, whole
 
 
-
 @functools.cache
 def book_sentences() -> tuple[SourceSentence, ...]:
     return tuple(whole(book_pages()).sentences)
@@ -21,7 +20,10 @@ def words(texts) -> list[str]:
     return [word for text in texts for word in text.split()]
 
 
-@pytest.mark.parametrize(("text", "count"), [("– Oui, dit-il.", 2), ("« Viens ! »", 1), ("; : – « » ...", 0), ("En 1834, M. Dupont", 4), ("", 0)])
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [("– Oui, dit-il.", 2), ("« Viens ! »", 1), ("; : – « » ...", 0), ("En 1834, M. Dupont", 4), ("", 0)],
+)
 def test_count_words(text, count):
     assert count_words(text) == count
 
@@ -29,11 +31,30 @@ def test_count_words(text, count):
 @pytest.mark.parametrize(
     ("text", "pieces"),
     [
-        ("M. Dupont est arrivé hier soir à la gare de Lyon avec sa femme et ses deux enfants.", ["M. Dupont est arrivé hier soir", "à la gare de Lyon", "avec sa femme et ses deux enfants."]),
-        ("– Je ne sais pas ce que vous voulez dire, répondit-il en regardant la fenêtre, car il avait peur.", ["– Je ne sais pas", "ce que vous voulez dire, répondit-il", "en regardant la fenêtre, car il avait peur."]),
-        ("Il attendit longtemps devant la porte fermée... puis il partit sans rien dire à personne.", ["Il attendit longtemps devant la porte fermée...", "puis il partit sans rien dire à personne."]),
-        ("Elle ouvrit la fenêtre ; le soleil entra dans la chambre et les oiseaux chantaient dans le jardin.", ["Elle ouvrit la fenêtre ;", "le soleil entra dans la chambre", "et les oiseaux chantaient dans le jardin."]),
-        ("Quand il eut fini sa lettre, il la relut deux fois et la jeta au feu sans hésiter.", ["Quand il eut fini sa lettre,", "il la relut deux fois", "et la jeta au feu sans hésiter."]),
+        (
+            "M. Dupont est arrivé hier soir à la gare de Lyon avec sa femme et ses deux enfants.",
+            ["M. Dupont est arrivé hier soir", "à la gare de Lyon", "avec sa femme et ses deux enfants."],
+        ),
+        (
+            "– Je ne sais pas ce que vous voulez dire, répondit-il en regardant la fenêtre, car il avait peur.",
+            ["– Je ne sais pas", "ce que vous voulez dire, répondit-il", "en regardant la fenêtre, car il avait peur."],
+        ),
+        (
+            "Il attendit longtemps devant la porte fermée... puis il partit sans rien dire à personne.",
+            ["Il attendit longtemps devant la porte fermée...", "puis il partit sans rien dire à personne."],
+        ),
+        (
+            "Elle ouvrit la fenêtre ; le soleil entra dans la chambre et les oiseaux chantaient dans le jardin.",
+            [
+                "Elle ouvrit la fenêtre ;",
+                "le soleil entra dans la chambre",
+                "et les oiseaux chantaient dans le jardin.",
+            ],
+        ),
+        (
+            "Quand il eut fini sa lettre, il la relut deux fois et la jeta au feu sans hésiter.",
+            ["Quand il eut fini sa lettre,", "il la relut deux fois", "et la jeta au feu sans hésiter."],
+        ),
         ("– Oui, dit-il.", ["– Oui, dit-il."]),
     ],
 )
@@ -42,7 +63,11 @@ def test_hand_made_cases(text, pieces):
 
 
 def test_short_sentences_and_headings_pass_unchanged():
-    source = [SourceSentence("I -- REGINALD", heading=True, paragraph_start=True), SourceSentence("Il pleut.", paragraph_start=True), SourceSentence("– Non.", dialogue=True)]
+    source = [
+        SourceSentence("I -- REGINALD", heading=True, paragraph_start=True),
+        SourceSentence("Il pleut.", paragraph_start=True),
+        SourceSentence("– Non.", dialogue=True),
+    ]
     assert rewrite(source).sentences == ["I -- REGINALD", "Il pleut.", "– Non."]
     marked = rewrite(source, preserve_formatting=True).sentences
     assert marked == [PARAGRAPH_MARK, "I -- REGINALD", PARAGRAPH_MARK, "Il pleut.", "– Non."]
@@ -50,8 +75,13 @@ def test_short_sentences_and_headings_pass_unchanged():
 
 def test_ignore_dialogue_drops_dashed_and_quoted_lines():
     source = [
-        SourceSentence("– Tu viens ? demanda-t-il."), SourceSentence("Elle vint.", dialogue=True), SourceSentence("« Viens ! »"),
-        SourceSentence("“Viens !”"), SourceSentence('"Viens donc."'), SourceSentence("Le soir tomba."), SourceSentence('Il lut "Le Cid" puis dormit.'),
+        SourceSentence("– Tu viens ? demanda-t-il."),
+        SourceSentence("Elle vint.", dialogue=True),
+        SourceSentence("« Viens ! »"),
+        SourceSentence("“Viens !”"),
+        SourceSentence('"Viens donc."'),
+        SourceSentence("Le soir tomba."),
+        SourceSentence('Il lut "Le Cid" puis dormit.'),
     ]
     assert rewrite(source, ignore_dialogue=True).sentences == ["Le soir tomba.", 'Il lut "Le Cid" puis dormit.']
     assert len(rewrite(source).sentences) == 7

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from conftest import DATA_DIR
-
 from jobs.pipeline import pdf
 from jobs.pipeline.pdf import PdfInfo, PdfRejected, extract_pages, inspect_pdf
 from jobs.tests.pdfmaker import write_story_pdf
@@ -47,7 +46,11 @@ def test_bad_files_are_rejected_with_their_code(name, code, status):
 
 @pytest.mark.parametrize(
     ("name", "pages"),
-    [("sample-files/pdflatex-4-pages.pdf", 4), ("sample-files/multicolumn.pdf", 3), ("sample-files/google-doc-document.pdf", 1)],
+    [
+        ("sample-files/pdflatex-4-pages.pdf", 4),
+        ("sample-files/multicolumn.pdf", 3),
+        ("sample-files/google-doc-document.pdf", 1),
+    ],
 )
 def test_other_producers_open_fine(name, pages):
     info = inspect_pdf(data_file(name), max_pages=500)
@@ -139,7 +142,9 @@ def test_a_request_that_dies_leaves_the_reader_serving(story):
     extract_pages(story, 1, 1)
     pid = reader_pid()
     with pytest.raises(PdfRejected) as caught:
-        extract_pages(data_file("albert-savarus-115p.pdf"), 1, 2, memory_mb=30)  # this request's fork hits its memory cap
+        extract_pages(
+            data_file("albert-savarus-115p.pdf"), 1, 2, memory_mb=30
+        )  # this request's fork hits its memory cap
     assert caught.value.code == "PDF_UNREADABLE"
     assert len(extract_pages(story, 1, 4)) == 4
     assert reader_pid() == pid

@@ -8,14 +8,12 @@ import re
 import pytest
 
 from conftest import DATA_DIR
-
 from jobs.pipeline.chunking import plan_chunks
 from jobs.pipeline.cleaning import keeps_hyphen, normalise
 from jobs.pipeline.segment import split_sentences
 from jobs.pipeline.text import ChunkSource, SourceSentence, chunk_source
 
 BOOK = "albert-savarus-115p"
-
 
 
 @functools.cache
@@ -33,7 +31,7 @@ def reader(pages: list[str] | tuple[str, ...], calls: list[tuple[int, int]] | No
     def read_pages(first: int, last: int) -> list[str]:
         if calls is not None:
             calls.append((first, last))
-        return list(pages[first - 1:last])
+        return list(pages[first - 1 : last])
 
     return read_pages
 
@@ -64,9 +62,19 @@ def page(number: int, *lines: str) -> str:
 
 def synthetic_book() -> list[str]:
     return [
-        page(1, "Il pleuvait depuis le matin sur la ville endormie et grise.", f"Pierre regardait la rue, {FILLER} et", FILLER),
+        page(
+            1,
+            "Il pleuvait depuis le matin sur la ville endormie et grise.",
+            f"Pierre regardait la rue, {FILLER} et",
+            FILLER,
+        ),
         page(2, f"{FILLER} pendant que", FILLER, FILLER),  # no sentence ends on page 2
-        page(3, f"{FILLER}, puis il ferma", "la fenêtre. Il pleuvait depuis le matin sur la ville endormie et grise.", "Marie entra dans la pièce sans faire de bruit, ses chaussures à la main."),
+        page(
+            3,
+            f"{FILLER}, puis il ferma",
+            "la fenêtre. Il pleuvait depuis le matin sur la ville endormie et grise.",
+            "Marie entra dans la pièce sans faire de bruit, ses chaussures à la main.",
+        ),
         page(4, "– Tu dors ? demanda-t-elle en souriant.", "– Non, dit-il. Je pensais à M. Dupont et aux ab-"),
         page(5, "bés de la ville, qui étaient très-", "bien reçus partout. Eh ! bien, voilà tout."),
     ]
@@ -106,7 +114,9 @@ def test_synthetic_book_sentences():
 
 
 def test_fix_hyphenation_off_keeps_the_line_end_hyphen():
-    sentences = texts(chunk_source(reader(synthetic_book()), first=1, last=5, page_count=5, fix_hyphenation=False).sentences)
+    sentences = texts(
+        chunk_source(reader(synthetic_book()), first=1, last=5, page_count=5, fix_hyphenation=False).sentences
+    )
     assert "Je pensais à M. Dupont et aux ab-bés de la ville, qui étaient très-bien reçus partout." in sentences
 
 
@@ -117,32 +127,65 @@ def test_chapter_titles_are_headings():
         page(3, "II -- LE DÉPART", "Le lendemain, la reine partit aussi."),
     ]
     sentences = whole(pages).sentences
-    assert [(s.text, s.heading) for s in sentences if s.heading] == [("CHAPITRE PREMIER LA RENCONTRE", True), ("II -- LE DÉPART", True)]
+    assert [(s.text, s.heading) for s in sentences if s.heading] == [
+        ("CHAPITRE PREMIER LA RENCONTRE", True),
+        ("II -- LE DÉPART", True),
+    ]
     assert by_chunks(pages, 1) == sentences
 
 
 @pytest.mark.parametrize(
     ("left", "right", "kept"),
-    [("ab", "bés", False), ("de", "puis", False), ("histo", "riques", False), ("très", "bien", True), ("grand", "père", True), ("soir", "là", True), ("peut", "être", True), ("dit", "il", True), ("a", "t-il", True), ("vis", "à-vis", True), ("Saint", "Martin", True), ("Amé", "dée", False), ("vicaire", "général", True)],
+    [
+        ("ab", "bés", False),
+        ("de", "puis", False),
+        ("histo", "riques", False),
+        ("très", "bien", True),
+        ("grand", "père", True),
+        ("soir", "là", True),
+        ("peut", "être", True),
+        ("dit", "il", True),
+        ("a", "t-il", True),
+        ("vis", "à-vis", True),
+        ("Saint", "Martin", True),
+        ("Amé", "dée", False),
+        ("vicaire", "général", True),
+    ],
 )
 def test_line_end_hyphens(left, right, kept):
     assert keeps_hyphen(left, right) is kept
 
 
 def test_normalise_fixes_ligatures_spaces_and_italic_glitches():
-    assert normalise("Une ﬁne ﬂeur, eﬀet, eﬃcace\u00a0; soufﬂé\u202f! œuvre") == ["Une fine fleur, effet, efficace ; soufflé ! œuvre"]
-    assert normalise("de  rupes . Les   autres , « oui » ; A l' incroyable ...") == ["de rupes. Les autres, « oui » ; A l'incroyable ..."]
+    assert normalise("Une ﬁne ﬂeur, eﬀet, eﬃcace\u00a0; soufﬂé\u202f! œuvre") == [
+        "Une fine fleur, effet, efficace ; soufflé ! œuvre"
+    ]
+    assert normalise("de  rupes . Les   autres , « oui » ; A l' incroyable ...") == [
+        "de rupes. Les autres, « oui » ; A l'incroyable ..."
+    ]
 
 
 @pytest.mark.parametrize(
     ("paragraph", "sentences"),
     [
-        ("M. Dupont arriva. Mme Durand le salua. MM. Martin et J. Martin restèrent.", ["M. Dupont arriva.", "Mme Durand le salua.", "MM. Martin et J. Martin restèrent."]),
+        (
+            "M. Dupont arriva. Mme Durand le salua. MM. Martin et J. Martin restèrent.",
+            ["M. Dupont arriva.", "Mme Durand le salua.", "MM. Martin et J. Martin restèrent."],
+        ),
         ("Il attendit... Rien ne vint… Alors il partit.", ["Il attendit...", "Rien ne vint…", "Alors il partit."]),
         ("– Eh ! bien, le procès ? lui cria-t-on.", ["– Eh ! bien, le procès ? lui cria-t-on."]),
-        ("Il dit : « A tout vainqueur tout honneur ! » et sourit. « Viens ! » Elle vint.", ["Il dit : « A tout vainqueur tout honneur ! » et sourit.", "« Viens ! »", "Elle vint."]),
-        ("– ... L'arrêt vient de nous donner gain de cause. Voilà.", ["– ... L'arrêt vient de nous donner gain de cause.", "Voilà."]),
-        ("Il tournait ! Comme complément, il lisait. – Oui ? – Non.", ["Il tournait !", "Comme complément, il lisait.", "– Oui ?", "– Non."]),
+        (
+            "Il dit : « A tout vainqueur tout honneur ! » et sourit. « Viens ! » Elle vint.",
+            ["Il dit : « A tout vainqueur tout honneur ! » et sourit.", "« Viens ! »", "Elle vint."],
+        ),
+        (
+            "– ... L'arrêt vient de nous donner gain de cause. Voilà.",
+            ["– ... L'arrêt vient de nous donner gain de cause.", "Voilà."],
+        ),
+        (
+            "Il tournait ! Comme complément, il lisait. – Oui ? – Non.",
+            ["Il tournait !", "Comme complément, il lisait.", "– Oui ?", "– Non."],
+        ),
     ],
 )
 def test_segmentation(paragraph, sentences):

@@ -17,11 +17,30 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 def test_process_pdf_prints_progress_and_writes_the_sentences(transactional_db, user, story_pdf, tmp_path):
     out = tmp_path / "sentences.csv"
     result = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "process_pdf", str(story_pdf(45)), "--user", user.username, "--limit", "6", "--model", "speed", "--out", str(out)],
-        cwd=ROOT, env=cluster_env(), capture_output=True, text=True, timeout=240,
+        [
+            sys.executable,
+            str(ROOT / "manage.py"),
+            "process_pdf",
+            str(story_pdf(45)),
+            "--user",
+            user.username,
+            "--limit",
+            "6",
+            "--model",
+            "speed",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=cluster_env(),
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "starting `manage.py qcluster`" in result.stdout and "100%" in result.stdout and "3/3 chunks" in result.stdout
+    assert (
+        "starting `manage.py qcluster`" in result.stdout and "100%" in result.stdout and "3/3 chunks" in result.stdout
+    )
     job = Job.objects.get(owner=user)
     assert job.status == "completed" and job.sentence_length_limit == 6 and job.model_preference == "speed"
     rows = list(csv.reader(out.open(encoding="utf-8-sig")))
@@ -33,6 +52,13 @@ def test_process_pdf_prints_progress_and_writes_the_sentences(transactional_db, 
 def test_process_pdf_refuses_a_bad_file_clearly(transactional_db, user, tmp_path):
     bad = tmp_path / "bad.pdf"
     bad.write_bytes(b"not a pdf at all")
-    result = subprocess.run([sys.executable, str(ROOT / "manage.py"), "process_pdf", str(bad), "--user", user.username], cwd=ROOT, env=cluster_env(), capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "process_pdf", str(bad), "--user", user.username],
+        cwd=ROOT,
+        env=cluster_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0 and "NOT_A_PDF" in result.stderr
     assert not Job.objects.exists()

@@ -51,8 +51,16 @@ def grants_in_frozen_minute(store, *, threads: int, tries: int, rpm: int, tpm: i
     def worker() -> None:
         clock = FakeClock(frozen=True)
         for _ in range(tries):
-            if quota.acquire("gemini-test", tokens, rpm=rpm, tpm=tpm, clock=clock, sleep=clock.sleep,
-                             should_stop=lambda: clock.slept > 0, store=store):
+            if quota.acquire(
+                "gemini-test",
+                tokens,
+                rpm=rpm,
+                tpm=tpm,
+                clock=clock,
+                sleep=clock.sleep,
+                should_stop=lambda: clock.slept > 0,
+                store=store,
+            ):
                 granted.append(1)
 
     pool = [threading.Thread(target=worker) for _ in range(threads)]
@@ -92,8 +100,10 @@ def test_redis_store_never_grants_more_than_rpm_to_two_processes():
         "print(granted)\n"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "novelproc.test_settings"}
-    processes = [subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-                 for _ in range(2)]
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     counts = [int(p.communicate(timeout=60)[0].split()[-1]) for p in processes]
 
     assert sum(counts) == 7
@@ -105,8 +115,9 @@ def test_a_full_minute_waits_for_the_next_one(make_store):
     store, clock, waits = make_store(), FakeClock(), []
     times = []
     for _ in range(5):
-        assert quota.acquire("gemini-wait", 10, rpm=2, tpm=0, clock=clock, sleep=clock.sleep, on_wait=waits.append,
-                             store=store)
+        assert quota.acquire(
+            "gemini-wait", 10, rpm=2, tpm=0, clock=clock, sleep=clock.sleep, on_wait=waits.append, store=store
+        )
         times.append(clock())
 
     minutes = [int(t // 60) for t in times]
@@ -136,10 +147,13 @@ def test_models_have_their_own_budgets_and_a_stop_ends_the_wait():
 
 def test_limiter_for_reads_per_model_settings_and_skips_unlimited_models(monkeypatch):
     calls = []
-    monkeypatch.setattr(quota, "acquire", lambda model, tokens, **kw: calls.append((model, tokens, kw["rpm"], kw["tpm"])) or True)
+    monkeypatch.setattr(
+        quota, "acquire", lambda model, tokens, **kw: calls.append((model, tokens, kw["rpm"], kw["tpm"])) or True
+    )
     monkeypatch.setattr(quota, "default_store", lambda settings_like=None: object())
-    limiter = quota.limiter_for(SimpleNamespace(REDIS_URL="", GEMINI_RPM={"gemini-2.5-flash": 10, "*": 0},
-                                                GEMINI_TPM=250_000))
+    limiter = quota.limiter_for(
+        SimpleNamespace(REDIS_URL="", GEMINI_RPM={"gemini-2.5-flash": 10, "*": 0}, GEMINI_TPM=250_000)
+    )
 
     assert limiter("gemini-2.5-flash", 500) is True
     assert limiter("gemini-2.5-pro", 500) is True  # rpm unlimited, tpm still applies

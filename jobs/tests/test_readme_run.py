@@ -19,7 +19,9 @@ from jobs.tests.pdfmaker import write_story_pdf
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.timeout(600),
-    pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="command 1 runs the embedded default; pass 1 covers it"),
+    pytest.mark.skipif(
+        bool(os.environ.get("DATABASE_URL")), reason="command 1 runs the embedded default; pass 1 covers it"
+    ),
 ]
 
 
@@ -31,10 +33,21 @@ def free_port() -> int:
 
 def test_run_command_serves_the_seed_flow(tmp_path: Path):
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "SECRET_KEY"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "SECRET_KEY"}
+    }
     env.update(PORT=str(port), NOVELPROC_DATA_DIR=str(tmp_path / "var"))
     log = open(tmp_path / "run.log", "wb")
-    process = subprocess.Popen(["bash", str(ROOT / "bin" / "run")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        ["bash", str(ROOT / "bin" / "run")],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_until_serving(f"{base}/api/schema/", timeout=240)
@@ -49,7 +62,11 @@ def test_run_command_serves_the_seed_flow(tmp_path: Path):
         job_id = http.post("/jobs/confirm", json={"original_filename": "story.pdf", "page_count": 45}).json()["job_id"]
         with open(pdf, "rb") as handle:
             assert http.post(f"/jobs/{job_id}/start", files={"pdf_file": handle}).status_code == 202
-        job = wait_for(lambda: (j := http.get(f"/jobs/{job_id}").json())["status"] in {"completed", "failed"} and j, timeout=240, what="the job to finish")
+        job = wait_for(
+            lambda: (j := http.get(f"/jobs/{job_id}").json())["status"] in {"completed", "failed"} and j,
+            timeout=240,
+            what="the job to finish",
+        )
         assert job["status"] == "completed" and job["total_chunks"] == 3
         assert http.get(f"/jobs/{job_id}/result").json()["sentence_count"] > 0
         final = http.post(f"/jobs/{job_id}/finalize").json()

@@ -11,7 +11,6 @@ import httpx
 import pytest
 import websockets
 
-
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 
@@ -38,7 +37,9 @@ def start_job(http: httpx.Client, pdf, pages: int) -> int:
 
 def connect(host: str, job_id: int, token: str | None = None, **kwargs):
     protocols = ["bearer", token] if token else None
-    return websockets.connect(f"ws://{host}/ws/jobs/{job_id}/", subprotocols=protocols, origin=f"http://{host}", open_timeout=10, **kwargs)
+    return websockets.connect(
+        f"ws://{host}/ws/jobs/{job_id}/", subprotocols=protocols, origin=f"http://{host}", open_timeout=10, **kwargs
+    )
 
 
 async def read_until_done(ws, *, stop_after: int | None = None) -> list[dict]:
@@ -81,7 +82,9 @@ def test_snapshot_then_ordered_progress_to_completed(asgi_server, cluster_factor
     assert progress == sorted(progress) and progress[-1] == 100 and len(set(progress)) >= 3
     assert events[-1]["job"]["status"] == "completed"
     assert merged(sentences_of(events)) == http.get(f"/jobs/{job_id}/result").json()["sentences"]
-    assert events[-1]["job"]["quality"] == http.get(f"/jobs/{job_id}").json()["quality"]  # the socket and the API say the same
+    assert (
+        events[-1]["job"]["quality"] == http.get(f"/jobs/{job_id}").json()["quality"]
+    )  # the socket and the API say the same
     assert events[-1]["job"]["quality"]["pieces"] > 0
 
 
@@ -102,7 +105,11 @@ def test_other_users_and_bad_tokens_are_refused(asgi_server, user, user_factory)
     assert asyncio.run(close_code(None)) == 4401
 
     async def foreign_origin() -> None:
-        async with websockets.connect(f"ws://{asgi_server}/ws/jobs/{job_id}/", subprotocols=["bearer", http.headers["Authorization"].split()[1]], origin="http://evil.example"):
+        async with websockets.connect(
+            f"ws://{asgi_server}/ws/jobs/{job_id}/",
+            subprotocols=["bearer", http.headers["Authorization"].split()[1]],
+            origin="http://evil.example",
+        ):
             pass
 
     with pytest.raises(websockets.InvalidStatus):
@@ -142,6 +149,8 @@ def test_a_reconnect_mid_job_gets_the_current_state_and_loses_nothing(asgi_serve
     first, second = asyncio.run(watch_twice())
 
     snapshot = second[0]
-    assert snapshot["type"] == "snapshot" and snapshot["job"]["progress_percent"] >= first[-1]["job"]["progress_percent"]
+    assert (
+        snapshot["type"] == "snapshot" and snapshot["job"]["progress_percent"] >= first[-1]["job"]["progress_percent"]
+    )
     assert len(snapshot["sentences"]) == sum(1 for c in snapshot["chunks"] if c["status"] == "succeeded")
     assert merged(sentences_of(second)) == http.get(f"/jobs/{job_id}/result").json()["sentences"]

@@ -13,13 +13,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8765)
-        parser.add_argument("--latency", type=float, default=0.0, help="Seconds from request to answer, the answer's own computation included.")
+        parser.add_argument(
+            "--latency",
+            type=float,
+            default=0.0,
+            help="Seconds from request to answer, the answer's own computation included.",
+        )
         parser.add_argument("--jitter", type=float, default=0.0, help="± seconds, uniform, around the latency.")
         parser.add_argument("--error-rate", type=float, default=0.0, help="Share of requests given a fault (0..1).")
-        parser.add_argument("--error-kinds", default=",".join(ERROR_KINDS),
-                            help=f"Comma-separated faults to mix (default: all of {', '.join(ERROR_KINDS)}).")
+        parser.add_argument(
+            "--error-kinds",
+            default=",".join(ERROR_KINDS),
+            help=f"Comma-separated faults to mix (default: all of {', '.join(ERROR_KINDS)}).",
+        )
         parser.add_argument("--quota-rpm", type=int, default=None, help="Requests each model accepts per minute.")
-        parser.add_argument("--exhaust-model", action="append", default=[], help="Answer 429 to every call of this model.")
+        parser.add_argument(
+            "--exhaust-model", action="append", default=[], help="Answer 429 to every call of this model."
+        )
         parser.add_argument("--retry-delay", type=float, default=1.0, help="Seconds in a 429's RetryInfo.")
         parser.add_argument("--api-key", default=None, help="The only key accepted (default: any non-empty key).")
         parser.add_argument("--seed", type=int, default=None)
@@ -28,16 +38,24 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             server = FakeGemini(
-                options["host"], options["port"],
-                latency=options["latency"], jitter=options["jitter"], error_rate=options["error_rate"],
+                options["host"],
+                options["port"],
+                latency=options["latency"],
+                jitter=options["jitter"],
+                error_rate=options["error_rate"],
                 error_kinds=tuple(kind for kind in options["error_kinds"].split(",") if kind),
-                quota_rpm=options["quota_rpm"], exhausted_models=frozenset(options["exhaust_model"]),
-                retry_delay=options["retry_delay"], api_key=options["api_key"], seed=options["seed"],
+                quota_rpm=options["quota_rpm"],
+                exhausted_models=frozenset(options["exhaust_model"]),
+                retry_delay=options["retry_delay"],
+                api_key=options["api_key"],
+                seed=options["seed"],
                 fail_text=options["fail_text"],
             )
         except (ValueError, OSError) as error:
             raise CommandError(str(error)) from error
-        self.stdout.write(f"Fake Gemini listening on {server.url} (GEMINI_BASE_URL={server.url}); stats at {server.url}/_stats")
+        self.stdout.write(
+            f"Fake Gemini listening on {server.url} (GEMINI_BASE_URL={server.url}); stats at {server.url}/_stats"
+        )
         self.stdout.flush()
         try:
             server.serve_forever()

@@ -33,10 +33,25 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=8, help="Maximum words per sentence (3-50).")
         parser.add_argument("--model", choices=ModelPreference.values, default=ModelPreference.BALANCED)
         parser.add_argument("--out", type=Path, help="Write the sentences here (.csv, .json, .txt or .xlsx).")
-        parser.add_argument("--timeout", type=float, default=3600, help="Give up waiting after this many seconds (the job goes on).")
-        parser.add_argument("--no-worker", action="store_true", help="Never start a worker; wait for a running cluster.")
+        parser.add_argument(
+            "--timeout", type=float, default=3600, help="Give up waiting after this many seconds (the job goes on)."
+        )
+        parser.add_argument(
+            "--no-worker", action="store_true", help="Never start a worker; wait for a running cluster."
+        )
 
-    def handle(self, *args, pdf: Path, user: str, limit: int, model: str, out: Path | None, timeout: float, no_worker: bool, **options):
+    def handle(
+        self,
+        *args,
+        pdf: Path,
+        user: str,
+        limit: int,
+        model: str,
+        out: Path | None,
+        timeout: float,
+        no_worker: bool,
+        **options,
+    ):
         owner = get_user_model().objects.filter(username=user).first()
         if owner is None:
             raise CommandError(f"No user {user!r}; create one with `python manage.py setup_demo --username {user}`.")
@@ -55,11 +70,15 @@ class Command(BaseCommand):
             if worker is not None:
                 worker.terminate()
                 worker.wait(timeout=60)
-        self.stdout.write(f"\nJob {job.pk} {job.status}: {len(job.sentences)} sentences, {job.total_tokens} tokens, {job.actual_credits} credits charged.")
+        self.stdout.write(
+            f"\nJob {job.pk} {job.status}: {len(job.sentences)} sentences, {job.total_tokens} tokens, {job.actual_credits} credits charged."
+        )
         if job.error_message:
             self.stdout.write(f"Error: {job.error_code} {job.error_message}")
         if out is not None and job.is_terminal:
-            out.write_bytes(export_sentences(job.sentences, out.suffix.lstrip(".").lower(), title=job.original_filename))
+            out.write_bytes(
+                export_sentences(job.sentences, out.suffix.lstrip(".").lower(), title=job.original_filename)
+            )
             self.stdout.write(f"Wrote {out}")
         if job.status != "completed":
             raise CommandError(f"Job ended {job.status}.")
@@ -69,15 +88,28 @@ class Command(BaseCommand):
             raise CommandError("--limit must be between 3 and 50")
         info = services.pdf_inspect_upload(str(pdf))
         processing = services.ProcessingSettings(sentence_length_limit=limit)
-        job, balance, _ = services.job_confirm(user=owner, original_filename=pdf.name, page_count=info.page_count, model_preference=model, processing=processing)
-        self.stdout.write(f"Job {job.pk}: {info.page_count} pages, {job.estimated_credits} credits reserved, balance {balance}.")
+        job, balance, _ = services.job_confirm(
+            user=owner,
+            original_filename=pdf.name,
+            page_count=info.page_count,
+            model_preference=model,
+            processing=processing,
+        )
+        self.stdout.write(
+            f"Job {job.pk}: {info.page_count} pages, {job.estimated_credits} credits reserved, balance {balance}."
+        )
         with pdf.open("rb") as handle:
             return services.job_start(user=owner, job_id=job.pk, upload=File(handle, name=pdf.name))
 
     def _start_worker(self) -> subprocess.Popen:
         self.stdout.write("No cluster is running: starting `manage.py qcluster` for this job.")
         manage = Path(__file__).resolve().parents[3] / "manage.py"
-        return subprocess.Popen([sys.executable, str(manage), "qcluster"], env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return subprocess.Popen(
+            [sys.executable, str(manage), "qcluster"],
+            env=os.environ.copy(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def _follow(self, job: Job, timeout: float) -> Job:
         deadline = time.monotonic() + timeout

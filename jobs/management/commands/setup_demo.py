@@ -20,4 +20,6 @@ class Command(BaseCommand):
             user.is_staff = user.is_superuser = True
         user.save()
         credits_ensure_monthly_grant(user=user)
-        self.stdout.write(f"{'Created' if created else 'Updated'} user {username!r}; balance {credit_balance(user=user)} credits.")
+        self.stdout.write(
+            f"{'Created' if created else 'Updated'} user {username!r}; balance {credit_balance(user=user)} credits."
+        )

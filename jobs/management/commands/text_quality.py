@@ -35,12 +35,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("pdf", type=Path)
-        parser.add_argument("--reference", type=Path, required=True, help="The book's text as plain paragraphs (UTF-8).")
+        parser.add_argument(
+            "--reference", type=Path, required=True, help="The book's text as plain paragraphs (UTF-8)."
+        )
         parser.add_argument("--limit", type=int, action="append", help="Word limit (repeatable; default 8).")
         parser.add_argument("--min-length", type=int, default=2)
         parser.add_argument("--json", action="store_true", help="One JSON object per limit instead of a table.")
 
-    def handle(self, *args, pdf: Path, reference: Path, limit: list[int] | None, min_length: int, json: bool, **options):
+    def handle(
+        self, *args, pdf: Path, reference: Path, limit: list[int] | None, min_length: int, json: bool, **options
+    ):
         limits = limit or [8]
         if any(not 3 <= value <= 50 for value in limits):
             raise CommandError("--limit must be between 3 and 50")
@@ -67,17 +71,19 @@ def dumps(figures: dict) -> str:
 
 def table(f: dict) -> str:
     cpu = f["pdf_seconds"] + f["cleaning_seconds"] + f["engine_seconds"]
-    return "\n".join([
-        f"limit {f['limit']}, {f['pages']} pages",
-        f"  word recall / precision      {f['recall']:.4%} / {f['precision']:.4%}  ({f['reference_tokens']} reference tokens, {f['output_tokens']} output)",
-        f"  running headers left         {f['leftover_header_lines']}",
-        f"  line-end hyphens wrong       {f['hyphens_wrongly_joined'] + f['hyphens_left_split']} of {f['line_end_hyphens']} ({f['hyphen_error_rate']:.3%}): "
-        f"{f['hyphens_wrongly_joined']} real hyphens joined, {f['hyphens_left_split']} left split",
-        f"  sentences over the limit     {f['sentences_over_limit']} of {f['sentences']} ({f['over_limit_share']:.3%})",
-        f"  cut pieces without a verb    {f['pieces_without_verb_share']:.1%} of {f['pieces']} "
-        f"(at least {f['unavoidable_without_verb_share']:.1%} unavoidable; cut-at-comma baseline {f['baseline_without_verb_share']:.1%} of {f['baseline_pieces']})",
-        f"  cuts inside a phrase         {f['weak_cut_share']:.1%} (cut-at-comma baseline {f['baseline_weak_cut_share']:.1%})",
-        f"  CPU                          {cpu:.1f} s: pypdf {f['pdf_seconds']:.1f}, cleaning {f['cleaning_seconds']:.1f}, engine {f['engine_seconds']:.1f} "
-        f"(+ {f['model_load_seconds']:.1f} s loading spaCy once)",
-        f"  words per second             {f['words_per_second']:.0f} (cleaning + engine), {f['words'] / max(cpu, 1e-9):.0f} with pypdf",
-    ])
+    return "\n".join(
+        [
+            f"limit {f['limit']}, {f['pages']} pages",
+            f"  word recall / precision      {f['recall']:.4%} / {f['precision']:.4%}  ({f['reference_tokens']} reference tokens, {f['output_tokens']} output)",
+            f"  running headers left         {f['leftover_header_lines']}",
+            f"  line-end hyphens wrong       {f['hyphens_wrongly_joined'] + f['hyphens_left_split']} of {f['line_end_hyphens']} ({f['hyphen_error_rate']:.3%}): "
+            f"{f['hyphens_wrongly_joined']} real hyphens joined, {f['hyphens_left_split']} left split",
+            f"  sentences over the limit     {f['sentences_over_limit']} of {f['sentences']} ({f['over_limit_share']:.3%})",
+            f"  cut pieces without a verb    {f['pieces_without_verb_share']:.1%} of {f['pieces']} "
+            f"(at least {f['unavoidable_without_verb_share']:.1%} unavoidable; cut-at-comma baseline {f['baseline_without_verb_share']:.1%} of {f['baseline_pieces']})",
+            f"  cuts inside a phrase         {f['weak_cut_share']:.1%} (cut-at-comma baseline {f['baseline_weak_cut_share']:.1%})",
+            f"  CPU                          {cpu:.1f} s: pypdf {f['pdf_seconds']:.1f}, cleaning {f['cleaning_seconds']:.1f}, engine {f['engine_seconds']:.1f} "
+            f"(+ {f['model_load_seconds']:.1f} s loading spaCy once)",
+            f"  words per second             {f['words_per_second']:.0f} (cleaning + engine), {f['words'] / max(cpu, 1e-9):.0f} with pypdf",
+        ]
+    )

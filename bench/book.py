@@ -104,6 +104,7 @@ def main() -> None:
     from django.db.models import Max, Min
 
     from jobs import services
+    from jobs.types import ProcessingSettings
 
     cluster = subprocess.Popen(manage + ["qcluster"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peaks: dict[int, tuple[str, int]] = {}
@@ -119,7 +120,7 @@ def main() -> None:
         original_filename=args.pdf.name,
         page_count=info.page_count,
         model_preference="speed",
-        processing=services.ProcessingSettings(),
+        processing=ProcessingSettings(),
     )
     started = time.perf_counter()
     with args.pdf.open("rb") as handle:

@@ -48,10 +48,11 @@ from django.contrib.auth import get_user_model
 from django.core.files import File
 from jobs import services
 from jobs.models import Job
+from jobs.types import ProcessingSettings
 pdf = sys.argv[1]
 user = get_user_model().objects.get(username="bench")
 info = services.pdf_inspect_upload(pdf)
-job, _, _ = services.job_confirm(user=user, original_filename="b.pdf", page_count=info.page_count, model_preference="speed", processing=services.ProcessingSettings())
+job, _, _ = services.job_confirm(user=user, original_filename="b.pdf", page_count=info.page_count, model_preference="speed", processing=ProcessingSettings())
 with open(pdf, "rb") as h:
     services.job_start(user=user, job_id=job.pk, upload=File(h, name="b.pdf"))
 t = time.perf_counter()

@@ -30,6 +30,7 @@ from jobs.serializers import (
     PdfUploadSerializer,
     StartSerializer,
 )
+from jobs.types import Reconciliation
 from novelproc.errors import DomainError, NotReady
 from novelproc.ratelimits import enforce_rate
 from novelproc.schema import errors
@@ -56,7 +57,7 @@ def start_job(request, job_id: int, form: StartSerializer) -> Response:
     return Response(_started_body(request, job), status=status.HTTP_202_ACCEPTED)
 
 
-def _reconciliation_body(rec: services.Reconciliation, message: str) -> dict:
+def _reconciliation_body(rec: Reconciliation, message: str) -> dict:
     return {
         "job_id": rec.job.pk,
         "status": rec.job.status,

@@ -22,14 +22,8 @@ from jobs.pipeline import gemini_engine, local_engine
 from jobs.pipeline.pdf import extract_pages
 from jobs.pipeline.text import ChunkSource, chunk_source, runs
 from jobs.selectors import kept_pages
-from jobs.services import (
-    ChunkOutcome,
-    ClaimedChunk,
-    chunk_heartbeat,
-    chunk_take_call_slot,
-    job_keep_pages,
-    job_note_step,
-)
+from jobs.services import chunk_heartbeat, chunk_take_call_slot, job_keep_pages, job_note_step
+from jobs.types import ChunkOutcome, ClaimedChunk
 
 
 class ChunkAbandoned(Exception):

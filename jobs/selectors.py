@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Func, IntegerField, QuerySet, Sum
 
 from jobs.models import ACTIVE_STATUSES, Chunk, ChunkStatus, Job, JobStatus, ModelPreference, PageText
-from jobs.services import ProcessingSettings
+from jobs.types import ProcessingSettings
 
 TASK_STATES = {
     JobStatus.PENDING: "PENDING",
@@ -28,13 +28,7 @@ def upload_defaults(*, user) -> tuple[str, ProcessingSettings]:
     last = Job.objects.filter(owner=user).defer("sentences").order_by("-created_at", "-id").first()
     if last is None:
         return ModelPreference.BALANCED, ProcessingSettings()
-    return last.model_preference, ProcessingSettings(
-        sentence_length_limit=last.sentence_length_limit,
-        min_sentence_length=last.min_sentence_length,
-        ignore_dialogue=last.ignore_dialogue,
-        preserve_formatting=last.preserve_formatting,
-        fix_hyphenation=last.fix_hyphenation,
-    )
+    return last.model_preference, ProcessingSettings.from_job(last)
 
 
 def confirm_key_used(*, user, key: str) -> bool:

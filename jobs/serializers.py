@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from jobs.models import Chunk, Job, ModelPreference
 from jobs.selectors import TASK_STATES, failed_chunk_indexes, job_quality, queue_position
-from jobs.services import ProcessingSettings
+from jobs.types import ProcessingSettings
 
 
 class ProcessingSettingsSerializer(serializers.Serializer):
@@ -46,10 +46,9 @@ class StartSerializer(ProcessingSettingsSerializer):
     )
 
     def processing(self) -> ProcessingSettings | None:
-        given = set(self.initial_data) & set(ProcessingSettingsSerializer().fields)
-        if not given:
+        if not set(self.initial_data) & set(ProcessingSettings.names()):
             return None
-        return ProcessingSettings(**{name: self.validated_data[name] for name in ProcessingSettingsSerializer().fields})
+        return ProcessingSettings(**{name: self.validated_data[name] for name in ProcessingSettings.names()})
 
 
 class LegacyStartSerializer(StartSerializer):
@@ -127,7 +126,7 @@ class JobSerializer(serializers.ModelSerializer):
         return queue_position(job=job)
 
     def get_processing_settings(self, job: Job) -> dict:
-        return {name: getattr(job, name) for name in ProcessingSettingsSerializer().fields}
+        return ProcessingSettings.from_job(job).as_fields()
 
     def get_sentence_count(self, job: Job) -> int | None:
         return len(job.sentences) if job.is_terminal and "sentences" not in job.get_deferred_fields() else None

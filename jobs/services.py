@@ -36,56 +36,10 @@ from jobs.events import publish_job_changed
 from jobs.models import ACTIVE_STATUSES, TERMINAL_STATUSES, Chunk, ChunkStatus, Engine, Job, JobStatus, PageText
 from jobs.pipeline.chunking import plan_chunks
 from jobs.pipeline.pdf import PdfInfo, PdfRejected, inspect_pdf
+from jobs.types import ChunkOutcome, ClaimedChunk, ProcessingSettings, Reconciliation
 from novelproc.errors import BadFile, DomainError, InvalidTransition, QueueFull, TooManyActiveJobs
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ProcessingSettings:
-    sentence_length_limit: int = 8
-    min_sentence_length: int = 2
-    ignore_dialogue: bool = False
-    preserve_formatting: bool = False
-    fix_hyphenation: bool = True
-
-
-@dataclass(frozen=True)
-class ChunkOutcome:
-    sentences: list[str]
-    input_tokens: int
-    output_tokens: int
-    tokens_by_model: dict[str, int]
-    api_calls: int = 0
-    timings: dict | None = None
-    # The engine's quality figures (SPEC §8), measured outside any transaction.
-    pieces: int = 0
-    pieces_without_verb: int = 0  # of the pieces checked
-    sentences_over_limit: int = 0
-    words: int = 0
-    pieces_checked: int | None = None  # None: every piece was checked
-
-    @property
-    def quality_figures(self) -> dict[str, int]:
-        return {
-            "pieces": self.pieces,
-            "pieces_without_verb": self.pieces_without_verb,
-            "pieces_checked": self.pieces if self.pieces_checked is None else self.pieces_checked,
-            "sentences_over_limit": self.sentences_over_limit,
-            "words": self.words,
-        }
-
-
-@dataclass(frozen=True)
-class Reconciliation:
-    job: Job
-    estimated_credits: int
-    actual_credits: int
-    refunded: int
-
-    @property
-    def adjustment(self) -> int:
-        return self.actual_credits - self.estimated_credits
 
 
 def engine_for_new_job() -> str:
@@ -148,22 +102,12 @@ def job_confirm(
         pricing_version=settings.PRICING_VERSION,
         estimated_credits=estimate,
         current_step="Waiting for the file",
-        **_settings_fields(processing),
+        **processing.as_fields(),
     )
     balance = credits_reserve(
         user=user, job=job, amount=estimate, idempotency_key=f"job:{job.pk}:reserve:confirm", note="Estimate at confirm"
     )
     return job, balance, True
-
-
-def _settings_fields(processing: ProcessingSettings) -> dict:
-    return {
-        "sentence_length_limit": processing.sentence_length_limit,
-        "min_sentence_length": processing.min_sentence_length,
-        "ignore_dialogue": processing.ignore_dialogue,
-        "preserve_formatting": processing.preserve_formatting,
-        "fix_hyphenation": processing.fix_hyphenation,
-    }
 
 
 # --- Estimate and start ---------------------------------------------------------------
@@ -228,7 +172,7 @@ def _start_locked(
     job = Job.objects.select_for_update().get(pk=job_id)
     _check_startable(job)
     if processing is not None:
-        for field, value in _settings_fields(processing).items():
+        for field, value in processing.as_fields().items():
             setattr(job, field, value)
     plan = plan_chunks(info.page_count, chunk_size=settings.CHUNK_SIZE_OVERRIDE)
     needed = credits_for_tokens(start_estimate_tokens(info=info, engine=job.engine), job.credit_rate)
@@ -316,13 +260,6 @@ LEFT_RUNNING = {"lease_expires_at": None, "call_slot_since": None}
 
 def _lease_deadline():
     return timezone.now() + timedelta(seconds=settings.CHUNK_LEASE_SECONDS)
-
-
-@dataclass(frozen=True)
-class ClaimedChunk:
-    chunk: Chunk
-    job: Job
-    token: uuid.UUID
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from credits.models import CreditLedger
 from credits.selectors import credit_balance
 from jobs import services
 from jobs.models import Job
+from jobs.types import ProcessingSettings
 from novelproc.errors import InsufficientCredits
 
 
@@ -31,7 +32,7 @@ def test_twenty_simultaneous_confirms_never_overdraw(user, settings):
                 original_filename=f"b{i}.pdf",
                 page_count=400,
                 model_preference="speed",
-                processing=services.ProcessingSettings(),
+                processing=ProcessingSettings(),
             )
             result = "ok"
         except InsufficientCredits:
@@ -73,7 +74,7 @@ def test_simultaneous_confirms_with_one_idempotency_key_reserve_once(user, setti
             original_filename="b.pdf",
             page_count=100,
             model_preference="speed",
-            processing=services.ProcessingSettings(),
+            processing=ProcessingSettings(),
             idempotency_key="same-key",
         )
         job_ids.append(job.pk)

@@ -259,12 +259,13 @@ def test_history_stats_chunks_and_schema(api, story_pdf):
 def test_job_detail_has_the_quality_figures_of_its_recorded_chunks(api, monkeypatch):
     from jobs import services
     from jobs.tests.factories import make_started_job
+    from jobs.types import ChunkOutcome
 
     monkeypatch.setattr(services, "_enqueue_chunk", lambda chunk_id: None)  # the second chunk stays pending
     job = make_started_job(api.user, chunks=2)
     first = job.chunks.get(index=0)
     claimed = services.chunk_claim(chunk_id=first.pk)
-    outcome = services.ChunkOutcome(
+    outcome = ChunkOutcome(
         sentences=["Il pleut.", "Il vente fort.", "La mer."],
         input_tokens=1,
         output_tokens=1,

@@ -14,8 +14,8 @@ from credits.models import CreditLedger
 from credits.selectors import credit_balance
 from jobs import selectors, services
 from jobs.models import Chunk, ChunkStatus, Engine, Job, JobStatus
-from jobs.services import ChunkOutcome
 from jobs.tests.factories import make_started_job
+from jobs.types import ChunkOutcome
 from novelproc.errors import InvalidTransition
 
 OUTCOME = ChunkOutcome(sentences=["Il pleut."], input_tokens=600, output_tokens=400, tokens_by_model={"local": 1000})

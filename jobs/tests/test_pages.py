@@ -17,6 +17,7 @@ from credits.services import credits_ensure_monthly_grant
 from jobs import services
 from jobs.models import Chunk, Job, JobStatus
 from jobs.tests.factories import make_started_job
+from jobs.types import ChunkOutcome, ProcessingSettings
 from jobs.views import next_grant_date
 
 PAGES = ["/", "/jobs/", "/credits/"]
@@ -27,7 +28,7 @@ def completed_job(owner, sentences_per_chunk: int = 2) -> Job:
     job = make_started_job(owner, chunks=2, parallel=2)
     for chunk in Chunk.objects.filter(job=job).order_by("index"):
         claimed = services.chunk_claim(chunk_id=chunk.pk)
-        outcome = services.ChunkOutcome(
+        outcome = ChunkOutcome(
             sentences=[f"Phrase {chunk.index}-{n}." for n in range(sentences_per_chunk)],
             input_tokens=100,
             output_tokens=100,
@@ -87,7 +88,7 @@ def test_job_page_of_a_running_job_shows_the_finished_chunks_sentences(browser, 
     services.chunk_record(
         chunk_id=chunk.pk,
         token=claimed.token,
-        outcome=services.ChunkOutcome(
+        outcome=ChunkOutcome(
             sentences=["Le milieu du livre."], input_tokens=1, output_tokens=1, tokens_by_model={"local": 2}
         ),
     )
@@ -104,7 +105,7 @@ def test_job_page_shows_the_quality_figures_once_a_chunk_is_recorded(browser, us
 
     chunk = Chunk.objects.get(job=job, index=0)
     claimed = services.chunk_claim(chunk_id=chunk.pk)
-    outcome = services.ChunkOutcome(
+    outcome = ChunkOutcome(
         sentences=["Il pleut."] * 6191,
         input_tokens=1,
         output_tokens=1,
@@ -199,7 +200,7 @@ def test_upload_page_defaults_to_the_last_jobs_settings(browser, user):
         original_filename="a.pdf",
         page_count=10,
         model_preference="quality",
-        processing=services.ProcessingSettings(
+        processing=ProcessingSettings(
             sentence_length_limit=12, min_sentence_length=3, ignore_dialogue=True, fix_hyphenation=False
         ),
     )

@@ -16,6 +16,7 @@ from jobs import services
 from jobs.exports import EXPORT_FORMATS, export_sentences
 from jobs.models import Job, ModelPreference
 from jobs.selectors import workers_alive
+from jobs.types import ProcessingSettings
 from novelproc.errors import DomainError
 
 
@@ -87,7 +88,7 @@ class Command(BaseCommand):
         if not 3 <= limit <= 50:
             raise CommandError("--limit must be between 3 and 50")
         info = services.pdf_inspect_upload(str(pdf))
-        processing = services.ProcessingSettings(sentence_length_limit=limit)
+        processing = ProcessingSettings(sentence_length_limit=limit)
         job, balance, _ = services.job_confirm(
             user=owner,
             original_filename=pdf.name,

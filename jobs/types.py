@@ -1,0 +1,85 @@
+"""Value types that services, selectors, processing and the API pass around.
+
+Plain dataclasses with no Django import, so that `jobs.pipeline` (free of
+Django) can take `ProcessingSettings` too. The rows they name (`Job`,
+`Chunk`) appear only in type hints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jobs.models import Chunk, Job
+
+
+@dataclass(frozen=True)
+class ProcessingSettings:
+    """How a job's text is rewritten: the five settings a learner chooses (SPEC §3)."""
+
+    sentence_length_limit: int = 8
+    min_sentence_length: int = 2
+    ignore_dialogue: bool = False
+    preserve_formatting: bool = False
+    fix_hyphenation: bool = True
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The settings' names, which are also the `Job` fields that store them."""
+        return tuple(field.name for field in dataclasses.fields(cls))
+
+    @classmethod
+    def from_job(cls, job: Job) -> ProcessingSettings:
+        return cls(**{name: getattr(job, name) for name in cls.names()})
+
+    def as_fields(self) -> dict[str, int | bool]:
+        """The settings as `Job` field values."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class ChunkOutcome:
+    sentences: list[str]
+    input_tokens: int
+    output_tokens: int
+    tokens_by_model: dict[str, int]
+    api_calls: int = 0
+    timings: dict | None = None
+    # The engine's quality figures (SPEC §8), measured outside any transaction.
+    pieces: int = 0
+    pieces_without_verb: int = 0  # of the pieces checked
+    sentences_over_limit: int = 0
+    words: int = 0
+    pieces_checked: int | None = None  # None: every piece was checked
+
+    @property
+    def quality_figures(self) -> dict[str, int]:
+        return {
+            "pieces": self.pieces,
+            "pieces_without_verb": self.pieces_without_verb,
+            "pieces_checked": self.pieces if self.pieces_checked is None else self.pieces_checked,
+            "sentences_over_limit": self.sentences_over_limit,
+            "words": self.words,
+        }
+
+
+@dataclass(frozen=True)
+class ClaimedChunk:
+    chunk: Chunk
+    job: Job
+    token: uuid.UUID
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    job: Job
+    estimated_credits: int
+    actual_credits: int
+    refunded: int
+
+    @property
+    def adjustment(self) -> int:
+        return self.actual_credits - self.estimated_credits

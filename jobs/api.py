@@ -79,7 +79,7 @@ class JobViewSet(viewsets.GenericViewSet):
         return selectors.jobs_of(user=self.request.user, status=self.request.query_params.get("status"))
 
     def get_job(self) -> Job:
-        return services.get_owned_job(user=self.request.user, job_id=self.kwargs["pk"])
+        return selectors.get_owned_job(user=self.request.user, job_id=self.kwargs["pk"])
 
     @extend_schema(
         parameters=[OpenApiParameter("status", str, description="Filter by status")],

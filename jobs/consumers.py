@@ -11,7 +11,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from jobs.events import JobWatch, group_name
-from jobs.models import Job
+from jobs.selectors import get_owned_job
+from novelproc.errors import JobNotFound
 
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
@@ -27,7 +28,9 @@ class JobProgressConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
             return
-        if not await database_sync_to_async(Job.objects.filter(pk=job_id, owner=user).exists)():
+        try:
+            await database_sync_to_async(get_owned_job)(user=user, job_id=job_id)
+        except JobNotFound:
             await self.close(code=CLOSE_NOT_FOUND)  # never reveal that another user's job exists
             return
         self.watch = JobWatch(job_id)

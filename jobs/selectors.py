@@ -8,6 +8,7 @@ from django.db.models import Count, Func, IntegerField, QuerySet, Sum
 
 from jobs.models import ACTIVE_STATUSES, Chunk, ChunkStatus, Job, JobStatus, ModelPreference, PageText
 from jobs.types import ProcessingSettings
+from novelproc.errors import JobNotFound
 
 TASK_STATES = {
     JobStatus.PENDING: "PENDING",
@@ -16,6 +17,15 @@ TASK_STATES = {
     JobStatus.FAILED: "FAILURE",
     JobStatus.CANCELLED: "REVOKED",
 }
+
+
+def get_owned_job(*, user, job_id: int) -> Job:
+    """The user's job; raises JobNotFound for a job of another user, a deleted
+    one or an id that is not one, alike, so that nobody learns which exist."""
+    try:
+        return Job.objects.get(pk=job_id, owner=user, deleted_at__isnull=True)
+    except (Job.DoesNotExist, ValueError, TypeError):
+        raise JobNotFound() from None
 
 
 def jobs_of(*, user, status: str | None = None) -> QuerySet[Job]:

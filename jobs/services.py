@@ -36,6 +36,7 @@ from jobs.events import publish_job_changed
 from jobs.models import ACTIVE_STATUSES, TERMINAL_STATUSES, Chunk, ChunkStatus, Engine, Job, JobStatus, PageText
 from jobs.pipeline.chunking import plan_chunks
 from jobs.pipeline.pdf import PdfInfo, PdfRejected, inspect_pdf
+from jobs.selectors import get_owned_job
 from jobs.types import ChunkOutcome, ClaimedChunk, ProcessingSettings, Reconciliation
 from novelproc.errors import BadFile, DomainError, InvalidTransition, QueueFull, TooManyActiveJobs
 
@@ -555,7 +556,7 @@ def _reconciliation(job: Job) -> Reconciliation:
 def job_cancel(*, user, job_id: int) -> Reconciliation:
     """Stop a pending or processing job: finished chunks are charged, every
     other credit is released now. Running chunks see the flag and drop their work."""
-    job = Job.objects.select_for_update().get(pk=get_owned_job(user=user, job_id=job_id).pk)
+    job = _lock_owned_job(user=user, job_id=job_id)
     job.check_transition(JobStatus.CANCELLED)
     now = timezone.now()
     job.chunks.filter(status=ChunkStatus.PENDING).update(status=ChunkStatus.CANCELLED, finished_at=now)
@@ -574,7 +575,7 @@ def job_cancel(*, user, job_id: int) -> Reconciliation:
 def job_finalize(*, user, job_id: int) -> Reconciliation:
     """The reconciliation of a finished job. Idempotent: settlement already
     happened when the job reached its terminal state; this reports it."""
-    job = Job.objects.select_for_update().get(pk=get_owned_job(user=user, job_id=job_id).pk)
+    job = _lock_owned_job(user=user, job_id=job_id)
     if not job.is_terminal:
         raise InvalidTransition(f"Job {job.pk} is {job.status}; it can be finalized once it has finished.")
     return _settle(job)
@@ -583,7 +584,7 @@ def job_finalize(*, user, job_id: int) -> Reconciliation:
 @transaction.atomic
 def job_retry_failed_chunks(*, user, job_id: int) -> Job:
     """Reopen a finished job to run its failed chunks again, reserving what they may cost."""
-    job = Job.objects.select_for_update().get(pk=get_owned_job(user=user, job_id=job_id).pk)
+    job = _lock_owned_job(user=user, job_id=job_id)
     failed = list(job.chunks.filter(status=ChunkStatus.FAILED))
     if not failed:
         raise InvalidTransition(f"Job {job.pk} has no failed chunks to retry.")
@@ -624,7 +625,7 @@ def job_retry_failed_chunks(*, user, job_id: int) -> Job:
 def job_delete(*, user, job_id: int) -> None:
     """Delete a finished job for its owner: its file, sentences and chunks go,
     the row stays (hidden) because the ledger's rows point at it. 409 while it runs."""
-    job = Job.objects.select_for_update().get(pk=get_owned_job(user=user, job_id=job_id).pk)
+    job = _lock_owned_job(user=user, job_id=job_id)
     if not job.is_terminal:
         raise InvalidTransition(f"Job {job.pk} is {job.status}; cancel it or wait for it to finish before deleting it.")
     job_delete_upload(job=job)
@@ -632,14 +633,8 @@ def job_delete(*, user, job_id: int) -> None:
     Job.objects.filter(pk=job.pk).update(sentences=[], deleted_at=timezone.now())
 
 
-def get_owned_job(*, user, job_id: int) -> Job:
-    """The user's job, or 404: other users' jobs do not exist for them."""
-    from django.http import Http404
-
-    try:
-        return Job.objects.get(pk=job_id, owner=user, deleted_at__isnull=True)
-    except (Job.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such job.") from None
+def _lock_owned_job(*, user, job_id: int) -> Job:
+    return Job.objects.select_for_update().get(pk=get_owned_job(user=user, job_id=job_id).pk)
 
 
 # --- The sweep ---------------------------------------------------------------------------

@@ -4,8 +4,9 @@ write through services; the upload and job pages' scripts call the API itself
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -25,7 +26,7 @@ from jobs import selectors, services
 from jobs.forms import SignUpForm
 from jobs.models import ChunkStatus, ModelPreference
 from jobs.serializers import JobDetailSerializer
-from novelproc.errors import DomainError
+from novelproc.errors import InvalidTransition, JobNotFound
 
 MODEL_LABELS = {
     ModelPreference.SPEED: "Speed — quickest, cheapest",
@@ -63,9 +64,23 @@ def upload(request: HttpRequest) -> HttpResponse:
     )
 
 
+def job_not_found_is_404(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A job that is not the user's is a 404 page, as it is a 404 in the API."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except JobNotFound as exc:
+            raise Http404(exc.message) from exc
+
+    return wrapper
+
+
 @login_required
+@job_not_found_is_404
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = services.get_owned_job(user=request.user, job_id=job_id)
+    job = selectors.get_owned_job(user=request.user, job_id=job_id)
     chunks = list(job.chunks.order_by("index").values("index", "status", "first_page", "last_page", "sentences"))
     sentences = (
         job.sentences
@@ -118,13 +133,14 @@ def history_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@job_not_found_is_404
 def job_delete(request: HttpRequest, job_id: int) -> HttpResponse:
     try:
         services.job_delete(user=request.user, job_id=job_id)
         messages.success(
             request, "The book, its file and its sentences were deleted. Its credit record stays on your credits page."
         )
-    except DomainError as exc:
+    except InvalidTransition as exc:
         messages.error(request, exc.message)
     return redirect("history")
 

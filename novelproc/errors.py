@@ -34,6 +34,14 @@ class DomainError(Exception):
         super().__init__(self.message)
 
 
+class JobNotFound(DomainError):
+    """No such job for this user: other users' jobs, and deleted ones, do not exist for them."""
+
+    status_code = status.HTTP_404_NOT_FOUND
+    error_code = "NOT_FOUND"
+    default_message = "No such job."
+
+
 class InsufficientCredits(DomainError):
     status_code = status.HTTP_402_PAYMENT_REQUIRED
     error_code = "INSUFFICIENT_CREDITS"

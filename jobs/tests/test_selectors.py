@@ -1,0 +1,24 @@
+"""Reads worth naming (jobs.selectors)."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from jobs import selectors
+from jobs.models import Job
+from jobs.tests.factories import make_started_job
+from novelproc.errors import JobNotFound
+
+
+def test_get_owned_job_finds_only_the_owners_live_jobs(user, user_factory):
+    mine = make_started_job(user, chunks=1)
+    theirs = make_started_job(user_factory("mallory"), chunks=1)
+    deleted = make_started_job(user, chunks=1)
+    Job.objects.filter(pk=deleted.pk).update(deleted_at=timezone.now())
+
+    assert selectors.get_owned_job(user=user, job_id=mine.pk) == mine
+    for job_id in (theirs.pk, deleted.pk, 999_999, "not-an-id"):
+        with pytest.raises(JobNotFound) as refused:
+            selectors.get_owned_job(user=user, job_id=job_id)
+        assert (refused.value.status_code, refused.value.error_code) == (404, "NOT_FOUND")

@@ -12,16 +12,14 @@ sentences.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import Literal, TypedDict
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
 from jobs.models import Chunk, ChunkStatus, Job
-
-if TYPE_CHECKING:
-    from jobs.selectors import JobQuality
+from jobs.selectors import JobQuality, job_quality
 
 logger = logging.getLogger(__name__)
 
@@ -116,8 +114,6 @@ class JobWatch:
         return {"type": "progress", "job": job, "chunks": chunks, "sentences": sentences}
 
     def _read(self) -> tuple[JobSummary, list[ChunkState], dict[str, list[str]]]:
-        from jobs.selectors import job_quality  # late: selectors import services, which import this module
-
         job = Job.objects.defer("sentences").get(pk=self.job_id)
         rows = list(
             Chunk.objects.filter(job_id=self.job_id)

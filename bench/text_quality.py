@@ -72,9 +72,10 @@ def plain_parse_seconds(pages: list[str], limit: int) -> float:
     """CPU of spaCy alone on the sentences the engine parses at this limit."""
     from jobs.pipeline import local_engine
     from jobs.pipeline.text import chunk_source
+    from jobs.pipeline.words import count_words
 
     source = chunk_source(lambda first, last: pages[first - 1 : last], first=1, last=len(pages), page_count=len(pages))
-    long_ones = [s.text for s in source.sentences if local_engine.count_words(s.text) > limit]
+    long_ones = [s.text for s in source.sentences if count_words(s.text) > limit]
     started = time.process_time()
     for _ in local_engine.nlp().pipe(long_ones, batch_size=local_engine.BATCH_SIZE):
         pass

@@ -21,6 +21,7 @@ from jobs.models import Engine, Job
 from jobs.pipeline import gemini_engine, local_engine
 from jobs.pipeline.pdf import extract_pages
 from jobs.pipeline.text import ChunkSource, chunk_source, runs
+from jobs.pipeline.words import count_words
 from jobs.selectors import kept_pages
 from jobs.services import chunk_heartbeat, chunk_take_call_slot, job_keep_pages, job_note_step
 from jobs.types import ChunkOutcome, ClaimedChunk
@@ -89,7 +90,7 @@ def job_pages(job: Job, first: int, last: int) -> list[str]:
 def output_figures(sentences: list[str], *, limit: int) -> dict[str, int]:
     """Words, and sentences over the limit, of what the engine returned: the
     limit is measured on the output, not assumed from the engine's promise."""
-    words = [local_engine.count_words(sentence) for sentence in sentences]
+    words = [count_words(sentence) for sentence in sentences]
     return {"words": sum(words), "sentences_over_limit": sum(count > limit for count in words)}
 
 

@@ -42,6 +42,7 @@ from google.genai import errors, types
 
 from jobs.pipeline import local_engine
 from jobs.pipeline.text import SourceSentence
+from jobs.pipeline.words import count_words
 
 logger = logging.getLogger(__name__)
 
@@ -315,12 +316,12 @@ def parse_answer(
     if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
         return Answer(None, 'le JSON doit être {"sentences": [chaînes]}')
     sentences = tidy(items, preserve_formatting=preserve_formatting)
-    words = sum(local_engine.count_words(s) for s in sentences)
+    words = sum(count_words(s) for s in sentences)
     if expected_words and not MIN_WORD_RATIO * expected_words <= words <= MAX_WORD_RATIO * expected_words:
         return Answer(
             None, f"{words} mots pour un texte de {expected_words} mots : du texte manque ou le contexte a été réécrit"
         )
-    over = [s for s in sentences if local_engine.count_words(s) > limit]
+    over = [s for s in sentences if count_words(s) > limit]
     if over:
         listed = "\n".join(f"- {s}" for s in over[:10])
         return Answer(sentences, f"ces phrases dépassent {limit} mots :\n{listed}", over_limit=over)
@@ -558,7 +559,7 @@ def _answer_from(
     preserve_formatting: bool,
 ) -> tuple[list[str], int]:
     """Ask, check, repair once, then let the local engine enforce the limit."""
-    expected_words = sum(local_engine.count_words(s.text) for s in kept)
+    expected_words = sum(count_words(s.text) for s in kept)
     source_tokens = math.ceil(sum(len(s.text) for s in kept) / 4)
     estimated = math.ceil((len(SYSTEM_INSTRUCTION) + len(prompt)) / 4) + math.ceil(source_tokens * OUTPUT_TOKEN_FACTOR)
     max_output = session.config.max_output_tokens
@@ -598,7 +599,7 @@ def enforce_limit(sentences: list[str], *, limit: int, min_length: int) -> tuple
     out: list[str] = []
     split = 0
     for sentence in sentences:
-        if local_engine.count_words(sentence) <= limit:
+        if count_words(sentence) <= limit:
             out.append(sentence)
             continue
         pieces = local_engine.rewrite([SourceSentence(text=sentence)], limit=limit, min_length=min_length).sentences

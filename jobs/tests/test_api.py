@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from credits.models import CreditLedger
 from jobs.models import Job
-from jobs.pipeline.local_engine import count_words
+from jobs.pipeline.words import count_words
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

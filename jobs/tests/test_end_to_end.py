@@ -17,7 +17,7 @@ from conftest import DATA_DIR
 from credits.models import CreditLedger
 from credits.selectors import credit_balance
 from jobs.models import Chunk, ChunkStatus, Job
-from jobs.pipeline.local_engine import count_words
+from jobs.pipeline.words import count_words
 from jobs.tests.cluster import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]

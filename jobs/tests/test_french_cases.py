@@ -8,9 +8,10 @@ import itertools
 import pytest
 
 from jobs.pipeline.cleaning import keeps_hyphen
-from jobs.pipeline.local_engine import count_words, rewrite
+from jobs.pipeline.local_engine import rewrite
 from jobs.pipeline.segment import split_sentences
 from jobs.pipeline.text import SourceSentence
+from jobs.pipeline.words import count_words
 from jobs.tests.test_pipeline_text import by_chunks, page, whole
 
 

@@ -11,7 +11,7 @@ import pytest
 from credits.models import CreditLedger
 from jobs.fakegemini import FakeGemini
 from jobs.models import Chunk, ChunkStatus, Job
-from jobs.pipeline.local_engine import count_words
+from jobs.pipeline.words import count_words
 from jobs.tests.cluster import wait_for
 from jobs.tests.pdfmaker import make_pdf, story_pages
 from jobs.tests.test_end_to_end import Client, the_book

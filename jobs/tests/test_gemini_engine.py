@@ -8,6 +8,7 @@ from jobs.fakegemini import ENGINE_LOCK, FakeGemini
 from jobs.pipeline import gemini_engine, local_engine
 from jobs.pipeline.gemini_engine import GeminiChunkFailed, GeminiConfig, GeminiStopped
 from jobs.pipeline.text import SourceSentence
+from jobs.pipeline.words import count_words
 
 MAIN, FALLBACK = "gemini-2.5-flash", "gemini-2.5-flash-lite"
 KEY = "test-key"
@@ -101,7 +102,7 @@ def test_clean_answer_is_the_fakes_sentences_with_its_token_counts(fake_gemini):
     with ENGINE_LOCK:  # an earlier test's server may still be answering
         expected = local_engine.rewrite(SOURCE, limit=LIMIT, min_length=2).sentences
     assert result.sentences == expected
-    assert all(local_engine.count_words(s) <= LIMIT for s in result.sentences)
+    assert all(count_words(s) <= LIMIT for s in result.sentences)
     stats = server.stats()
     assert stats["requests"] == 1
     assert result.input_tokens > 0 and result.output_tokens > 0
@@ -144,7 +145,7 @@ def test_mixed_faults_still_give_sentences_within_the_limit(fake_gemini):
     results = [run(config) for _ in range(8)]
 
     assert sum(r.api_calls for r in results) > len(results)  # the retries and repairs show
-    assert all(local_engine.count_words(s) <= LIMIT for r in results for s in r.sentences)
+    assert all(count_words(s) <= LIMIT for r in results for s in r.sentences)
     assert all(r.sentences for r in results)
     stats = server.stats()
     assert len(stats["injected"]) >= 3  # mixed, not one kind of fault
@@ -163,7 +164,7 @@ def test_quota_exhaustion_moves_to_the_fallback_and_bills_it(fake_gemini):
     assert result.api_calls == 4 + 1
     assert server.stats()["requests_by_model"] == {MAIN: 4, FALLBACK: 1}
     assert f"Waiting for Gemini quota ({MAIN})" in waits
-    assert all(local_engine.count_words(s) <= LIMIT for s in result.sentences)
+    assert all(count_words(s) <= LIMIT for s in result.sentences)
 
 
 def test_quota_exhausted_everywhere_fails_with_a_quota_error_after_waiting_the_retry_delay(fake_gemini):
@@ -246,7 +247,7 @@ def test_over_limit_answer_gets_one_repair_then_local_splitting(fake_gemini):
 
     assert result.api_calls == 2
     assert result.locally_split > 0
-    assert all(local_engine.count_words(s) <= LIMIT for s in result.sentences)
+    assert all(count_words(s) <= LIMIT for s in result.sentences)
     assert "CORRECTION" in server.last_request["contents"][0]["parts"][0]["text"]
     assert_tokens_match(result, server.stats())
 
@@ -335,7 +336,7 @@ def test_a_gemini_chunk_counts_every_output_sentence_as_a_piece(fake_gemini, set
     assert sampled.pieces_without_verb == local_engine.count_without_verb(verb_sample(written, size=2))
     assert verb_sample(["a", "b", "c", "d", "e"], size=2) == ["a", "d"] and verb_sample(["a"], size=2) == ["a"]
     figures = output_figures(outcome.sentences, limit=LIMIT)
-    assert figures == {"words": sum(local_engine.count_words(s) for s in written), "sentences_over_limit": 0}
+    assert figures == {"words": sum(count_words(s) for s in written), "sentences_over_limit": 0}
     assert (
         output_figures(["Un deux trois quatre cinq six sept huit neuf.", "Court."], limit=LIMIT)["sentences_over_limit"]
         == 1

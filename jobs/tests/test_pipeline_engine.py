@@ -6,8 +6,9 @@ import functools
 
 import pytest
 
-from jobs.pipeline.local_engine import PARAGRAPH_MARK, count_words, rewrite
+from jobs.pipeline.local_engine import PARAGRAPH_MARK, rewrite
 from jobs.pipeline.text import SourceSentence
+from jobs.pipeline.words import count_words
 from jobs.tests.test_pipeline_text import book_pages, whole
 
 

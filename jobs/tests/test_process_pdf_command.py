@@ -8,7 +8,7 @@ import pytest
 
 from credits.models import CreditLedger
 from jobs.models import Job
-from jobs.pipeline.local_engine import count_words
+from jobs.pipeline.words import count_words
 from jobs.tests.cluster import ROOT, cluster_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]

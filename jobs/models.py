@@ -5,8 +5,6 @@ Only `jobs.services` writes `Job.status` and `Chunk.status`.
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -231,10 +229,6 @@ class Chunk(models.Model):
     @property
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
-
-
-def new_claim_token() -> uuid.UUID:
-    return uuid.uuid4()
 
 
 class PageText(models.Model):

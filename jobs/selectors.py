@@ -62,10 +62,6 @@ def kept_pages(*, job_id: int, first: int, last: int) -> dict[int, str]:
     return dict(PageText.objects.filter(job_id=job_id, number__range=(first, last)).values_list("number", "text"))
 
 
-def job_result_sentences(*, job: Job) -> list[str]:
-    return job.sentences
-
-
 class JSONArrayLength(Func):
     """Length of a JSON array column, counted by the database (no rows loaded)."""
 

@@ -1,4 +1,3 @@
-from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -192,7 +191,3 @@ class ChunkSerializer(serializers.ModelSerializer):
             "finished_at",
             "timings",
         ]
-
-
-def max_upload_help() -> str:
-    return f"PDF, at most {settings.MAX_UPLOAD_BYTES // (1024 * 1024)} MB and {settings.MAX_PDF_PAGES} pages."

@@ -153,9 +153,7 @@ class GeminiResult:
     input_tokens: int  # prompt tokens over every call (retries, repairs included)
     output_tokens: int  # candidates + thoughts tokens over every call
     api_calls: int  # every attempt counted
-    model_used: str  # the model whose answer was kept
     tokens_by_model: dict[str, int]  # total tokens billed per model
-    locally_split: int = 0  # output sentences that came from the local engine
 
 
 class GeminiChunkFailed(Exception):
@@ -510,7 +508,7 @@ def rewrite(
     # Dialogue is left out here, with the local engine's own rule, so both engines agree on what it is.
     kept = [s for s in sentences if not (ignore_dialogue and local_engine.is_dialogue(s))]
     if not kept:
-        return GeminiResult([], 0, 0, 0, config.model, {})
+        return GeminiResult([], 0, 0, 0, {})
     session = _Session(config, acquire, should_stop, on_wait, sleep)
     prompt = build_prompt(
         kept,
@@ -528,7 +526,7 @@ def rewrite(
         models.append(config.fallback_model)
     for index, model in enumerate(models):
         try:
-            sentences_out, local_count = _answer_from(session, model, prompt, kept, **options)
+            sentences_out = _answer_from(session, model, prompt, kept, **options)
         except _QuotaExhausted as exhausted:
             if index + 1 < len(models):
                 logger.warning("Gemini quota exhausted on %s; falling back to %s", model, models[index + 1])
@@ -541,9 +539,7 @@ def rewrite(
             input_tokens=session.input_tokens,
             output_tokens=session.output_tokens,
             api_calls=session.api_calls,
-            model_used=model,
             tokens_by_model=dict(session.tokens_by_model),
-            locally_split=local_count,
         )
     raise AssertionError("unreachable")
 
@@ -557,7 +553,7 @@ def _answer_from(
     limit: int,
     min_length: int,
     preserve_formatting: bool,
-) -> tuple[list[str], int]:
+) -> list[str]:
     """Ask, check, repair once, then let the local engine enforce the limit."""
     expected_words = sum(count_words(s.text) for s in kept)
     source_tokens = math.ceil(sum(len(s.text) for s in kept) / 4)
@@ -590,19 +586,20 @@ def _answer_from(
         logger.warning(
             "Gemini %s answer unusable after a repair (%s); local engine for this chunk", model, answer.problem
         )
-        local = local_engine.rewrite(kept, limit=limit, min_length=min_length, preserve_formatting=preserve_formatting)
-        return local.sentences, sum(1 for s in local.sentences if s)
+        return local_engine.rewrite(
+            kept, limit=limit, min_length=min_length, preserve_formatting=preserve_formatting
+        ).sentences
     return enforce_limit(answer.sentences, limit=limit, min_length=min_length)
 
 
-def enforce_limit(sentences: list[str], *, limit: int, min_length: int) -> tuple[list[str], int]:
+def enforce_limit(sentences: list[str], *, limit: int, min_length: int) -> list[str]:
+    """The sentences, those over the limit split by the local engine."""
     out: list[str] = []
-    split = 0
     for sentence in sentences:
         if count_words(sentence) <= limit:
             out.append(sentence)
-            continue
-        pieces = local_engine.rewrite([SourceSentence(text=sentence)], limit=limit, min_length=min_length).sentences
-        out.extend(pieces)
-        split += len(pieces)
-    return out, split
+        else:
+            out.extend(
+                local_engine.rewrite([SourceSentence(text=sentence)], limit=limit, min_length=min_length).sentences
+            )
+    return out

@@ -1,10 +1,11 @@
 from django.contrib import admin, messages
 
 from jobs import services
-from jobs.events import quality_figures
 from jobs.models import Chunk, Job
+from jobs.pipeline.figures import QualityFigures
 from jobs.selectors import job_quality
-from jobs.views import quality_line
+from jobs.serializers import JobQualitySerializer
+from jobs.templatetags.quality import quality_line
 from novelproc.errors import DomainError
 
 
@@ -22,11 +23,7 @@ class ChunkInline(admin.TabularInline):
         "input_tokens",
         "output_tokens",
         "api_calls",
-        "pieces",
-        "pieces_checked",
-        "pieces_without_verb",
-        "sentences_over_limit",
-        "words",
+        *QualityFigures.COUNTED,
         "error_code",
         "error",
         "timings",
@@ -65,7 +62,7 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Quality")
     def quality(self, job: Job) -> str:
-        return quality_line(quality_figures(job_quality(job=job)))
+        return quality_line(JobQualitySerializer(job_quality(job=job)).data)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -19,23 +19,10 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from jobs.models import Chunk, ChunkStatus, Job
-from jobs.selectors import JobQuality, job_quality
+from jobs.selectors import job_quality
+from jobs.serializers import JobQualitySerializer
 
 logger = logging.getLogger(__name__)
-
-
-class QualityFigures(TypedDict):
-    """The same fields as the API's `quality` object (JobQualitySerializer)."""
-
-    sentences: int
-    sentences_over_limit: int
-    over_limit_share: float
-    pieces: int
-    pieces_checked: int
-    pieces_without_verb: int
-    pieces_without_verb_share: float | None
-    words: int
-    words_per_second: float | None
 
 
 class JobSummary(TypedDict):
@@ -49,7 +36,7 @@ class JobSummary(TypedDict):
     estimated_credits: int
     actual_credits: int | None
     sentence_count: int | None
-    quality: QualityFigures
+    quality: dict[str, int | float | None]  # JobQualitySerializer's: the same object as the API's
 
 
 class ChunkState(TypedDict):
@@ -143,7 +130,7 @@ class JobWatch:
             "estimated_credits": job.estimated_credits,
             "actual_credits": job.actual_credits,
             "sentence_count": None,
-            "quality": quality_figures(job_quality(job=job)),
+            "quality": dict(JobQualitySerializer(job_quality(job=job)).data),
         }
         if job.is_terminal:
             previous = self.last_job
@@ -157,17 +144,3 @@ class JobWatch:
         self.sent_sentences.update(new_done)
         self.last_job = summary
         return summary, changed, sentences
-
-
-def quality_figures(quality: JobQuality) -> QualityFigures:
-    return {
-        "sentences": quality.sentences,
-        "sentences_over_limit": quality.sentences_over_limit,
-        "over_limit_share": quality.over_limit_share,
-        "pieces": quality.pieces,
-        "pieces_checked": quality.pieces_checked,
-        "pieces_without_verb": quality.pieces_without_verb,
-        "pieces_without_verb_share": quality.pieces_without_verb_share,
-        "words": quality.words,
-        "words_per_second": quality.words_per_second,
-    }

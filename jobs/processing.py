@@ -19,6 +19,7 @@ from django.conf import settings
 from jobs import quota
 from jobs.models import Engine, Job
 from jobs.pipeline import gemini_engine, local_engine
+from jobs.pipeline.figures import QualityFigures
 from jobs.pipeline.pdf import extract_pages
 from jobs.pipeline.text import ChunkSource, chunk_source, runs
 from jobs.pipeline.words import count_words
@@ -63,11 +64,14 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
     else:
         outcome = _rewrite_locally(job, source)
     timings["engine"] = time.perf_counter() - started
-    return dataclasses.replace(
-        outcome,
-        timings={step: round(seconds, 4) for step, seconds in timings.items()},
+    timings = {step: round(seconds, 4) for step, seconds in timings.items()}
+    quality = dataclasses.replace(
+        outcome.quality,
+        sentences=len(outcome.sentences),
+        engine_seconds=timings["engine"],
         **output_figures(outcome.sentences, limit=job.sentence_length_limit),
     )
+    return dataclasses.replace(outcome, timings=timings, quality=quality)
 
 
 def job_pages(job: Job, first: int, last: int) -> list[str]:
@@ -135,8 +139,9 @@ def _rewrite_locally(job: Job, source: ChunkSource) -> ChunkOutcome:
         input_tokens=result.input_tokens,
         output_tokens=result.output_tokens,
         tokens_by_model={"local": result.input_tokens + result.output_tokens},
-        pieces=result.pieces,
-        pieces_without_verb=result.pieces_without_verb,
+        quality=QualityFigures(
+            pieces=result.pieces, pieces_checked=result.pieces, pieces_without_verb=result.pieces_without_verb
+        ),
     )
 
 
@@ -187,9 +192,11 @@ def _rewrite_with_gemini(job: Job, source: ChunkSource, *, stopped: Callable[[],
         output_tokens=result.output_tokens,
         tokens_by_model=result.tokens_by_model,
         api_calls=result.api_calls,
-        pieces=len(pieces),
-        pieces_checked=len(checked),
-        pieces_without_verb=local_engine.count_without_verb(checked),
+        quality=QualityFigures(
+            pieces=len(pieces),
+            pieces_checked=len(checked),
+            pieces_without_verb=local_engine.count_without_verb(checked),
+        ),
     )
 
 

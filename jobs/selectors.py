@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.db.models import Count, Func, IntegerField, QuerySet, Sum
 
 from jobs.models import ACTIVE_STATUSES, Chunk, ChunkStatus, Job, JobStatus, ModelPreference, PageText
+from jobs.pipeline.figures import QualityFigures
 from jobs.types import ProcessingSettings
 from novelproc.errors import JobNotFound
 
@@ -72,44 +71,11 @@ class JSONArrayLength(Func):
         return self.as_sql(compiler, connection, function="JSONB_ARRAY_LENGTH", **extra_context)
 
 
-@dataclass(frozen=True)
-class JobQuality:
-    """The engine's quality figures for a job (SPEC §8)."""
-
-    sentences: int
-    sentences_over_limit: int
-    pieces: int
-    pieces_checked: int
-    pieces_without_verb: int
-    words: int
-    engine_seconds: float
-
-    @property
-    def over_limit_share(self) -> float:
-        return self.sentences_over_limit / self.sentences if self.sentences else 0.0
-
-    @property
-    def pieces_without_verb_share(self) -> float | None:
-        return self.pieces_without_verb / self.pieces_checked if self.pieces_checked else None
-
-    @property
-    def words_per_second(self) -> float | None:
-        return self.words / self.engine_seconds if self.engine_seconds else None
-
-
-def job_quality(*, job: Job) -> JobQuality:
-    """The job's counters over its output so far: the sentences of its
+def job_quality(*, job: Job) -> QualityFigures:
+    """The job's figures over its output so far: the sentences of its
     succeeded chunks, which is the merged result once it has finished."""
     sentences = job.chunks.filter(status=ChunkStatus.SUCCEEDED).aggregate(n=Sum(JSONArrayLength("sentences")))["n"]
-    return JobQuality(
-        sentences=sentences or 0,
-        sentences_over_limit=job.sentences_over_limit,
-        pieces=job.pieces,
-        pieces_checked=job.pieces_checked,
-        pieces_without_verb=job.pieces_without_verb,
-        words=job.words,
-        engine_seconds=job.engine_seconds,
-    )
+    return QualityFigures(sentences=sentences or 0, **{name: getattr(job, name) for name in QualityFigures.SUMMED})
 
 
 def chunk_summary(*, job: Job) -> dict[str, int]:

@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from jobs.models import Chunk, Job, ModelPreference
+from jobs.pipeline.figures import QualityFigures
 from jobs.selectors import TASK_STATES, failed_chunk_indexes, job_quality, queue_position
 from jobs.types import ProcessingSettings
 
@@ -132,7 +133,8 @@ class JobSerializer(serializers.ModelSerializer):
 
 
 class JobQualitySerializer(serializers.Serializer):
-    """The engine's quality figures (SPEC §8) over the job's output so far."""
+    """The engine's quality figures (SPEC §8) over the job's output so far
+    (a QualityFigures): the API's `quality` object and the socket's."""
 
     sentences = serializers.IntegerField(help_text="Output sentences so far (the result's, once finished).")
     sentences_over_limit = serializers.IntegerField(
@@ -180,11 +182,7 @@ class ChunkSerializer(serializers.ModelSerializer):
             "input_tokens",
             "output_tokens",
             "api_calls",
-            "pieces",
-            "pieces_checked",
-            "pieces_without_verb",
-            "sentences_over_limit",
-            "words",
+            *QualityFigures.COUNTED,
             "error_code",
             "error",
             "started_at",

@@ -385,15 +385,14 @@ def chunk_record(*, chunk_id: int, token: uuid.UUID, outcome: ChunkOutcome) -> b
         output_tokens=outcome.output_tokens,
         api_calls=outcome.api_calls,
         tokens_by_model=outcome.tokens_by_model,
-        timings=outcome.timings or {},
-        **outcome.quality_figures,
+        timings=outcome.timings,
+        **outcome.quality.counted(),
         **LEFT_RUNNING,
         finished_at=timezone.now(),
         error="",
         error_code="",
     )
     tokens = outcome.input_tokens + outcome.output_tokens
-    figures = {**outcome.quality_figures, "engine_seconds": (outcome.timings or {}).get("engine", 0.0)}
     _count_chunk_done(
         job,
         input_tokens=outcome.input_tokens,
@@ -401,7 +400,7 @@ def chunk_record(*, chunk_id: int, token: uuid.UUID, outcome: ChunkOutcome) -> b
         total=tokens,
         api_calls=outcome.api_calls,
         failed=0,
-        figures=figures,
+        figures=outcome.quality.summed(),
     )
     _after_chunk_done(job)
     return True

@@ -12,6 +12,8 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from jobs.pipeline.figures import QualityFigures
+
 if TYPE_CHECKING:
     from jobs.models import Chunk, Job
 
@@ -42,28 +44,15 @@ class ProcessingSettings:
 
 @dataclass(frozen=True)
 class ChunkOutcome:
+    """What one chunk's work produced, measured outside any transaction; `chunk_record` stores it."""
+
     sentences: list[str]
     input_tokens: int
     output_tokens: int
     tokens_by_model: dict[str, int]
     api_calls: int = 0
-    timings: dict | None = None
-    # The engine's quality figures (SPEC §8), measured outside any transaction.
-    pieces: int = 0
-    pieces_without_verb: int = 0  # of the pieces checked
-    sentences_over_limit: int = 0
-    words: int = 0
-    pieces_checked: int | None = None  # None: every piece was checked
-
-    @property
-    def quality_figures(self) -> dict[str, int]:
-        return {
-            "pieces": self.pieces,
-            "pieces_without_verb": self.pieces_without_verb,
-            "pieces_checked": self.pieces if self.pieces_checked is None else self.pieces_checked,
-            "sentences_over_limit": self.sentences_over_limit,
-            "words": self.words,
-        }
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)
+    quality: QualityFigures = QualityFigures()
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,7 @@ write through services; the upload and job pages' scripts call the API itself
 from __future__ import annotations
 
 import functools
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import date
 
 from django.conf import settings
@@ -94,35 +93,12 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         {
             "job": job,
             "job_data": job_data,
-            "quality_line": quality_line(job_data["quality"]),
             "chunks": [{k: c[k] for k in ("index", "status", "first_page", "last_page")} for c in chunks],
             "sentences": sentences,
             "released": None if job.actual_credits is None else job.estimated_credits - job.actual_credits,
             "export_formats": ["csv", "xlsx", "json", "txt"],
         },
     )
-
-
-def quality_line(quality: Mapping) -> str:
-    """The job's quality figures in one line. static/js/job.js writes the same
-    from the same payload when they change; both round half up (floor(x + 0.5))
-    so that a tie never reads differently before and after a live update."""
-    parts = [f"{quality['sentences_over_limit']:,} of {quality['sentences']:,} sentences over the limit"]
-    share = quality["pieces_without_verb_share"]
-    if share is None:
-        parts.append("no cut pieces")
-    else:
-        sampled = (
-            f" (a sample of {quality['pieces_checked']:,} checked)"
-            if quality["pieces_checked"] < quality["pieces"]
-            else ""
-        )
-        parts.append(
-            f"{math.floor(share * 1000 + 0.5) / 10:.1f} % of {quality['pieces']:,} cut pieces without a finite verb{sampled}"
-        )
-    if quality["words_per_second"] is not None:
-        parts.append(f"{math.floor(quality['words_per_second'] + 0.5):,} words/s")
-    return " · ".join(parts)
 
 
 @login_required

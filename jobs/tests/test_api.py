@@ -258,6 +258,7 @@ def test_history_stats_chunks_and_schema(api, story_pdf):
 
 def test_job_detail_has_the_quality_figures_of_its_recorded_chunks(api, monkeypatch):
     from jobs import services
+    from jobs.pipeline.figures import QualityFigures
     from jobs.tests.factories import make_started_job
     from jobs.types import ChunkOutcome
 
@@ -271,10 +272,9 @@ def test_job_detail_has_the_quality_figures_of_its_recorded_chunks(api, monkeypa
         output_tokens=1,
         tokens_by_model={"local": 2},
         timings={"engine": 0.25},
-        pieces=2,
-        pieces_without_verb=1,
-        sentences_over_limit=0,
-        words=7,
+        quality=QualityFigures(
+            sentences=3, pieces=2, pieces_checked=2, pieces_without_verb=1, words=7, engine_seconds=0.25
+        ),
     )
     services.chunk_record(chunk_id=first.pk, token=claimed.token, outcome=outcome)
 

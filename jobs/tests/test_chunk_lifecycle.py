@@ -14,6 +14,7 @@ from credits.models import CreditLedger
 from credits.selectors import credit_balance
 from jobs import selectors, services
 from jobs.models import Chunk, ChunkStatus, Engine, Job, JobStatus
+from jobs.pipeline.figures import QualityFigures
 from jobs.tests.factories import make_started_job
 from jobs.types import ChunkOutcome
 from novelproc.errors import InvalidTransition
@@ -219,11 +220,15 @@ def figures_outcome(
         output_tokens=10,
         tokens_by_model={"local": 20},
         timings={"engine": engine},
-        pieces=pieces,
-        pieces_checked=checked,
-        pieces_without_verb=without_verb,
-        sentences_over_limit=over_limit,
-        words=sum(len(s.split()) for s in sentences),
+        quality=QualityFigures(
+            sentences=len(sentences),
+            pieces=pieces,
+            pieces_checked=pieces if checked is None else checked,
+            pieces_without_verb=without_verb,
+            sentences_over_limit=over_limit,
+            words=sum(len(s.split()) for s in sentences),
+            engine_seconds=engine,
+        ),
     )
 
 

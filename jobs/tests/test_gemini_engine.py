@@ -326,14 +326,16 @@ def test_a_gemini_chunk_counts_every_output_sentence_as_a_piece(fake_gemini, set
     written = [s for s in outcome.sentences if s]
     assert "" in outcome.sentences  # paragraph marks are kept but are not pieces
     assert (
-        outcome.pieces == outcome.pieces_checked == len(written) > len(SOURCE)
+        outcome.quality.pieces == outcome.quality.pieces_checked == len(written) > len(SOURCE)
     )  # fewer than the sample size: all checked
-    assert outcome.pieces_without_verb == local_engine.count_without_verb(written)
-    assert 1 <= outcome.pieces_without_verb < outcome.pieces  # "CHAPITRE PREMIER" has no verb; most pieces have one
+    assert outcome.quality.pieces_without_verb == local_engine.count_without_verb(written)
+    assert (
+        1 <= outcome.quality.pieces_without_verb < outcome.quality.pieces
+    )  # "CHAPITRE PREMIER" has no verb; most pieces have one
     settings.QUALITY_VERB_SAMPLE = 2
     sampled = _rewrite_with_gemini(job, source, stopped=lambda: False)
-    assert (sampled.pieces, sampled.pieces_checked) == (outcome.pieces, 2)
-    assert sampled.pieces_without_verb == local_engine.count_without_verb(verb_sample(written, size=2))
+    assert (sampled.quality.pieces, sampled.quality.pieces_checked) == (outcome.quality.pieces, 2)
+    assert sampled.quality.pieces_without_verb == local_engine.count_without_verb(verb_sample(written, size=2))
     assert verb_sample(["a", "b", "c", "d", "e"], size=2) == ["a", "d"] and verb_sample(["a"], size=2) == ["a"]
     figures = output_figures(outcome.sentences, limit=LIMIT)
     assert figures == {"words": sum(count_words(s) for s in written), "sentences_over_limit": 0}

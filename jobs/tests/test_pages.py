@@ -16,6 +16,7 @@ from credits.selectors import credit_balance
 from credits.services import credits_ensure_monthly_grant
 from jobs import services
 from jobs.models import Chunk, Job, JobStatus
+from jobs.pipeline.figures import QualityFigures
 from jobs.tests.factories import make_started_job
 from jobs.types import ChunkOutcome, ProcessingSettings
 from jobs.views import next_grant_date
@@ -111,10 +112,9 @@ def test_job_page_shows_the_quality_figures_once_a_chunk_is_recorded(browser, us
         output_tokens=1,
         tokens_by_model={"local": 2},
         timings={"engine": 1.7},
-        pieces=5859,
-        pieces_without_verb=2730,
-        sentences_over_limit=0,
-        words=12382,
+        quality=QualityFigures(
+            sentences=6191, pieces=5859, pieces_checked=5859, pieces_without_verb=2730, words=12382, engine_seconds=1.7
+        ),
     )
     services.chunk_record(chunk_id=chunk.pk, token=claimed.token, outcome=outcome)
 
@@ -126,7 +126,7 @@ def test_job_page_shows_the_quality_figures_once_a_chunk_is_recorded(browser, us
 
 
 def test_the_quality_line_says_when_the_verb_share_comes_from_a_sample():
-    from jobs.views import quality_line
+    from jobs.templatetags.quality import quality_line
 
     quality = {
         "sentences": 900,

@@ -39,7 +39,7 @@
     if (TERMINAL[job.status]) showDone();
   }
 
-  // Shown once a chunk has been recorded; the same line as jobs.views.quality_line.
+  // Shown once a chunk has been recorded; the same line as the quality_line template tag (jobs/templatetags/quality.py).
   function renderQuality() {
     var recorded = (job.processed_chunks || 0) - (job.failed_chunks || []).length;
     if (!job.quality || recorded <= 0) { el("quality").hidden = true; return; }

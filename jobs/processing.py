@@ -10,7 +10,6 @@ the next expensive step, and nothing more is sent or charged.
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from collections.abc import Callable
 
@@ -18,14 +17,13 @@ from django.conf import settings
 
 from jobs import quota
 from jobs.models import Engine, Job
-from jobs.pipeline import gemini_engine, local_engine
-from jobs.pipeline.figures import QualityFigures
+from jobs.pipeline import engines, gemini_engine, local_engine
+from jobs.pipeline.gemini_engine import GeminiConfig, GeminiStopped
 from jobs.pipeline.pdf import extract_pages
-from jobs.pipeline.text import ChunkSource, chunk_source, runs
-from jobs.pipeline.words import count_words
+from jobs.pipeline.text import chunk_source, runs
 from jobs.selectors import kept_pages
 from jobs.services import chunk_heartbeat, chunk_take_call_slot, job_keep_pages, job_note_step
-from jobs.types import ChunkOutcome, ClaimedChunk
+from jobs.types import ChunkOutcome, ClaimedChunk, ProcessingSettings
 
 
 class ChunkAbandoned(Exception):
@@ -60,18 +58,21 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
         _wait_for_call_slot(claimed, beat)
         timings["slot_wait"] = time.perf_counter() - started
         started = time.perf_counter()
-        outcome = _rewrite_with_gemini(job, source, stopped=lambda: not beat())
-    else:
-        outcome = _rewrite_locally(job, source)
+    try:
+        result = engines.rewrite(source, ProcessingSettings.from_job(job), engine_for(job, stopped=lambda: not beat()))
+    except GeminiStopped as exc:
+        raise ChunkAbandoned() from exc
     timings["engine"] = time.perf_counter() - started
     timings = {step: round(seconds, 4) for step, seconds in timings.items()}
-    quality = dataclasses.replace(
-        outcome.quality,
-        sentences=len(outcome.sentences),
-        engine_seconds=timings["engine"],
-        **output_figures(outcome.sentences, limit=job.sentence_length_limit),
+    return ChunkOutcome(
+        sentences=result.sentences,
+        input_tokens=result.input_tokens,
+        output_tokens=result.output_tokens,
+        tokens_by_model=result.tokens_by_model,
+        api_calls=result.api_calls,
+        timings=timings,
+        quality=dataclasses.replace(result.quality, engine_seconds=timings["engine"]),
     )
-    return dataclasses.replace(outcome, timings=timings, quality=quality)
 
 
 def job_pages(job: Job, first: int, last: int) -> list[str]:
@@ -89,13 +90,6 @@ def job_pages(job: Job, first: int, last: int) -> list[str]:
         job_keep_pages(job_id=job.pk, pages=read)
         pages.update(read)
     return [pages[number] for number in range(first, last + 1)]
-
-
-def output_figures(sentences: list[str], *, limit: int) -> dict[str, int]:
-    """Words, and sentences over the limit, of what the engine returned: the
-    limit is measured on the output, not assumed from the engine's promise."""
-    words = [count_words(sentence) for sentence in sentences]
-    return {"words": sum(words), "sentences_over_limit": sum(count > limit for count in words)}
 
 
 def warm_up() -> None:
@@ -126,28 +120,27 @@ def _wait_for_call_slot(claimed: ClaimedChunk, beat: Callable[[], bool]) -> None
         time.sleep(settings.CALL_SLOT_POLL_SECONDS)
 
 
-def _rewrite_locally(job: Job, source: ChunkSource) -> ChunkOutcome:
-    result = local_engine.rewrite(
-        source.sentences,
-        limit=job.sentence_length_limit,
-        min_length=job.min_sentence_length,
-        ignore_dialogue=job.ignore_dialogue,
-        preserve_formatting=job.preserve_formatting,
-    )
-    return ChunkOutcome(
-        sentences=result.sentences,
-        input_tokens=result.input_tokens,
-        output_tokens=result.output_tokens,
-        tokens_by_model={"local": result.input_tokens + result.output_tokens},
-        quality=QualityFigures(
-            pieces=result.pieces, pieces_checked=result.pieces, pieces_without_verb=result.pieces_without_verb
-        ),
+def engine_for(job: Job, *, stopped: Callable[[], bool]) -> engines.LocalEngine | engines.GeminiEngine:
+    """The job's engine, with what a Gemini chunk needs from the cluster:
+    the quota, the stop check, and the job's step while it waits."""
+    if job.engine != Engine.GEMINI:
+        return engines.LOCAL
+
+    def note(step: str) -> None:
+        job_note_step(job_id=job.pk, step=step)
+
+    return engines.GeminiEngine(
+        config=gemini_config(job),
+        acquire=quota.limiter_for(settings, on_wait=note, should_stop=stopped),
+        should_stop=stopped,
+        on_wait=note,
+        verb_sample=settings.QUALITY_VERB_SAMPLE,
     )
 
 
-def gemini_config(job: Job) -> gemini_engine.GeminiConfig:
+def gemini_config(job: Job) -> GeminiConfig:
     fallback = settings.GEMINI_FALLBACK_MODEL or None
-    return gemini_engine.GeminiConfig(
+    return GeminiConfig(
         api_key=settings.GEMINI_API_KEY,
         base_url=settings.GEMINI_BASE_URL,
         model=job.model_name,
@@ -158,48 +151,3 @@ def gemini_config(job: Job) -> gemini_engine.GeminiConfig:
         backoff_max=settings.GEMINI_BACKOFF_MAX,
         max_output_tokens=settings.GEMINI_MAX_OUTPUT_TOKENS,
     )
-
-
-def _rewrite_with_gemini(job: Job, source: ChunkSource, *, stopped: Callable[[], bool]) -> ChunkOutcome:
-    def note(step: str) -> None:
-        job_note_step(job_id=job.pk, step=step)
-
-    try:
-        result = gemini_engine.rewrite(
-            source.sentences,
-            context_before=source.context_before,
-            context_after=source.context_after,
-            limit=job.sentence_length_limit,
-            min_length=job.min_sentence_length,
-            ignore_dialogue=job.ignore_dialogue,
-            preserve_formatting=job.preserve_formatting,
-            fix_hyphenation=job.fix_hyphenation,
-            config=gemini_config(job),
-            acquire=quota.limiter_for(settings, on_wait=note, should_stop=stopped),
-            should_stop=stopped,
-            on_wait=note,
-        )
-    except gemini_engine.GeminiStopped as exc:
-        raise ChunkAbandoned() from exc
-    # Gemini rewrote every sentence, so each is a piece. Parsing them all
-    # would cost this machine's CPU as much as pypdf does and slow the job
-    # down (docs/benchmarks.md, Gemini overhead): a fixed sample is checked.
-    pieces = [sentence for sentence in result.sentences if sentence.strip()]
-    checked = verb_sample(pieces, size=settings.QUALITY_VERB_SAMPLE)
-    return ChunkOutcome(
-        sentences=result.sentences,
-        input_tokens=result.input_tokens,
-        output_tokens=result.output_tokens,
-        tokens_by_model=result.tokens_by_model,
-        api_calls=result.api_calls,
-        quality=QualityFigures(
-            pieces=len(pieces),
-            pieces_checked=len(checked),
-            pieces_without_verb=local_engine.count_without_verb(checked),
-        ),
-    )
-
-
-def verb_sample(pieces: list[str], *, size: int) -> list[str]:
-    """At most ``size`` pieces, evenly spread over the chunk (deterministic)."""
-    return pieces[:: math.ceil(len(pieces) / size)] if len(pieces) > size else pieces

@@ -31,10 +31,11 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-from jobs.pipeline import local_engine
+from jobs.pipeline import engines, local_engine
 from jobs.pipeline.cleaning import PAGE_NUMBER, normalise, repetition_key
 from jobs.pipeline.text import SourceSentence, chunk_source
 from jobs.pipeline.words import HAS_WORD, count_words
+from jobs.types import ProcessingSettings
 
 TOKEN = re.compile(r"\w+(?:-\w+)*'?|[^\w\s]")
 LINE_END_HYPHEN = re.compile(r"(\w+)-$")
@@ -286,7 +287,8 @@ def measure(pages: Sequence[str], reference_text: str, *, limit: int = 8, min_le
         lambda first, last: list(pages[first - 1 : last]), first=1, last=len(pages), page_count=len(pages)
     )
     cleaned = time.process_time()
-    result = local_engine.rewrite(source.sentences, limit=limit, min_length=min_length)
+    settings = ProcessingSettings(sentence_length_limit=limit, min_sentence_length=min_length)
+    result = engines.rewrite(source, settings, engines.LOCAL)
     rewritten = time.process_time()
     reference, output = tokens(reference_text), [t for s in result.sentences for t in tokens(s)]
     alignment = align(reference, output)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from jobs.types import MIN_LENGTH, SENTENCE_LIMIT, Bounds, ProcessingSettings
 from novelproc.errors import InvalidTransition
 
 
@@ -45,7 +46,19 @@ JOB_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+DEFAULT_SETTINGS = ProcessingSettings()
+
+
+def in_bounds(field: str, bounds: Bounds) -> Q:
+    return Q(**{f"{field}__gte": bounds.low, f"{field}__lte": bounds.high})
+
+
 class Job(models.Model):
+    # The processing settings' ranges and defaults (written in jobs.types):
+    # the constraints below, the serializers, the commands and the upload page use these.
+    SENTENCE_LIMIT = SENTENCE_LIMIT
+    MIN_LENGTH = MIN_LENGTH
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING, db_index=True)
     original_filename = models.CharField(max_length=255)
@@ -61,11 +74,11 @@ class Job(models.Model):
         max_length=10, choices=ModelPreference.choices, default=ModelPreference.BALANCED
     )
     model_name = models.CharField(max_length=64, blank=True)
-    sentence_length_limit = models.PositiveSmallIntegerField(default=8)
-    min_sentence_length = models.PositiveSmallIntegerField(default=2)
-    ignore_dialogue = models.BooleanField(default=False)
-    preserve_formatting = models.BooleanField(default=False)
-    fix_hyphenation = models.BooleanField(default=True)
+    sentence_length_limit = models.PositiveSmallIntegerField(default=DEFAULT_SETTINGS.sentence_length_limit)
+    min_sentence_length = models.PositiveSmallIntegerField(default=DEFAULT_SETTINGS.min_sentence_length)
+    ignore_dialogue = models.BooleanField(default=DEFAULT_SETTINGS.ignore_dialogue)
+    preserve_formatting = models.BooleanField(default=DEFAULT_SETTINGS.preserve_formatting)
+    fix_hyphenation = models.BooleanField(default=DEFAULT_SETTINGS.fix_hyphenation)
 
     # Credits: the reservation is what was held in total; the ledger is the truth.
     estimated_credits = models.PositiveIntegerField(default=0)
@@ -128,12 +141,9 @@ class Job(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                name="job_sentence_limit_range",
-                condition=Q(sentence_length_limit__gte=3, sentence_length_limit__lte=50),
+                name="job_sentence_limit_range", condition=in_bounds("sentence_length_limit", SENTENCE_LIMIT)
             ),
-            models.CheckConstraint(
-                name="job_min_length_range", condition=Q(min_sentence_length__gte=1, min_sentence_length__lte=10)
-            ),
+            models.CheckConstraint(name="job_min_length_range", condition=in_bounds("min_sentence_length", MIN_LENGTH)),
             models.CheckConstraint(name="job_progress_range", condition=Q(progress_percent__lte=100)),
             models.CheckConstraint(
                 name="job_processed_le_total", condition=Q(processed_chunks__lte=models.F("total_chunks"))

@@ -1,18 +1,22 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from jobs.models import Chunk, Job, ModelPreference
+from jobs.models import DEFAULT_SETTINGS, Chunk, Job, ModelPreference
 from jobs.pipeline.figures import QualityFigures
 from jobs.selectors import TASK_STATES, failed_chunk_indexes, job_quality, queue_position
-from jobs.types import ProcessingSettings
+from jobs.types import Bounds, ProcessingSettings
+
+
+def bounded(bounds: Bounds) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=bounds.low, max_value=bounds.high, default=bounds.default)
 
 
 class ProcessingSettingsSerializer(serializers.Serializer):
-    sentence_length_limit = serializers.IntegerField(min_value=3, max_value=50, default=8)
-    min_sentence_length = serializers.IntegerField(min_value=1, max_value=10, default=2)
-    ignore_dialogue = serializers.BooleanField(default=False)
-    preserve_formatting = serializers.BooleanField(default=False)
-    fix_hyphenation = serializers.BooleanField(default=True)
+    sentence_length_limit = bounded(Job.SENTENCE_LIMIT)
+    min_sentence_length = bounded(Job.MIN_LENGTH)
+    ignore_dialogue = serializers.BooleanField(default=DEFAULT_SETTINGS.ignore_dialogue)
+    preserve_formatting = serializers.BooleanField(default=DEFAULT_SETTINGS.preserve_formatting)
+    fix_hyphenation = serializers.BooleanField(default=DEFAULT_SETTINGS.fix_hyphenation)
 
     def to_settings(self) -> ProcessingSettings:
         return ProcessingSettings(**self.validated_data)

@@ -19,11 +19,30 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Bounds:
+    """The range an integer setting may take, and its default."""
+
+    low: int
+    high: int
+    default: int
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, int) and self.low <= value <= self.high
+
+
+# The processing settings' ranges and defaults (SPEC §3), written here once.
+# `Job` exposes them (its check constraints use them), and the serializers,
+# the commands and the upload page (fields, help, script) read them there.
+SENTENCE_LIMIT = Bounds(low=3, high=50, default=8)
+MIN_LENGTH = Bounds(low=1, high=10, default=2)
+
+
+@dataclass(frozen=True)
 class ProcessingSettings:
     """How a job's text is rewritten: the five settings a learner chooses (SPEC §3)."""
 
-    sentence_length_limit: int = 8
-    min_sentence_length: int = 2
+    sentence_length_limit: int = SENTENCE_LIMIT.default
+    min_sentence_length: int = MIN_LENGTH.default
     ignore_dialogue: bool = False
     preserve_formatting: bool = False
     fix_hyphenation: bool = True

@@ -97,28 +97,31 @@
     estimateBox.hidden = false;
   }
 
+  // The fields marked data-setting, by name: the processing settings the API takes.
   function processingSettings() {
-    return {
-      sentence_length_limit: parseInt(document.getElementById("sentence_length_limit").value, 10),
-      min_sentence_length: parseInt(document.getElementById("min_sentence_length").value, 10),
-      ignore_dialogue: document.getElementById("ignore_dialogue").checked,
-      preserve_formatting: document.getElementById("preserve_formatting").checked,
-      fix_hyphenation: document.getElementById("fix_hyphenation").checked,
-    };
+    var settings = {};
+    form.querySelectorAll("[data-setting]").forEach(function (field) {
+      settings[field.name] = field.type === "checkbox" ? field.checked : parseInt(field.value, 10);
+    });
+    return settings;
   }
 
-  function checkSettings(settings) {
-    var limit = settings.sentence_length_limit, min = settings.min_sentence_length;
-    if (!(limit >= 3 && limit <= 50)) return "The longest sentence must be between 3 and 50 words.";
-    if (!(min >= 1 && min <= 10)) return "The shortest sentence must be between 1 and 10 words.";
-    return "";
+  // The ranges are the fields' own min and max, which the page writes from the server's.
+  function outOfRange(id, what) {
+    var field = document.getElementById(id), value = parseInt(field.value, 10);
+    var low = parseInt(field.min, 10), high = parseInt(field.max, 10);
+    return value >= low && value <= high ? "" : "The " + what + " must be between " + low + " and " + high + " words.";
+  }
+
+  function checkSettings() {
+    return outOfRange("sentence_length_limit", "longest sentence") || outOfRange("min_sentence_length", "shortest sentence");
   }
 
   async function confirmAndStart(event) {
     event.preventDefault();
     if (busy || !file || !estimate) return;
     var settings = processingSettings();
-    var problem = checkSettings(settings);
+    var problem = checkSettings();
     if (problem) { showError(problem); return; }
     busy = true;
     refreshButton();

@@ -31,7 +31,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("pdf", type=Path)
         parser.add_argument("--user", required=True, help="Username whose credits pay for the job.")
-        parser.add_argument("--limit", type=int, default=8, help="Maximum words per sentence (3-50).")
+        bounds = Job.SENTENCE_LIMIT
+        parser.add_argument(
+            "--limit",
+            type=int,
+            default=bounds.default,
+            help=f"Maximum words per sentence ({bounds.low}-{bounds.high}).",
+        )
         parser.add_argument("--model", choices=ModelPreference.values, default=ModelPreference.BALANCED)
         parser.add_argument("--out", type=Path, help="Write the sentences here (.csv, .json, .txt or .xlsx).")
         parser.add_argument(
@@ -85,8 +91,8 @@ class Command(BaseCommand):
             raise CommandError(f"Job ended {job.status}.")
 
     def _confirm_and_start(self, owner, pdf: Path, limit: int, model: str) -> Job:
-        if not 3 <= limit <= 50:
-            raise CommandError("--limit must be between 3 and 50")
+        if limit not in Job.SENTENCE_LIMIT:
+            raise CommandError(f"--limit must be between {Job.SENTENCE_LIMIT.low} and {Job.SENTENCE_LIMIT.high}")
         info = services.pdf_inspect_upload(str(pdf))
         processing = ProcessingSettings(sentence_length_limit=limit)
         job, balance, _ = services.job_confirm(

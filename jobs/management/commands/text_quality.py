@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from jobs.models import Job
 from jobs.pipeline import local_engine, quality
 from jobs.pipeline.pdf import READER, PdfRejected, extract_pages, inspect_pdf
 
@@ -38,16 +39,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reference", type=Path, required=True, help="The book's text as plain paragraphs (UTF-8)."
         )
-        parser.add_argument("--limit", type=int, action="append", help="Word limit (repeatable; default 8).")
-        parser.add_argument("--min-length", type=int, default=2)
+        parser.add_argument(
+            "--limit", type=int, action="append", help=f"Word limit (repeatable; default {Job.SENTENCE_LIMIT.default})."
+        )
+        parser.add_argument("--min-length", type=int, default=Job.MIN_LENGTH.default)
         parser.add_argument("--json", action="store_true", help="One JSON object per limit instead of a table.")
 
     def handle(
         self, *args, pdf: Path, reference: Path, limit: list[int] | None, min_length: int, json: bool, **options
     ):
-        limits = limit or [8]
-        if any(not 3 <= value <= 50 for value in limits):
-            raise CommandError("--limit must be between 3 and 50")
+        limits = limit or [Job.SENTENCE_LIMIT.default]
+        if any(value not in Job.SENTENCE_LIMIT for value in limits):
+            raise CommandError(f"--limit must be between {Job.SENTENCE_LIMIT.low} and {Job.SENTENCE_LIMIT.high}")
         try:
             reference_text = reference.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

@@ -5,8 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from credits.models import CreditLedger
-from credits.selectors import credit_summary
-from credits.services import credits_ensure_monthly_grant
+from credits.services import credits_current
 from novelproc.schema import errors
 
 
@@ -33,8 +32,7 @@ class CreditsMe(APIView):
         }
     )
     def get(self, request):
-        credits_ensure_monthly_grant(user=request.user)
-        summary = credit_summary(user=request.user)
+        summary = credits_current(user=request.user)
         return Response(
             {
                 "balance": summary.balance,

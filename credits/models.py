@@ -56,3 +56,8 @@ class CreditLedger(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount:+d} for {self.user}"
+
+    @staticmethod
+    def monthly_grant_key(user, when) -> str:
+        """The idempotency key of a user's grant for the month of `when`: once per month, by the unique key."""
+        return f"grant:{user.pk}:{when:%Y-%m}"

@@ -24,7 +24,7 @@ def _sum(condition: Q | None = None):
 def monthly_grant(*, user, when) -> CreditLedger | None:
     """This month's grant row, if it was credited."""
     return CreditLedger.objects.filter(
-        user=user, kind=_K.GRANT, idempotency_key=f"grant:{user.pk}:{when:%Y-%m}"
+        user=user, kind=_K.GRANT, idempotency_key=CreditLedger.monthly_grant_key(user, when)
     ).first()
 
 

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from credits.models import Account, CreditLedger
-from credits.selectors import credit_balance, job_reserved_outstanding
+from credits.selectors import CreditSummary, credit_balance, credit_summary, job_reserved_outstanding
 from novelproc.errors import InsufficientCredits
 
 _K = CreditLedger.Kind
@@ -21,10 +21,6 @@ _K = CreditLedger.Kind
 def lock_account(user) -> Account:
     Account.objects.get_or_create(user=user)
     return Account.objects.select_for_update().get(user=user)
-
-
-def _grant_key(user, when) -> str:
-    return f"grant:{user.pk}:{when:%Y-%m}"
 
 
 @transaction.atomic
@@ -36,7 +32,7 @@ def credits_ensure_monthly_grant(*, user) -> bool:
     amount = settings.MONTHLY_GRANT_CREDITS
     if amount <= 0:
         return False
-    key = _grant_key(user, timezone.now())
+    key = CreditLedger.monthly_grant_key(user, timezone.now())
     if CreditLedger.objects.filter(idempotency_key=key).exists():
         return False
     try:
@@ -51,6 +47,14 @@ def credits_ensure_monthly_grant(*, user) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def credits_current(*, user) -> CreditSummary:
+    """The user's credits as they stand: what every page and endpoint that
+    shows them reads. This month's grant is credited first, lazily, here and on
+    the way to a reservation (`credits_reserve`) only."""
+    credits_ensure_monthly_grant(user=user)
+    return credit_summary(user=user)
 
 
 @transaction.atomic

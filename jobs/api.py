@@ -15,8 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from credits.pricing import credit_rate, credits_for_tokens
-from credits.selectors import credit_balance
-from credits.services import credits_ensure_monthly_grant
+from credits.services import credits_current
 from jobs import selectors, services
 from jobs.exports import EXPORT_FORMATS, export_sentences
 from jobs.models import Job
@@ -123,8 +122,7 @@ class JobViewSet(viewsets.GenericViewSet):
         plan = plan_chunks(info.page_count, chunk_size=settings.CHUNK_SIZE_OVERRIDE)
         tokens = services.start_estimate_tokens(info=info, engine=engine)
         credits = credits_for_tokens(tokens, rate)
-        credits_ensure_monthly_grant(user=request.user)
-        balance = credit_balance(user=request.user)
+        balance = credits_current(user=request.user).balance
         return Response(
             {
                 "page_count": info.page_count,

@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from credits.models import CreditLedger
-from credits.selectors import credit_summary, monthly_grant
-from credits.services import credits_ensure_monthly_grant
+from credits.selectors import monthly_grant
+from credits.services import credits_current
 from jobs import selectors, services
 from jobs.forms import SignUpForm
 from jobs.models import ChunkStatus, ModelPreference
@@ -47,7 +47,6 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def upload(request: HttpRequest) -> HttpResponse:
-    credits_ensure_monthly_grant(user=request.user)
     model, processing = selectors.upload_defaults(user=request.user)
     return render(
         request,
@@ -56,7 +55,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             "model_preference": model,
             "models": MODEL_LABELS.items(),
             "processing": processing,
-            "balance": credit_summary(user=request.user).balance,
+            "balance": credits_current(user=request.user).balance,
             "max_upload_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024),
             "max_pages": settings.MAX_PDF_PAGES,
         },
@@ -128,7 +127,7 @@ def next_grant_date(today: date) -> date:
 
 @login_required
 def credits(request: HttpRequest) -> HttpResponse:
-    credits_ensure_monthly_grant(user=request.user)
+    summary = credits_current(user=request.user)
     # The grant's own ledger key says whether this month's grant was credited.
     grant = monthly_grant(user=request.user, when=timezone.now())
     rows = (
@@ -141,7 +140,7 @@ def credits(request: HttpRequest) -> HttpResponse:
         request,
         "credits/credits.html",
         {
-            "summary": credit_summary(user=request.user),
+            "summary": summary,
             "month_grant": grant.amount if grant else 0,
             "monthly_grant": settings.MONTHLY_GRANT_CREDITS,
             "next_reset": next_grant_date(timezone.now().date()),

@@ -80,3 +80,29 @@ def test_operator_grant_and_adjustment(user, settings):
 )
 def test_credits_for_tokens(tokens, rate, expected):
     assert credits_for_tokens(tokens, rate) == expected
+
+
+def test_the_credits_read_credits_this_months_grant_once(user, settings):
+    from credits.services import credits_current
+
+    settings.MONTHLY_GRANT_CREDITS = 300
+
+    assert credits_current(user=user).balance == 300 == credits_current(user=user).granted
+    assert CreditLedger.objects.filter(user=user, kind="grant").count() == 1
+
+
+def test_the_grant_is_credited_only_by_the_credits_read_and_the_reservation():
+    import ast
+
+    from novelproc.tests.test_imports import project_modules
+
+    callers = set()
+    for module, path in project_modules().items():
+        if ".tests" in module:
+            continue
+        for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(function, ast.FunctionDef):
+                for node in ast.walk(function):
+                    if isinstance(node, ast.Name) and node.id == "credits_ensure_monthly_grant":
+                        callers.add(f"{module}.{function.name}")
+    assert callers == {"credits.services.credits_current", "credits.services.credits_reserve"}

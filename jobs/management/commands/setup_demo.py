@@ -1,8 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from credits.selectors import credit_balance
-from credits.services import credits_ensure_monthly_grant
+from credits.services import credits_current
 
 
 class Command(BaseCommand):
@@ -19,7 +18,5 @@ class Command(BaseCommand):
         if superuser:
             user.is_staff = user.is_superuser = True
         user.save()
-        credits_ensure_monthly_grant(user=user)
-        self.stdout.write(
-            f"{'Created' if created else 'Updated'} user {username!r}; balance {credit_balance(user=user)} credits."
-        )
+        balance = credits_current(user=user).balance  # credits this month's grant
+        self.stdout.write(f"{'Created' if created else 'Updated'} user {username!r}; balance {balance} credits.")

@@ -45,6 +45,16 @@ def user(user_factory):
 
 
 @pytest.fixture
+def browser(user):
+    """A page client logged in as `user` (a session, as a browser has)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
 def api(user):
     """An API client authenticated with a real JWT obtained from the token endpoint."""
     from rest_framework.test import APIClient

@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from credits.models import CreditLedger
+from credits.selectors import ledger_rows
 from credits.services import credits_current
 from novelproc.schema import errors
 
@@ -50,4 +51,4 @@ class CreditsLedger(ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return CreditLedger.objects.none()
-        return CreditLedger.objects.filter(user=self.request.user).order_by("-created_at", "-id")
+        return ledger_rows(user=self.request.user)

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from credits.models import CreditLedger
@@ -26,6 +26,16 @@ def monthly_grant(*, user, when) -> CreditLedger | None:
     return CreditLedger.objects.filter(
         user=user, kind=_K.GRANT, idempotency_key=CreditLedger.monthly_grant_key(user, when)
     ).first()
+
+
+def ledger_rows(*, user) -> QuerySet[CreditLedger]:
+    """The user's ledger, newest first, with the book each row belongs to."""
+    return (
+        CreditLedger.objects.filter(user=user)
+        .select_related("job")
+        .defer("job__sentences")
+        .order_by("-created_at", "-id")
+    )
 
 
 def credit_balance(*, user) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import date
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,11 +14,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from credits.models import CreditLedger
-from credits.selectors import monthly_grant
 from credits.services import credits_current
 from jobs import selectors, services
 from jobs.forms import SignUpForm
@@ -118,32 +114,3 @@ def job_delete(request: HttpRequest, job_id: int) -> HttpResponse:
     except InvalidTransition as exc:
         messages.error(request, exc.message)
     return redirect("history")
-
-
-def next_grant_date(today: date) -> date:
-    """Monthly grants are credited per calendar month (UTC): the next one is the 1st."""
-    return date(today.year + today.month // 12, today.month % 12 + 1, 1)
-
-
-@login_required
-def credits(request: HttpRequest) -> HttpResponse:
-    summary = credits_current(user=request.user)
-    # The grant's own ledger key says whether this month's grant was credited.
-    grant = monthly_grant(user=request.user, when=timezone.now())
-    rows = (
-        CreditLedger.objects.filter(user=request.user)
-        .select_related("job")
-        .defer("job__sentences")
-        .order_by("-created_at", "-id")
-    )
-    return render(
-        request,
-        "credits/credits.html",
-        {
-            "summary": summary,
-            "month_grant": grant.amount if grant else 0,
-            "monthly_grant": settings.MONTHLY_GRANT_CREDITS,
-            "next_reset": next_grant_date(timezone.now().date()),
-            "page": Paginator(rows, 50).get_page(request.GET.get("page")),
-        },
-    )

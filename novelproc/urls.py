@@ -37,4 +37,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api-auth/", include("rest_framework.urls")),
     path("", include("jobs.urls_pages")),
+    path("", include("credits.urls_pages")),
 ]

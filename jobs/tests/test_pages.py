@@ -4,12 +4,9 @@ themselves (sign-up, deleting a finished job, the admin's grant action)."""
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
-from django.conf import settings
 from django.test import Client
-from django.utils import timezone as dj_timezone
 
 from credits.models import CreditLedger
 from credits.selectors import credit_balance
@@ -19,9 +16,8 @@ from jobs.models import Chunk, Job, JobStatus
 from jobs.pipeline.figures import QualityFigures
 from jobs.tests.factories import make_started_job
 from jobs.types import ChunkOutcome, ProcessingSettings
-from jobs.views import next_grant_date
 
-PAGES = ["/", "/jobs/", "/credits/"]
+PAGES = ["/", "/jobs/"]
 
 
 def completed_job(owner, sentences_per_chunk: int = 2) -> Job:
@@ -39,13 +35,6 @@ def completed_job(owner, sentences_per_chunk: int = 2) -> Job:
     job.refresh_from_db()
     assert job.status == JobStatus.COMPLETED
     return job
-
-
-@pytest.fixture
-def browser(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize("url", PAGES)
@@ -263,38 +252,6 @@ def test_delete_needs_a_post(browser, user):
     job = completed_job(user)
 
     assert browser.get(f"/jobs/{job.pk}/delete/").status_code == 405
-
-
-def test_credits_page_shows_balance_reserved_grant_and_ledger(browser, user):
-    make_started_job(user, reserve=150)
-
-    body = browser.get("/credits/").content.decode()
-
-    grant = settings.MONTHLY_GRANT_CREDITS
-    assert re.search(rf'id="credit-balance">{grant - 150}<', body)
-    assert re.search(r'id="credit-reserved">150<', body)
-    assert re.search(rf'id="credit-month-grant">{grant}<', body)
-    assert "-150" in body and f"+{grant}" in body
-
-
-@pytest.mark.parametrize(
-    ("today", "reset"),
-    [
-        (date(2026, 12, 15), date(2027, 1, 1)),
-        (date(2026, 1, 31), date(2026, 2, 1)),
-        (date(2026, 6, 1), date(2026, 7, 1)),
-    ],
-)
-def test_the_next_grant_comes_on_the_first_of_next_month(today, reset):
-    assert next_grant_date(today) == reset
-
-
-def test_credits_page_names_the_next_grant_date(browser):
-    reset = next_grant_date(dj_timezone.now().date())
-
-    body = browser.get("/credits/").content.decode()
-
-    assert f'<time datetime="{reset:%Y-%m-%d}">' in body
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 from django.urls import re_path
 
 from jobs.consumers import JobProgressConsumer
+from jobs.sockets import SOCKET_ROUTE
 
 websocket_urlpatterns = [
-    re_path(r"^ws/jobs/(?P<job_id>\d+)/?$", JobProgressConsumer.as_asgi()),
+    re_path(SOCKET_ROUTE, JobProgressConsumer.as_asgi()),
 ]

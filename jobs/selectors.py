@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.db.models import Count, Func, IntegerField, QuerySet, Sum
 
 from jobs.models import ACTIVE_STATUSES, Chunk, ChunkStatus, Job, JobStatus, ModelPreference, PageText
 from jobs.pipeline.figures import QualityFigures
 from jobs.types import ProcessingSettings
-from novelproc.errors import JobNotFound
+from novelproc.errors import JobNotFound, NotReady
 
 TASK_STATES = {
     JobStatus.PENDING: "PENDING",
@@ -42,6 +45,27 @@ def upload_defaults(*, user) -> tuple[str, ProcessingSettings]:
 
 def confirm_key_used(*, user, key: str) -> bool:
     return Job.objects.filter(owner=user, confirm_key=key).exists()
+
+
+@dataclass(frozen=True)
+class JobResult:
+    job: Job
+    failed_chunks: list[int]
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.failed_chunks) or self.job.status != JobStatus.COMPLETED
+
+    @property
+    def sentence_count(self) -> int:
+        return len(self.job.sentences)
+
+
+def job_result(*, job: Job) -> JobResult:
+    """The sentences of a finished job, with the chunks that failed; NotReady before."""
+    if not job.is_terminal:
+        raise NotReady(f"Job {job.pk} is {job.status} ({job.progress_percent}%); results come when it has finished.")
+    return JobResult(job=job, failed_chunks=failed_chunk_indexes(job=job))
 
 
 def failed_chunk_indexes(*, job: Job) -> list[int]:
@@ -84,6 +108,7 @@ def chunk_summary(*, job: Job) -> dict[str, int]:
 
 
 def queue_stats() -> dict:
+    """The queue now, and the limits it runs under."""
     by_status = dict(Job.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     return {
         "pending": Job.objects.filter(status=JobStatus.PENDING, queued_at__isnull=False).count(),
@@ -91,6 +116,13 @@ def queue_stats() -> dict:
         "active_jobs": Job.objects.filter(status__in=ACTIVE_STATUSES).count(),
         "by_status": {status: by_status.get(status, 0) for status in JobStatus.values},
         "workers_alive": workers_alive(),
+        "limits": {
+            "max_active_jobs_per_user": settings.MAX_ACTIVE_JOBS_PER_USER,
+            "max_queued_jobs": settings.MAX_QUEUED_JOBS,
+            "max_pages": settings.MAX_PDF_PAGES,
+            "max_upload_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024),
+            "starts_per_user": settings.RATE_LIMIT_STARTS,
+        },
     }
 
 

@@ -1,10 +1,12 @@
-from drf_spectacular.utils import extend_schema_field
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from jobs.models import DEFAULT_SETTINGS, Chunk, Job, ModelPreference
 from jobs.pipeline.figures import QualityFigures
-from jobs.selectors import TASK_STATES, failed_chunk_indexes, job_quality, queue_position
-from jobs.types import Bounds, ProcessingSettings
+from jobs.selectors import TASK_STATES, chunk_summary, failed_chunk_indexes, job_quality, queue_position
+from jobs.sockets import socket_path
+from jobs.types import Bounds, ProcessingSettings, Reconciliation
 
 
 def bounded(bounds: Bounds) -> serializers.IntegerField:
@@ -137,8 +139,9 @@ class JobSerializer(serializers.ModelSerializer):
 
 
 class JobQualitySerializer(serializers.Serializer):
-    """The engine's quality figures (SPEC §8) over the job's output so far
-    (a QualityFigures): the API's `quality` object and the socket's."""
+    """The engine's quality figures over the job's output so far."""
+
+    # Renders a QualityFigures: the API's `quality` object, and the job socket's.
 
     sentences = serializers.IntegerField(help_text="Output sentences so far (the result's, once finished).")
     sentences_over_limit = serializers.IntegerField(
@@ -193,3 +196,145 @@ class ChunkSerializer(serializers.ModelSerializer):
             "finished_at",
             "timings",
         ]
+
+
+# --- Answers of the job actions: what they render, and what the schema documents ------
+
+
+class ChunkPlanSerializer(serializers.Serializer):
+    chunk_size = serializers.IntegerField()
+    parallel = serializers.IntegerField(help_text="Chunks of the job in flight at once.")
+    strategy = serializers.CharField()
+    total_chunks = serializers.IntegerField()
+    overlap_pages = serializers.IntegerField()
+
+
+class EstimateSerializer(serializers.Serializer):
+    """What the book would cost as a new job; nothing is created or reserved."""
+
+    # Renders a types.Estimate.
+
+    page_count = serializers.IntegerField()
+    engine = serializers.CharField()
+    model_preference = serializers.CharField()
+    chunk_plan = ChunkPlanSerializer(source="plan")
+    estimated_tokens = serializers.IntegerField()
+    estimated_credits = serializers.IntegerField()
+    credit_rate = serializers.FloatField()
+    balance = serializers.IntegerField()
+    balance_after = serializers.IntegerField()
+
+
+class ConfirmedSerializer(serializers.Serializer):
+    """A confirmed job: its estimate is reserved."""
+
+    # Renders {"job": Job, "balance": int}.
+
+    job_id = serializers.IntegerField(source="job.pk")
+    status = serializers.CharField(source="job.status")
+    estimated_credits = serializers.IntegerField(source="job.estimated_credits")
+    reserved = serializers.SerializerMethodField()
+    balance = serializers.IntegerField()
+
+    def get_reserved(self, confirmed) -> bool:
+        return True  # confirming is reserving: a confirmed job always holds its estimate
+
+
+class StartedSerializer(serializers.Serializer):
+    """A started job, queued: where to follow it."""
+
+    # Renders a Job; needs the request in its context.
+
+    job_id = serializers.IntegerField(source="pk")
+    task_id = serializers.CharField()
+    status = serializers.CharField()
+    message = serializers.SerializerMethodField()
+    status_url = serializers.SerializerMethodField()
+    ws_url = serializers.SerializerMethodField()
+
+    def get_message(self, job: Job) -> str:
+        return "PDF processing started"
+
+    def get_status_url(self, job: Job) -> str:
+        return self.context["request"].build_absolute_uri(reverse("job-detail", args=[job.pk]))
+
+    def get_ws_url(self, job: Job) -> str:
+        return socket_path(job.pk)
+
+
+class CancelledSerializer(serializers.Serializer):
+    """A cancelled job: finished chunks charged, every other credit released."""
+
+    # Renders a types.Reconciliation.
+
+    message = serializers.SerializerMethodField()
+    job_id = serializers.IntegerField(source="job.pk")
+    status = serializers.CharField(source="job.status")
+    refunded_credits = serializers.IntegerField(source="refunded")
+    charged_credits = serializers.IntegerField(source="actual_credits")
+
+    def get_message(self, reconciliation: Reconciliation) -> str:
+        return "Job cancelled successfully"
+
+
+class ReconciliationSerializer(serializers.Serializer):
+    """The credits of a finished job: charged for the work done, the rest released."""
+
+    # Renders a types.Reconciliation.
+
+    job_id = serializers.IntegerField(source="job.pk")
+    status = serializers.CharField(source="job.status")
+    estimated_credits = serializers.IntegerField()
+    actual_credits = serializers.IntegerField()
+    adjustment = serializers.IntegerField()
+    refunded = serializers.IntegerField()
+    message = serializers.SerializerMethodField()
+
+    def get_message(self, reconciliation: Reconciliation) -> str:
+        return "Credits reconciled with the work done"
+
+
+class ResultSerializer(serializers.Serializer):
+    """The sentences of a finished job, partial when some chunks failed."""
+
+    # Renders a selectors.JobResult.
+
+    job_id = serializers.IntegerField(source="job.pk")
+    status = serializers.CharField(source="job.status")
+    partial = serializers.BooleanField(help_text="Some chunks failed, or the job did not complete.")
+    failed_chunks = serializers.ListField(child=serializers.IntegerField())
+    sentence_count = serializers.IntegerField()
+    sentences = serializers.ListField(child=serializers.CharField(allow_blank=True), source="job.sentences")
+
+
+@extend_schema_serializer(component_name="Chunks")
+class JobChunksSerializer(serializers.Serializer):
+    """The job's chunks and how many are in each state."""
+
+    # Renders a Job.
+
+    job_id = serializers.IntegerField(source="pk")
+    summary = serializers.SerializerMethodField()
+    chunks = ChunkSerializer(many=True)
+
+    def get_summary(self, job: Job) -> dict[str, int]:
+        return chunk_summary(job=job)
+
+
+class QueueLimitsSerializer(serializers.Serializer):
+    max_active_jobs_per_user = serializers.IntegerField()
+    max_queued_jobs = serializers.IntegerField()
+    max_pages = serializers.IntegerField()
+    max_upload_mb = serializers.IntegerField()
+    starts_per_user = serializers.CharField()
+
+
+class QueueStatsSerializer(serializers.Serializer):
+    """The queue now, and the limits it runs under."""
+
+    pending = serializers.IntegerField(help_text="Jobs queued and not yet running.")
+    running = serializers.IntegerField(help_text="Chunks running now.")
+    active_jobs = serializers.IntegerField()
+    by_status = serializers.DictField(child=serializers.IntegerField())
+    workers_alive = serializers.IntegerField()
+    limits = QueueLimitsSerializer()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,13 +32,13 @@ from credits.pricing import (
     tokens_for_pages,
 )
 from credits.selectors import credit_balance, job_charged
-from credits.services import credits_reserve, credits_settle, lock_account
+from credits.services import credits_current, credits_reserve, credits_settle, lock_account
 from jobs.events import publish_job_changed
 from jobs.models import ACTIVE_STATUSES, TERMINAL_STATUSES, Chunk, ChunkStatus, Engine, Job, JobStatus, PageText
-from jobs.pipeline.chunking import plan_chunks
+from jobs.pipeline.chunking import ChunkPlan, plan_chunks
 from jobs.pipeline.pdf import PdfInfo, PdfRejected, inspect_pdf
 from jobs.selectors import get_owned_job
-from jobs.types import ChunkOutcome, ClaimedChunk, ProcessingSettings, Reconciliation
+from jobs.types import ChunkOutcome, ClaimedChunk, Estimate, ProcessingSettings, Reconciliation
 from novelproc.errors import BadFile, DomainError, InvalidTransition, QueueFull, TooManyActiveJobs
 
 logger = logging.getLogger(__name__)
@@ -132,9 +133,44 @@ def check_upload_size(upload: UploadedFile) -> None:
         raise BadFile("The file is empty.", error_code="EMPTY_FILE", status_code=422)
 
 
+def chunk_plan(page_count: int) -> ChunkPlan:
+    return plan_chunks(page_count, chunk_size=settings.CHUNK_SIZE_OVERRIDE)
+
+
 def start_estimate_tokens(*, info: PdfInfo, engine: str) -> int:
-    chunks = len(plan_chunks(info.page_count, chunk_size=settings.CHUNK_SIZE_OVERRIDE).ranges)
+    chunks = chunk_plan(info.page_count).total_chunks
     return tokens_for_characters(info.chars_per_page * info.page_count, engine=engine, chunks=chunks)
+
+
+def job_estimate(*, user, upload: UploadedFile, model_preference: str) -> Estimate:
+    """What the book would cost as a new job, from its real text, as `job_start`
+    will reckon it. Nothing is created or reserved; the upload is read from a
+    temporary copy that is removed at once."""
+    check_upload_size(upload)
+    info = _inspect_copy(upload)
+    engine = engine_for_new_job()
+    rate = credit_rate(engine, model_preference)
+    tokens = start_estimate_tokens(info=info, engine=engine)
+    return Estimate(
+        page_count=info.page_count,
+        engine=engine,
+        model_preference=model_preference,
+        plan=chunk_plan(info.page_count),
+        estimated_tokens=tokens,
+        estimated_credits=credits_for_tokens(tokens, rate),
+        credit_rate=rate,
+        balance=credits_current(user=user).balance,
+    )
+
+
+def _inspect_copy(upload: UploadedFile) -> PdfInfo:
+    with tempfile.NamedTemporaryFile(suffix=".pdf", delete=False) as copy:
+        for part in upload.chunks():
+            copy.write(part)
+    try:
+        return pdf_inspect_upload(copy.name)
+    finally:
+        _remove_file(copy.name)
 
 
 def job_start(*, user, job_id: int, upload: UploadedFile, processing: ProcessingSettings | None = None) -> Job:
@@ -175,7 +211,7 @@ def _start_locked(
     if processing is not None:
         for field, value in processing.as_fields().items():
             setattr(job, field, value)
-    plan = plan_chunks(info.page_count, chunk_size=settings.CHUNK_SIZE_OVERRIDE)
+    plan = chunk_plan(info.page_count)
     needed = credits_for_tokens(start_estimate_tokens(info=info, engine=job.engine), job.credit_rate)
     if needed > job.estimated_credits:
         # Raises InsufficientCredits: the transaction rolls back and nothing starts.
@@ -196,13 +232,19 @@ def _start_locked(
         settings.CHUNK_PARALLEL_OVERRIDE or plan.parallel,
         plan.strategy,
     )
-    job.total_chunks = len(plan.ranges)
+    job.total_chunks = plan.total_chunks
     job.queued_at = now
     job.task_id = f"job_{job.pk}_{now.timestamp():.6f}"
     job.current_step = f"Queued: {job.total_chunks} chunks"
     job.save()
     Chunk.objects.bulk_create(
-        Chunk(job=job, index=i, first_page=first, last_page=last, overlap_pages=0 if last == info.page_count else 1)
+        Chunk(
+            job=job,
+            index=i,
+            first_page=first,
+            last_page=last,
+            overlap_pages=0 if last == info.page_count else plan.overlap_pages,
+        )
         for i, (first, last) in enumerate(plan.ranges)
     )
     _dispatch_chunks(job)

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from jobs.pipeline.chunking import ChunkPlan
 from jobs.pipeline.figures import QualityFigures
 
 if TYPE_CHECKING:
@@ -72,6 +73,24 @@ class ChunkOutcome:
     api_calls: int = 0
     timings: dict[str, float] = dataclasses.field(default_factory=dict)
     quality: QualityFigures = QualityFigures()
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a book would cost as a new job, before anything is reserved (POST jobs/estimate)."""
+
+    page_count: int
+    engine: str
+    model_preference: str
+    plan: ChunkPlan
+    estimated_tokens: int
+    estimated_credits: int
+    credit_rate: float
+    balance: int
+
+    @property
+    def balance_after(self) -> int:
+        return self.balance - self.estimated_credits
 
 
 @dataclass(frozen=True)

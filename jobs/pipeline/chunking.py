@@ -8,6 +8,8 @@ from dataclasses import dataclass
 PlanRow = tuple[int, int | None, int, str]
 
 DEFAULT_PLAN: tuple[PlanRow, ...] = ((30, None, 1, "single"), (100, 20, 3, "medium"), (500, 15, 5, "small"))
+# Pages a chunk reads past its last one (SPEC §3); a sentence that runs on makes it read further.
+OVERLAP_PAGES = 1
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,14 @@ class ChunkPlan:
     parallel: int
     strategy: str
     ranges: list[tuple[int, int]]  # 1-based inclusive, no overlap: the reader adds it
+
+    @property
+    def total_chunks(self) -> int:
+        return len(self.ranges)
+
+    @property
+    def overlap_pages(self) -> int:
+        return OVERLAP_PAGES
 
 
 def plan_chunks(

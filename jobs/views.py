@@ -1,6 +1,7 @@
 """The web pages (SPEC §6). As thin as the API: they read through selectors and
 write through services; the upload and job pages' scripts call the API itself
-(`/api/v1/`, session auth) for estimate, confirm, start, cancel and progress."""
+(session auth) for estimate, confirm, start, cancel and progress, at the URLs
+the templates render into their data- attributes."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from jobs import selectors, services
 from jobs.forms import SignUpForm
 from jobs.models import ChunkStatus, ModelPreference
 from jobs.serializers import JobDetailSerializer
+from jobs.sockets import socket_path
 from novelproc.errors import InvalidTransition, JobNotFound
 
 MODEL_LABELS = {
@@ -92,6 +94,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
             "sentences": sentences,
             "released": None if job.actual_credits is None else job.estimated_credits - job.actual_credits,
             "export_formats": ["csv", "xlsx", "json", "txt"],
+            "socket_path": socket_path(job.pk),
         },
     )
 

@@ -321,3 +321,20 @@ def test_admin_index_links_the_task_queue_pages(admin_client):
         assert f'href="/admin/django_q/{model}/"' in body
     assert admin_client.get("/admin/django_q/success/").status_code == 200
     assert admin_client.get("/admin/django_q/failure/").status_code == 200
+
+
+def test_the_pages_scripts_get_every_url_from_the_page(browser, user):
+    from pathlib import Path
+
+    job = make_started_job(user, chunks=1)
+    upload = browser.get("/").content.decode()
+    page = browser.get(f"/jobs/{job.pk}/").content.decode()
+
+    assert 'data-estimate-url="/api/v1/jobs/estimate" data-confirm-url="/api/v1/jobs/confirm"' in upload
+    assert 'data-start-url="/api/v1/jobs/0/start"' in upload and 'data-page-url="/jobs/0/"' in upload
+    assert f'data-job-url="/api/v1/jobs/{job.pk}" data-chunks-url="/api/v1/jobs/{job.pk}/chunks"' in page
+    assert f'data-socket-path="/ws/jobs/{job.pk}/"' in page
+    root = Path(__file__).resolve().parents[2]
+    for source in [*root.glob("templates/**/*.html"), *root.glob("static/js/*.js")]:
+        text = source.read_text(encoding="utf-8")
+        assert "/api/v1" not in text and "/ws/jobs" not in text, source

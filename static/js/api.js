@@ -1,5 +1,7 @@
-/* novelproc: calls to /api/v1/ with the session cookie and the CSRF token,
-   and the one way pages turn an API error into a sentence for the learner. */
+/* novelproc: calls to the API with the session cookie and the CSRF token,
+   and the one way pages turn an API error into a sentence for the learner.
+   URLs come from the page (data- attributes rendered with {% url %}); one for a
+   job not known yet is rendered for job 0, and forJob puts the real id in. */
 (function () {
   "use strict";
 
@@ -79,9 +81,14 @@
     return data;
   }
 
+  function forJob(url, jobId) {
+    return url.replace(/\/0(?=\/|$)/, "/" + jobId);
+  }
+
   window.NovelApi = {
     get: function (url) { return request("GET", url); },
     post: function (url, options) { return request("POST", url, options); },
+    forJob: forJob,
     ApiError: ApiError,
   };
 })();

@@ -1,5 +1,6 @@
-/* The job page: live progress over the WebSocket (/ws/jobs/{id}/), with
-   polling of /api/v1/jobs/{id} every 2 s whenever the socket is not open.
+/* The job page: live progress over the job's WebSocket, with polling of the
+   job's API every 2 s whenever the socket is not open (their URLs are the
+   data- attributes of #live).
    The page works by polling alone; the socket only makes it quicker. */
 (function () {
   "use strict";
@@ -13,7 +14,7 @@
   JSON.parse(document.getElementById("chunk-data").textContent).forEach(function (c) { chunks[c.index] = c; });
   var sentencesByChunk = {};  // chunk index → sentences, from the socket while the job runs
   var finalLoaded = TERMINAL[job.status] === true;
-  var base = "/api/v1/jobs/" + job.id;
+  var urls = document.getElementById("live").dataset;
 
   var el = function (id) { return document.getElementById(id); };
   var socket = null, pollTimer = null, reconnectTimer = null, reconnectDelay = 3000, closing = false;
@@ -119,7 +120,7 @@
   async function loadFinalSentences() {
     finalLoaded = true;  // once: the merged result is the truth
     try {
-      var result = await api.get(base + "/result");
+      var result = await api.get(urls.resultUrl);
       renderSentences(result.sentences);
     } catch (err) {
       finalLoaded = false;
@@ -156,7 +157,7 @@
     if (TERMINAL[job.status] || !("WebSocket" in window)) return;
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     try {
-      socket = new WebSocket(scheme + window.location.host + "/ws/jobs/" + job.id + "/");
+      socket = new WebSocket(scheme + window.location.host + urls.socketPath);
     } catch (e) {
       socketLost(null);
       return;
@@ -193,8 +194,8 @@
   async function poll() {
     pollTimer = null;
     try {
-      var fresh = await api.get(base);
-      var chunkList = await api.get(base + "/chunks");
+      var fresh = await api.get(urls.jobUrl);
+      var chunkList = await api.get(urls.chunksUrl);
       applyChunks(chunkList.chunks);
       applyJob(fresh);
       showActionError("");
@@ -219,7 +220,7 @@
     var running = Object.keys(chunks).some(function (i) { return chunks[i].status === "running"; });
     if (!running || triesLeft <= 0) return;
     setTimeout(async function () {
-      try { applyChunks((await api.get(base + "/chunks")).chunks); } catch (e) { return; }
+      try { applyChunks((await api.get(urls.chunksUrl)).chunks); } catch (e) { return; }
       settleChunks(triesLeft - 1);
     }, POLL_MS);
   }
@@ -231,7 +232,7 @@
     var button = this;
     button.disabled = true;
     try {
-      await api.post(base + "/cancel");
+      await api.post(urls.cancelUrl);
       showActionError("");
       await poll();
     } catch (err) {

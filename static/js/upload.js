@@ -1,5 +1,6 @@
 /* The upload page: choose or drop a PDF, see the estimate, confirm and start
-   in one click. Everything goes through /api/v1/ (estimate, confirm, start). */
+   in one click. Everything goes through the API (estimate, confirm, start), at
+   the URLs the form carries. */
 (function () {
   "use strict";
   var api = window.NovelApi;
@@ -139,9 +140,9 @@
       setStatus("Sending your book…");
       var body = new FormData();
       body.append("pdf_file", file);
-      await api.post("/api/v1/jobs/" + jobId + "/start", { body: body });
+      await api.post(api.forJob(form.dataset.startUrl, jobId), { body: body });
       setStatus("Started. Opening the job page…");
-      window.location.assign("/jobs/" + jobId + "/");
+      window.location.assign(api.forJob(form.dataset.pageUrl, jobId));
     } catch (err) {
       setStatus("");
       showError(err.message);
@@ -154,7 +155,7 @@
 
   async function releaseReservation(jobId) {
     // The job was confirmed but could not start: give its credits back now.
-    try { await api.post("/api/v1/jobs/" + jobId + "/cancel"); } catch (e) { /* already gone or not ours */ }
+    try { await api.post(api.forJob(form.dataset.cancelUrl, jobId)); } catch (e) { /* already gone or not ours */ }
   }
 
   input.addEventListener("change", function () { choose(input.files[0]); });

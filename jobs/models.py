@@ -182,6 +182,22 @@ class ChunkStatus(models.TextChoices):
 
 CHUNK_DONE_STATUSES = (ChunkStatus.SUCCEEDED, ChunkStatus.FAILED, ChunkStatus.CANCELLED)
 
+# A chunk is claimed (running), then done. A running chunk whose lease expired
+# is claimed again (running → running); retrying a finished job's failed
+# chunks makes them pending. Succeeded and cancelled are final.
+CHUNK_TRANSITIONS: dict[str, set[str]] = {
+    ChunkStatus.PENDING: {ChunkStatus.RUNNING, ChunkStatus.CANCELLED},
+    ChunkStatus.RUNNING: {ChunkStatus.RUNNING, ChunkStatus.SUCCEEDED, ChunkStatus.FAILED, ChunkStatus.CANCELLED},
+    ChunkStatus.SUCCEEDED: set(),
+    ChunkStatus.FAILED: {ChunkStatus.PENDING},
+    ChunkStatus.CANCELLED: set(),
+}
+
+
+def chunk_statuses_before(to: str) -> list[str]:
+    """The statuses from which a chunk may become `to`."""
+    return [status for status, targets in CHUNK_TRANSITIONS.items() if to in targets]
+
 
 class Chunk(models.Model):
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="chunks")

@@ -20,7 +20,7 @@ from functools import partial
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -34,7 +34,18 @@ from credits.pricing import (
 from credits.selectors import credit_balance, job_charged
 from credits.services import credits_current, credits_reserve, credits_settle, lock_account
 from jobs.events import publish_job_changed
-from jobs.models import ACTIVE_STATUSES, TERMINAL_STATUSES, Chunk, ChunkStatus, Engine, Job, JobStatus, PageText
+from jobs.models import (
+    ACTIVE_STATUSES,
+    CHUNK_DONE_STATUSES,
+    TERMINAL_STATUSES,
+    Chunk,
+    ChunkStatus,
+    Engine,
+    Job,
+    JobStatus,
+    PageText,
+    chunk_statuses_before,
+)
 from jobs.pipeline.chunking import ChunkPlan, plan_chunks
 from jobs.pipeline.pdf import PdfInfo, PdfRejected, inspect_pdf
 from jobs.selectors import get_owned_job
@@ -301,6 +312,18 @@ def _requeue(chunk_ids: list[int]) -> None:
 LEFT_RUNNING = {"lease_expires_at": None, "call_slot_since": None}
 
 
+def _move_chunks(chunks: QuerySet[Chunk], to: str, **fields) -> int:
+    """The one way a chunk's status changes, in SQL: only those of `chunks`
+    whose status may become `to` (CHUNK_TRANSITIONS) move. A chunk that is
+    not running holds no lease and no call slot; one that is done is stamped
+    `finished_at`. Returns how many moved."""
+    if to != ChunkStatus.RUNNING:
+        fields = {**LEFT_RUNNING, **fields}
+    if to in CHUNK_DONE_STATUSES:
+        fields.setdefault("finished_at", timezone.now())
+    return chunks.filter(status__in=chunk_statuses_before(to)).update(status=to, **fields)
+
+
 def _lease_deadline():
     return timezone.now() + timedelta(seconds=settings.CHUNK_LEASE_SECONDS)
 
@@ -319,8 +342,9 @@ def chunk_claim(*, chunk_id: int) -> ClaimedChunk | None:
     now = timezone.now()
     token = uuid.uuid4()
     claimable = Q(status=ChunkStatus.PENDING) | Q(status=ChunkStatus.RUNNING, lease_expires_at__lt=now)
-    taken = Chunk.objects.filter(claimable, pk=chunk_id, attempts__lt=settings.CHUNK_MAX_ATTEMPTS).update(
-        status=ChunkStatus.RUNNING,
+    taken = _move_chunks(
+        Chunk.objects.filter(claimable, pk=chunk_id, attempts__lt=settings.CHUNK_MAX_ATTEMPTS),
+        ChunkStatus.RUNNING,
         claim_token=token,
         lease_expires_at=_lease_deadline(),
         call_slot_since=None,
@@ -406,9 +430,7 @@ def _lock_chunk_for_finish(chunk_id: int, token: uuid.UUID | None) -> tuple[Job,
         return None  # someone else holds (or finished) this chunk: record nothing
     if job.status != JobStatus.PROCESSING:
         # Cancelled while we worked: the work is dropped and never charged.
-        Chunk.objects.filter(pk=chunk.pk).update(
-            status=ChunkStatus.CANCELLED, **LEFT_RUNNING, finished_at=timezone.now()
-        )
+        _move_chunks(Chunk.objects.filter(pk=chunk.pk), ChunkStatus.CANCELLED)
         return None
     return job, chunk
 
@@ -420,8 +442,9 @@ def chunk_record(*, chunk_id: int, token: uuid.UUID, outcome: ChunkOutcome) -> b
     if locked is None:
         return False
     job, chunk = locked
-    Chunk.objects.filter(pk=chunk.pk).update(
-        status=ChunkStatus.SUCCEEDED,
+    _move_chunks(
+        Chunk.objects.filter(pk=chunk.pk),
+        ChunkStatus.SUCCEEDED,
         sentences=outcome.sentences,
         input_tokens=outcome.input_tokens,
         output_tokens=outcome.output_tokens,
@@ -429,8 +452,6 @@ def chunk_record(*, chunk_id: int, token: uuid.UUID, outcome: ChunkOutcome) -> b
         tokens_by_model=outcome.tokens_by_model,
         timings=outcome.timings,
         **outcome.quality.counted(),
-        **LEFT_RUNNING,
-        finished_at=timezone.now(),
         error="",
         error_code="",
     )
@@ -466,15 +487,14 @@ def chunk_fail(
     if locked is None:
         return False
     job, chunk = locked
-    Chunk.objects.filter(pk=chunk.pk).update(
-        status=ChunkStatus.FAILED,
+    _move_chunks(
+        Chunk.objects.filter(pk=chunk.pk),
+        ChunkStatus.FAILED,
         error_code=error_code[:40],
         error=message[:2000],
         api_calls=api_calls,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
-        **LEFT_RUNNING,
-        finished_at=timezone.now(),
     )
     _count_chunk_done(
         job,
@@ -556,7 +576,19 @@ def _job_complete(job: Job) -> None:
         )
         job.error_code = "ALL_CHUNKS_FAILED"
         job.error_message = f"Every chunk failed; first error: {first_error[0]} {first_error[1]}".strip()
-    job.save()
+    # Only what changes here: the counters moved in SQL and are not written back.
+    job.save(
+        update_fields=[
+            "status",
+            "sentences",
+            "completed_at",
+            "progress_percent",
+            "current_step",
+            "processing_time_seconds",
+            "error_code",
+            "error_message",
+        ]
+    )
     _settle(job)
 
 
@@ -600,14 +632,14 @@ def job_cancel(*, user, job_id: int) -> Reconciliation:
     job = _lock_owned_job(user=user, job_id=job_id)
     job.check_transition(JobStatus.CANCELLED)
     now = timezone.now()
-    job.chunks.filter(status=ChunkStatus.PENDING).update(status=ChunkStatus.CANCELLED, finished_at=now)
+    _move_chunks(job.chunks.filter(status=ChunkStatus.PENDING), ChunkStatus.CANCELLED, finished_at=now)
     job.status = JobStatus.CANCELLED
     job.cancelled_at = now
     job.current_step = "Cancelled"
     job.sentences = _merge_sentences(job)
     if job.started_at:
         job.processing_time_seconds = (now - job.started_at).total_seconds()
-    job.save()
+    job.save(update_fields=["status", "cancelled_at", "current_step", "sentences", "processing_time_seconds"])
     publish_job_changed(job.pk)
     return _settle(job)
 
@@ -636,27 +668,36 @@ def job_retry_failed_chunks(*, user, job_id: int) -> Job:
             error_code="FILE_EXPIRED",
         )
     pages = sum(c.last_page - c.first_page + 1 for c in failed)
-    job.billing_round += 1
     amount = credits_for_tokens(tokens_for_pages(pages), job.credit_rate)
     credits_reserve(
         user=job.owner,
         job=job,
         amount=amount,
-        idempotency_key=f"job:{job.pk}:reserve:r{job.billing_round}",
+        idempotency_key=f"job:{job.pk}:reserve:r{job.billing_round + 1}",
         note=f"Retry of {len(failed)} failed chunks",
     )
-    Chunk.objects.filter(pk__in=[c.pk for c in failed]).update(
-        status=ChunkStatus.PENDING, attempts=0, enqueued_at=None, claim_token=None, error="", error_code=""
+    retried = _move_chunks(
+        job.chunks.filter(pk__in=[c.pk for c in failed]),
+        ChunkStatus.PENDING,
+        attempts=0,
+        enqueued_at=None,
+        claim_token=None,
+        error="",
+        error_code="",
     )
-    job.status = JobStatus.PROCESSING
-    job.estimated_credits += amount
-    job.processed_chunks -= len(failed)
-    job.failed_chunk_count -= len(failed)
-    job.progress_percent = job.processed_chunks * 100 // job.total_chunks
-    job.completed_at = None
-    job.error_code = job.error_message = ""
-    job.current_step = f"Retrying {len(failed)} failed chunks"
-    job.save()
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.PROCESSING,
+        billing_round=F("billing_round") + 1,
+        estimated_credits=F("estimated_credits") + amount,
+        processed_chunks=F("processed_chunks") - retried,
+        failed_chunk_count=F("failed_chunk_count") - retried,
+        progress_percent=(F("processed_chunks") - retried) * 100 / F("total_chunks"),
+        completed_at=None,
+        error_code="",
+        error_message="",
+        current_step=f"Retrying {retried} failed chunks",
+    )
+    job.refresh_from_db()
     _dispatch_chunks(job)
     publish_job_changed(job.pk)
     return job
@@ -698,8 +739,10 @@ def sweep_stale_work() -> SweepReport:
     now = timezone.now()
     # A chunk still running for a finished job was dropped by its task (or the
     # task died): close it now; a late record finds it closed and records nothing.
-    Chunk.objects.filter(status=ChunkStatus.RUNNING, job__status__in=TERMINAL_STATUSES).update(
-        status=ChunkStatus.CANCELLED, **LEFT_RUNNING, finished_at=now
+    _move_chunks(
+        Chunk.objects.filter(status=ChunkStatus.RUNNING, job__status__in=TERMINAL_STATUSES),
+        ChunkStatus.CANCELLED,
+        finished_at=now,
     )
     expired = Chunk.objects.filter(status=ChunkStatus.RUNNING, lease_expires_at__lt=now).values_list("pk", "attempts")
     for chunk_id, attempts in expired:
@@ -733,9 +776,7 @@ def _requeue_expired(chunk_id: int) -> int:
     if chunk is None:
         return 0
     if chunk.job.status in TERMINAL_STATUSES:
-        Chunk.objects.filter(pk=chunk_id, status=ChunkStatus.RUNNING).update(
-            status=ChunkStatus.CANCELLED, **LEFT_RUNNING, finished_at=timezone.now()
-        )
+        _move_chunks(Chunk.objects.filter(pk=chunk_id, status=ChunkStatus.RUNNING), ChunkStatus.CANCELLED)
         return 0
     _requeue([chunk_id])
     return 1

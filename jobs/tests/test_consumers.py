@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.utils import timezone
 
 from jobs.consumers import CLOSE_NOT_AUTHENTICATED, CLOSE_NOT_FOUND
@@ -17,6 +19,10 @@ from jobs.routing import websocket_urlpatterns
 from jobs.tests.factories import make_started_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def close_connection() -> None:
+    connection.close()  # the connection of the thread this runs in
 
 
 def first_message(user, job_id: int) -> dict:
@@ -29,6 +35,9 @@ def first_message(user, job_id: int) -> dict:
         assert connected
         message = await communicator.receive_output(timeout=10)
         await communicator.disconnect()
+        # The consumer's reads ran in asgiref's shared thread: close its connection, or
+        # PostgreSQL refuses to drop the test database while it is open.
+        await database_sync_to_async(close_connection)()
         return message
 
     return asyncio.run(talk())

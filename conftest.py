@@ -91,23 +91,32 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs Redis: runs in the second pass of bin/test (REDIS_URL set)"))
 
 
+def starter(kind, tmp_path: Path, name: str):
+    """A factory of `kind` processes (jobs.tests.live) on the test database,
+    with the production settings and `env` overrides; and the list of those started."""
+    from jobs.tests.live import cluster_env
+
+    started: list = []
+
+    def start(**env: str):
+        process = kind(env=cluster_env(**env), log_path=tmp_path / f"{name}-{len(started)}.log")
+        started.append(process)
+        return process
+
+    return start, started
+
+
 @pytest.fixture
 def cluster_factory(tmp_path, monkeypatch, transactional_db):
     """Start real qcluster processes; the test process enqueues for real (not inline)."""
     from django_q.brokers import get_broker
     from django_q.conf import Conf
 
-    from jobs.tests.cluster import Cluster
+    from jobs.tests.live import Cluster
 
     monkeypatch.setattr(Conf, "SYNC", False)
     get_broker().purge_queue()
-    started: list[Cluster] = []
-
-    def start(**env: str) -> Cluster:
-        cluster = Cluster(tmp_path / f"qcluster-{len(started)}.log", **env)
-        started.append(cluster)
-        return cluster
-
+    start, started = starter(Cluster, tmp_path, "qcluster")
     yield start
     for cluster in started:
         cluster.stop()
@@ -115,37 +124,23 @@ def cluster_factory(tmp_path, monkeypatch, transactional_db):
 
 @pytest.fixture
 def asgi_server_factory(transactional_db, tmp_path):
-    """Start daphne serving novelproc.asgi (HTTP and WebSockets) on the test
-    database, with the production settings and `env` overrides; returns host:port."""
-    import signal
-    import socket
-    import subprocess
+    """Start daphne serving novelproc.asgi (HTTP and WebSockets), as in production."""
+    from jobs.tests.live import AsgiServer
 
-    from jobs.tests.cluster import ROOT, cluster_env, wait_until_serving
-
-    started = []
-
-    def start(**env: str) -> str:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        log_path = tmp_path / f"daphne-{port}.log"
-        log = open(log_path, "wb")
-        process = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port), "novelproc.asgi:application"],
-            cwd=ROOT,
-            env=cluster_env(**env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        started.append((process, log, log_path))
-        wait_until_serving(f"http://127.0.0.1:{port}/api/schema/", timeout=60)
-        return f"127.0.0.1:{port}"
-
+    start, started = starter(AsgiServer, tmp_path, "daphne")
     yield start
-    for process, log, log_path in started:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-        log.close()
-        print(log_path.read_text()[-4000:])  # shown by pytest when the test failed
+    for server in started:
+        server.stop(grace=20)
+        print(server.log_tail())  # shown by pytest when the test failed
+
+
+@pytest.fixture
+def live_client(user):
+    """An API client (jobs.tests.live.ApiClient) of the server at `base_url`, logged in as `user`."""
+    from jobs.tests.live import ApiClient
+
+    def connect(base_url: str, as_user=None) -> ApiClient:
+        who = as_user or user
+        return ApiClient(base_url, who.username, who.raw_password)
+
+    return connect

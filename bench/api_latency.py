@@ -10,9 +10,7 @@ one aggregate), so the ratios say what each endpoint costs beyond the floor.
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,13 +19,9 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from book import ROOT, configure, prepare_database  # noqa: E402
+from book import configure, prepare_database  # noqa: E402
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from jobs.tests.live import ApiClient, AsgiServer  # noqa: E402  (book put the project on the path)
 
 
 def timed(call) -> tuple[float, httpx.Response]:
@@ -52,24 +46,9 @@ def main() -> None:
     env = configure(args.backend, Path(tempfile.mkdtemp(prefix="novelproc-bench-")), 1)
     env.update(MAX_ACTIVE_JOBS_PER_USER="100000", MAX_QUEUED_JOBS="100000", MONTHLY_GRANT_CREDITS="100000000")
     prepare_database(env)
-    port = free_port()
-    server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port), "novelproc.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = AsgiServer(env=env)
     try:
-        http = httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=30)
-        for _ in range(100):
-            try:
-                http.get("/jobs/")
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        token = http.post("/auth/token/", json={"username": "bench", "password": "bench-password"}).json()["access"]
-        http.headers["Authorization"] = f"Bearer {token}"
+        http = ApiClient(server.url, "bench", "bench-password").http
         pdf = args.pdf.read_bytes()
         for _ in range(5):  # warm-up: connections, imports
             http.get("/credits/me")
@@ -103,8 +82,7 @@ def main() -> None:
         print(summary("POST jobs/{id}/start", starts, floor))
         print(summary("GET jobs/{id}", status, floor))
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop(grace=30)
 
 
 if __name__ == "__main__":

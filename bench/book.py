@@ -20,8 +20,8 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from jobs.tests.live import ROOT, Cluster  # noqa: E402
 
 
 def configure(backend: str, data_dir: Path, workers: int) -> dict[str, str]:
@@ -93,7 +93,6 @@ def main() -> None:
 
     data_dir = Path(tempfile.mkdtemp(prefix="novelproc-bench-"))
     env = configure(args.backend, data_dir, args.workers)
-    manage = [sys.executable, str(ROOT / "manage.py")]
     prepare_database(env)
 
     import django
@@ -106,7 +105,7 @@ def main() -> None:
     from jobs import services
     from jobs.types import ProcessingSettings
 
-    cluster = subprocess.Popen(manage + ["qcluster"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cluster = Cluster(env=env)
     peaks: dict[int, tuple[str, int]] = {}
     stop = threading.Event()
     sampler = threading.Thread(target=sample_memory, args=(cluster.pid, stop, peaks), daemon=True)
@@ -133,8 +132,7 @@ def main() -> None:
     wall = time.perf_counter() - started
     stop.set()
     sampler.join()
-    cluster.terminate()
-    cluster.wait(timeout=60)
+    cluster.stop(grace=60)
 
     chunks = list(job.chunks.all())
     steps = {step: sum(c.timings.get(step, 0) for c in chunks) for step in ("pdf", "cleaning", "engine")}

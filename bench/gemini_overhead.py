@@ -41,6 +41,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from book import ROOT, configure, prepare_database  # noqa: E402
 
+from jobs.tests.live import Cluster, Started, free_port  # noqa: E402  (book put the project on the path)
+
 JOB_SCRIPT = """
 import json, sys, time, django
 django.setup()
@@ -79,20 +81,14 @@ def run_job(
         GEMINI_RPM=str(rpm),
     )
     prepare_database(env)
-    cluster = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "qcluster"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    cluster = Cluster(env=env)
     try:
         time.sleep(2 + workers * 0.3)  # let the workers spawn before the clock starts
         done = subprocess.run(
             [sys.executable, "-c", JOB_SCRIPT, str(pdf)], env=env, cwd=ROOT, check=True, capture_output=True, text=True
         )
     finally:
-        cluster.terminate()
-        cluster.wait(timeout=60)
+        cluster.stop(grace=60)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -185,12 +181,10 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    port = 18765
-    fake = subprocess.Popen(
+    port = free_port()
+    fake = Started(
         [sys.executable, str(ROOT / "manage.py"), "fake_gemini", "--port", str(port), "--latency", str(args.latency)],
         env={**configure("embedded", Path(tempfile.mkdtemp()), 1), "DEBUG": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
     )
     fake_url = f"http://127.0.0.1:{port}"
     try:
@@ -238,8 +232,7 @@ def main() -> None:
         with urllib.request.urlopen(f"{fake_url}/_stats") as answer:
             print("fake server:", json.load(answer)["requests"], "requests in all (warm-up included)")
     finally:
-        fake.terminate()
-        fake.wait(timeout=30)
+        fake.stop(grace=30)
 
 
 if __name__ == "__main__":

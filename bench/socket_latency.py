@@ -18,17 +18,18 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from book import ROOT, configure, prepare_database  # noqa: E402
+from book import configure, prepare_database  # noqa: E402
+
+from jobs.tests.live import ApiClient, AsgiServer, Cluster  # noqa: E402  (book put the project on the path)
+from jobs.tests.pdfmaker import write_story_pdf  # noqa: E402
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -78,44 +79,15 @@ def main() -> None:
         WHITENOISE_USE_FINDERS="1",
         MONTHLY_GRANT_CREDITS="1000000",
     )
-    manage = [sys.executable, str(ROOT / "manage.py")]
     prepare_database(env)
-    sys.path.insert(0, str(ROOT))
-    from jobs.tests.pdfmaker import write_story_pdf
-
     pdf = write_story_pdf(data_dir / "story.pdf", 40)
-    import socket as socket_module
-
-    with socket_module.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    host = f"127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port), "novelproc.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = AsgiServer(env=env)
+    host = server.host
     cluster = None
     try:
-        http = httpx.Client(base_url=f"http://{host}/api/v1", timeout=60)
-        for _ in range(200):
-            try:
-                http.get("/jobs/")
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        token = http.post("/auth/token/", json={"username": "bench", "password": "bench-password"}).json()["access"]
-        http.headers["Authorization"] = f"Bearer {token}"
-        job_ids = []
-        for _ in range(args.jobs):
-            job_id = http.post("/jobs/confirm", json={"original_filename": "story.pdf", "page_count": 40}).json()[
-                "job_id"
-            ]
-            with open(pdf, "rb") as handle:
-                assert http.post(f"/jobs/{job_id}/start", files={"pdf_file": handle}).status_code == 202
-            job_ids.append(job_id)
+        client = ApiClient(server.url, "bench", "bench-password", timeout=60)
+        token = client.token
+        job_ids = [client.confirm_and_start(pdf, 40) for _ in range(args.jobs)]
 
         arrivals: dict = {}
         results: dict = {}
@@ -134,9 +106,7 @@ def main() -> None:
             nonlocal cluster
             watchers = asyncio.ensure_future(run())
             await asyncio.sleep(2)
-            cluster = subprocess.Popen(
-                manage + ["qcluster"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
+            cluster = Cluster(env=env)
             await watchers
 
         started = time.perf_counter()
@@ -170,10 +140,8 @@ def main() -> None:
         )
     finally:
         if cluster is not None:
-            cluster.terminate()
-            cluster.wait(timeout=60)
-        server.terminate()
-        server.wait(timeout=30)
+            cluster.stop(grace=60)
+        server.stop(grace=30)
 
 
 if __name__ == "__main__":

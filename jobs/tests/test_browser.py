@@ -34,7 +34,7 @@ TERMINAL = ("Completed", "Failed", "Cancelled")
 
 @pytest.fixture
 def page_server(asgi_server_factory) -> str:
-    return "http://" + asgi_server_factory(CHUNK_SIZE_OVERRIDE="4")
+    return asgi_server_factory(CHUNK_SIZE_OVERRIDE="4").url
 
 
 @pytest.fixture

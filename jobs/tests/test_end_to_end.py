@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 from django.conf import settings
 
@@ -18,54 +17,11 @@ from credits.models import CreditLedger
 from credits.selectors import credit_balance
 from jobs.models import Chunk, ChunkStatus, Job
 from jobs.pipeline.words import count_words
-from jobs.tests.cluster import wait_for
+from jobs.tests.live import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
 BOOK = DATA_DIR / "albert-savarus-115p.pdf"
-
-
-class Client:
-    """A client that follows seed 000's flow with a JWT."""
-
-    def __init__(self, base_url: str, user):
-        self.http = httpx.Client(base_url=f"{base_url}/api/v1", timeout=30)
-        token = self.http.post("/auth/token/", json={"username": user.username, "password": user.raw_password}).json()[
-            "access"
-        ]
-        self.http.headers["Authorization"] = f"Bearer {token}"
-
-    def confirm_and_start(self, pdf, pages: int) -> int:
-        confirmed = self.http.post(
-            "/jobs/confirm",
-            json={
-                "original_filename": pdf.name,
-                "page_count": pages,
-                "model_preference": "speed",
-                "processing_settings": {"sentence_length_limit": 8},
-            },
-        )
-        assert confirmed.status_code == 201, confirmed.text
-        job_id = confirmed.json()["job_id"]
-        with open(pdf, "rb") as handle:
-            started = self.http.post(f"/jobs/{job_id}/start", files={"pdf_file": (pdf.name, handle, "application/pdf")})
-        assert started.status_code == 202, started.text
-        return job_id
-
-    def job(self, job_id: int) -> dict:
-        return self.http.get(f"/jobs/{job_id}").json()
-
-    def follow(self, job_id: int, timeout: float) -> tuple[dict, list[int]]:
-        seen: list[int] = []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            job = self.job(job_id)
-            if not seen or job["progress_percent"] != seen[-1]:
-                seen.append(job["progress_percent"])
-            if job["status"] in {"completed", "failed", "cancelled"}:
-                return job, seen
-            time.sleep(0.1)
-        raise AssertionError(f"job {job_id} still {self.job(job_id)['status']} after {timeout} s")
 
 
 def the_book(story_pdf):
@@ -73,11 +29,11 @@ def the_book(story_pdf):
     return (BOOK, 115) if BOOK.exists() else (story_pdf(60), 60)
 
 
-def test_seed_flow_completes_on_a_real_cluster(live_server, cluster_factory, user, story_pdf):
+def test_seed_flow_completes_on_a_real_cluster(live_server, cluster_factory, live_client, user, story_pdf):
     cluster = cluster_factory()
-    client = Client(live_server.url, user)
+    client = live_client(live_server.url)
     pdf, pages = the_book(story_pdf)
-    job_id = client.confirm_and_start(pdf, pages)
+    job_id = client.confirm_and_start(pdf, pages, sentence_length_limit=8)
 
     job, progress = client.follow(job_id, timeout=300)
 
@@ -105,12 +61,12 @@ def test_seed_flow_completes_on_a_real_cluster(live_server, cluster_factory, use
 
 
 def test_cancel_during_processing_stops_new_chunks_and_releases_credits(
-    live_server, cluster_factory, user, story_pdf, settings
+    live_server, cluster_factory, live_client, user, story_pdf, settings
 ):
     settings.CHUNK_SIZE_OVERRIDE = 2
     cluster_factory()
-    client = Client(live_server.url, user)
-    job_id = client.confirm_and_start(story_pdf(60), 60)
+    client = live_client(live_server.url)
+    job_id = client.confirm_and_start(story_pdf(60), 60, sentence_length_limit=8)
     wait_for(lambda: client.job(job_id)["processed_chunks"] >= 2, timeout=120, interval=0.05, what="two chunks done")
 
     cancelled = client.http.post(f"/jobs/{job_id}/cancel").json()
@@ -136,7 +92,7 @@ def test_cancel_during_processing_stops_new_chunks_and_releases_credits(
 
 
 @pytest.mark.redis
-def test_killing_the_cluster_mid_job_loses_nothing(live_server, cluster_factory, user, story_pdf, settings):
+def test_killing_the_cluster_mid_job_loses_nothing(live_server, cluster_factory, live_client, story_pdf, settings):
     from jobs.pipeline import local_engine
     from jobs.pipeline.pdf import extract_pages
     from jobs.pipeline.text import chunk_source
@@ -144,8 +100,8 @@ def test_killing_the_cluster_mid_job_loses_nothing(live_server, cluster_factory,
     settings.CHUNK_SIZE_OVERRIDE = 3
     pdf = story_pdf(60)
     first = cluster_factory(CHUNK_LEASE_SECONDS="8")
-    client = Client(live_server.url, user)
-    job_id = client.confirm_and_start(pdf, 60)
+    client = live_client(live_server.url)
+    job_id = client.confirm_and_start(pdf, 60, sentence_length_limit=8)
     wait_for(
         lambda: (
             Chunk.objects.filter(job_id=job_id, status=ChunkStatus.SUCCEEDED).count() >= 2

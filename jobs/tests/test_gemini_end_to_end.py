@@ -12,9 +12,9 @@ from credits.models import CreditLedger
 from jobs.fakegemini import FakeGemini
 from jobs.models import Chunk, ChunkStatus, Job
 from jobs.pipeline.words import count_words
-from jobs.tests.cluster import wait_for
+from jobs.tests.live import wait_for
 from jobs.tests.pdfmaker import make_pdf, story_pages
-from jobs.tests.test_end_to_end import Client, the_book
+from jobs.tests.test_end_to_end import the_book
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 API_KEY = "test-key-not-secret"
@@ -48,10 +48,10 @@ def reported_tokens(fake: FakeGemini) -> int:
     return sum(model["total"] for model in fake.stats()["tokens"].values())
 
 
-def test_the_book_on_speed_is_billed_from_reported_usage(live_server, cluster_factory, user, story_pdf, gemini):
+def test_the_book_on_speed_is_billed_from_reported_usage(live_server, cluster_factory, live_client, story_pdf, gemini):
     fake, env = gemini()
     cluster_factory(**env)
-    client = Client(live_server.url, user)
+    client = live_client(live_server.url)
     pdf, pages = the_book(story_pdf)
     job_id = client.confirm_and_start(pdf, pages)
 
@@ -69,10 +69,10 @@ def test_the_book_on_speed_is_billed_from_reported_usage(live_server, cluster_fa
     assert max(count_words(s) for s in sentences) <= 8
 
 
-def test_a_flaky_gemini_still_completes_within_the_limit(live_server, cluster_factory, user, story_pdf, gemini):
+def test_a_flaky_gemini_still_completes_within_the_limit(live_server, cluster_factory, live_client, story_pdf, gemini):
     fake, env = gemini(error_rate=0.3, seed=7, slow_seconds=6)
     cluster_factory(**env)
-    client = Client(live_server.url, user)
+    client = live_client(live_server.url)
     job_id = client.confirm_and_start(story_pdf(45), 45)
 
     job, _ = client.follow(job_id, timeout=300)
@@ -85,18 +85,14 @@ def test_a_flaky_gemini_still_completes_within_the_limit(live_server, cluster_fa
 
 
 def test_quota_exhaustion_moves_to_the_fallback_and_bills_its_rate(
-    live_server, cluster_factory, user, story_pdf, gemini, settings
+    live_server, cluster_factory, live_client, story_pdf, gemini, settings
 ):
     fake, env = gemini(exhausted_models=frozenset({"gemini-2.5-flash"}), retry_delay=0.1)
     cluster_factory(**env)
-    client = Client(live_server.url, user)
-    confirmed = client.http.post(
-        "/jobs/confirm", json={"original_filename": "s.pdf", "page_count": 45, "model_preference": "balanced"}
-    ).json()
-    with open(story_pdf(45), "rb") as handle:
-        client.http.post(f"/jobs/{confirmed['job_id']}/start", files={"pdf_file": handle})
+    client = live_client(live_server.url)
+    job_id = client.confirm_and_start(story_pdf(45), 45, model_preference="balanced")
 
-    job, _ = client.follow(confirmed["job_id"], timeout=300)
+    job, _ = client.follow(job_id, timeout=300)
 
     assert job["status"] == "completed"
     by_model = fake.stats()["tokens"]
@@ -105,17 +101,19 @@ def test_quota_exhaustion_moves_to_the_fallback_and_bills_its_rate(
     )
     # Billed at the fallback's rate (speed, 2), not balanced's 3.
     assert job["actual_credits"] == max(1, math.ceil(job["gemini_tokens_used"] / 1000 * settings.CREDIT_RATES["speed"]))
-    assert all(c.tokens_by_model.keys() == {"gemini-2.5-flash-lite"} for c in Chunk.objects.filter(job_id=job["id"]))
+    assert all(c.tokens_by_model.keys() == {"gemini-2.5-flash-lite"} for c in Chunk.objects.filter(job_id=job_id))
 
 
-def test_a_chunk_that_always_fails_is_listed_and_not_charged(live_server, cluster_factory, user, tmp_path, gemini):
+def test_a_chunk_that_always_fails_is_listed_and_not_charged(
+    live_server, cluster_factory, live_client, tmp_path, gemini
+):
     pages = story_pages(45)
     pages[29].insert(1, "Un hibou gris chantait dans la nuit noire.")  # page 30: only chunk 1 (pages 21-40) sends it
     pdf = tmp_path / "owl.pdf"
     pdf.write_bytes(make_pdf(pages))
     fake, env = gemini(fail_text="Un hibou gris chantait")
     cluster_factory(**env, GEMINI_MAX_ATTEMPTS="2")
-    client = Client(live_server.url, user)
+    client = live_client(live_server.url)
     job_id = client.confirm_and_start(pdf, 45)
 
     job, _ = client.follow(job_id, timeout=300)
@@ -129,10 +127,10 @@ def test_a_chunk_that_always_fails_is_listed_and_not_charged(live_server, cluste
     assert Chunk.objects.get(job_id=job_id, index=failed[0]).error_code.startswith("GEMINI")
 
 
-def test_two_workers_never_exceed_the_quota_per_minute(live_server, cluster_factory, user, story_pdf, gemini):
+def test_two_workers_never_exceed_the_quota_per_minute(live_server, cluster_factory, live_client, story_pdf, gemini):
     fake, env = gemini(quota_rpm=3, latency=0.2)
     cluster_factory(**env, GEMINI_RPM="3", Q_WORKERS="2")
-    client = Client(live_server.url, user)
+    client = live_client(live_server.url)
     job_id = client.confirm_and_start(story_pdf(80), 80)  # 4 chunks of 20 pages: one more than a minute allows
 
     job, _ = client.follow(job_id, timeout=200)
@@ -144,12 +142,12 @@ def test_two_workers_never_exceed_the_quota_per_minute(live_server, cluster_fact
 
 
 def test_cancel_while_chunks_wait_on_gemini_sends_and_charges_nothing_after(
-    live_server, cluster_factory, user, story_pdf, gemini, settings
+    live_server, cluster_factory, live_client, story_pdf, gemini, settings
 ):
     settings.CHUNK_SIZE_OVERRIDE = 2
     fake, env = gemini(latency=2.0)
     cluster_factory(**env)
-    client = Client(live_server.url, user)
+    client = live_client(live_server.url)
     job_id = client.confirm_and_start(story_pdf(40), 40)
     wait_for(lambda: fake.stats()["requests"] >= 3, timeout=120, what="calls in flight")
 

@@ -9,30 +9,12 @@ import pytest
 from jobs.fakegemini import ENGINE_LOCK, FakeGemini
 from jobs.pipeline import engines, local_engine
 from jobs.pipeline.gemini_engine import GeminiConfig
-from jobs.pipeline.text import ChunkSource, SourceSentence
+from jobs.pipeline.text import ChunkSource
 from jobs.pipeline.words import count_words
+from jobs.tests.test_gemini_engine import KEY, LIMIT, SOURCE
 from jobs.types import ProcessingSettings
 
-KEY, MODEL = "test-key", "gemini-2.5-flash"
-LIMIT = 8
-SOURCE = [
-    SourceSentence("CHAPITRE PREMIER", heading=True, paragraph_start=True),
-    SourceSentence(
-        "Le vieux marin regardait la mer depuis le port, pendant que les enfants couraient sur la plage "
-        "en criant des mots qu'il ne comprenait plus.",
-        paragraph_start=True,
-    ),
-    SourceSentence(
-        "Il pensait à sa femme, morte depuis dix ans, et à la maison blanche qu'ils avaient bâtie "
-        "ensemble au bord de la falaise, face aux vents du large."
-    ),
-    SourceSentence("Le soir tombait."),
-    SourceSentence(
-        "– Viens manger, lui cria sa fille depuis la fenêtre de la cuisine où brillait une lampe.",
-        paragraph_start=True,
-        dialogue=True,
-    ),
-]
+MODEL = "gemini-2.5-flash"
 CHUNK = ChunkSource(sentences=SOURCE, context_before="", context_after="", pages_read=1)
 SETTINGS = ProcessingSettings(sentence_length_limit=LIMIT, preserve_formatting=True)
 

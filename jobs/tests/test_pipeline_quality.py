@@ -138,7 +138,7 @@ def test_text_quality_command_on_a_small_book(tmp_path):
         "Il revint chez son grand-père avec les abbés de la ville, qui étaient nombreux et très contents de le voir.\n\nIl partit le soir même sans rien dire.\n\nFin.\n",
         encoding="utf-8",
     )
-    from jobs.tests.cluster import ROOT, cluster_env
+    from jobs.tests.live import ROOT, cluster_env
 
     command = [
         sys.executable,

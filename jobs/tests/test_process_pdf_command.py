@@ -9,7 +9,7 @@ import pytest
 from credits.models import CreditLedger
 from jobs.models import Job
 from jobs.pipeline.words import count_words
-from jobs.tests.cluster import ROOT, cluster_env
+from jobs.tests.live import ROOT, cluster_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

@@ -7,38 +7,28 @@ from __future__ import annotations
 import asyncio
 import json
 
-import httpx
 import pytest
 import websockets
+
+from jobs.tests.live import AsgiServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 
 @pytest.fixture
-def asgi_server(asgi_server_factory) -> str:
+def asgi_server(asgi_server_factory) -> AsgiServer:
     # The server plans the jobs: 2-page chunks give a 60-page book 30 chunks to watch.
     return asgi_server_factory(CHUNK_SIZE_OVERRIDE="2")
 
 
-def api(host: str, user) -> httpx.Client:
-    http = httpx.Client(base_url=f"http://{host}/api/v1", timeout=30)
-    answer = http.post("/auth/token/", json={"username": user.username, "password": user.raw_password})
-    assert answer.status_code == 200, answer.text
-    http.headers["Authorization"] = "Bearer " + answer.json()["access"]
-    return http
-
-
-def start_job(http: httpx.Client, pdf, pages: int) -> int:
-    job_id = http.post("/jobs/confirm", json={"original_filename": "s.pdf", "page_count": pages}).json()["job_id"]
-    with open(pdf, "rb") as handle:
-        assert http.post(f"/jobs/{job_id}/start", files={"pdf_file": handle}).status_code == 202
-    return job_id
-
-
-def connect(host: str, job_id: int, token: str | None = None, **kwargs):
+def connect(server: AsgiServer, job_id: int, token: str | None = None, **kwargs):
     protocols = ["bearer", token] if token else None
     return websockets.connect(
-        f"ws://{host}/ws/jobs/{job_id}/", subprotocols=protocols, origin=f"http://{host}", open_timeout=10, **kwargs
+        f"ws://{server.host}/ws/jobs/{job_id}/",
+        subprotocols=protocols,
+        origin=server.url,
+        open_timeout=10,
+        **kwargs,
     )
 
 
@@ -64,14 +54,13 @@ def merged(seen: dict[int, list[str]]) -> list[str]:
     return [s for index in sorted(seen) for s in seen[index]]
 
 
-def test_snapshot_then_ordered_progress_to_completed(asgi_server, cluster_factory, user, story_pdf):
+def test_snapshot_then_ordered_progress_to_completed(asgi_server, cluster_factory, live_client, story_pdf):
     cluster_factory()
-    http = api(asgi_server, user)
-    token = http.headers["Authorization"].split()[1]
-    job_id = start_job(http, story_pdf(60), 60)
+    client = live_client(asgi_server.url)
+    job_id = client.confirm_and_start(story_pdf(60), 60)
 
     async def watch():
-        async with connect(asgi_server, job_id, token) as ws:
+        async with connect(asgi_server, job_id, client.token) as ws:
             assert ws.subprotocol == "bearer"
             return await read_until_done(ws)
 
@@ -81,18 +70,15 @@ def test_snapshot_then_ordered_progress_to_completed(asgi_server, cluster_factor
     progress = [e["job"]["progress_percent"] for e in events]
     assert progress == sorted(progress) and progress[-1] == 100 and len(set(progress)) >= 3
     assert events[-1]["job"]["status"] == "completed"
-    assert merged(sentences_of(events)) == http.get(f"/jobs/{job_id}/result").json()["sentences"]
-    assert (
-        events[-1]["job"]["quality"] == http.get(f"/jobs/{job_id}").json()["quality"]
-    )  # the socket and the API say the same
+    assert merged(sentences_of(events)) == client.http.get(f"/jobs/{job_id}/result").json()["sentences"]
+    assert events[-1]["job"]["quality"] == client.job(job_id)["quality"]  # the socket and the API say the same
     assert events[-1]["job"]["quality"]["pieces"] > 0
 
 
-def test_other_users_and_bad_tokens_are_refused(asgi_server, user, user_factory):
-    http = api(asgi_server, user)
-    job_id = http.post("/jobs/confirm", json={"original_filename": "s.pdf", "page_count": 40}).json()["job_id"]
-    mallory = user_factory("mallory")
-    other_token = api(asgi_server, mallory).headers["Authorization"].split()[1]
+def test_other_users_and_bad_tokens_are_refused(asgi_server, live_client, user_factory):
+    client = live_client(asgi_server.url)
+    job_id = client.confirm("s.pdf", 40)
+    other_token = live_client(asgi_server.url, as_user=user_factory("mallory")).token
 
     async def close_code(token: str | None, **kwargs) -> int:
         async with connect(asgi_server, job_id, token, **kwargs) as ws:
@@ -106,8 +92,8 @@ def test_other_users_and_bad_tokens_are_refused(asgi_server, user, user_factory)
 
     async def foreign_origin() -> None:
         async with websockets.connect(
-            f"ws://{asgi_server}/ws/jobs/{job_id}/",
-            subprotocols=["bearer", http.headers["Authorization"].split()[1]],
+            f"ws://{asgi_server.host}/ws/jobs/{job_id}/",
+            subprotocols=["bearer", client.token],
             origin="http://evil.example",
         ):
             pass
@@ -116,9 +102,8 @@ def test_other_users_and_bad_tokens_are_refused(asgi_server, user, user_factory)
         asyncio.run(foreign_origin())
 
 
-def test_the_session_cookie_authenticates_the_owner(asgi_server, user, client):
-    http = api(asgi_server, user)
-    job_id = http.post("/jobs/confirm", json={"original_filename": "s.pdf", "page_count": 40}).json()["job_id"]
+def test_the_session_cookie_authenticates_the_owner(asgi_server, live_client, user, client):
+    job_id = live_client(asgi_server.url).confirm("s.pdf", 40)
     # The API login upgraded the fast test password hash; the session must be made from the new one.
     user.refresh_from_db()
     client.force_login(user)
@@ -132,17 +117,18 @@ def test_the_session_cookie_authenticates_the_owner(asgi_server, user, client):
     assert event["type"] == "snapshot" and event["job"]["id"] == job_id and event["job"]["status"] == "pending"
 
 
-def test_a_reconnect_mid_job_gets_the_current_state_and_loses_nothing(asgi_server, cluster_factory, user, story_pdf):
+def test_a_reconnect_mid_job_gets_the_current_state_and_loses_nothing(
+    asgi_server, cluster_factory, live_client, story_pdf
+):
     cluster_factory()
-    http = api(asgi_server, user)
-    token = http.headers["Authorization"].split()[1]
-    job_id = start_job(http, story_pdf(60), 60)
+    client = live_client(asgi_server.url)
+    job_id = client.confirm_and_start(story_pdf(60), 60)
 
     async def watch_twice():
-        async with connect(asgi_server, job_id, token) as ws:
+        async with connect(asgi_server, job_id, client.token) as ws:
             first = await read_until_done(ws, stop_after=3)
         await asyncio.sleep(1.0)  # chunks finish while nobody listens
-        async with connect(asgi_server, job_id, token) as ws:
+        async with connect(asgi_server, job_id, client.token) as ws:
             second = await read_until_done(ws)
         return first, second
 
@@ -153,4 +139,4 @@ def test_a_reconnect_mid_job_gets_the_current_state_and_loses_nothing(asgi_serve
         snapshot["type"] == "snapshot" and snapshot["job"]["progress_percent"] >= first[-1]["job"]["progress_percent"]
     )
     assert len(snapshot["sentences"]) == sum(1 for c in snapshot["chunks"] if c["status"] == "succeeded")
-    assert merged(sentences_of(second)) == http.get(f"/jobs/{job_id}/result").json()["sentences"]
+    assert merged(sentences_of(second)) == client.http.get(f"/jobs/{job_id}/result").json()["sentences"]

@@ -1,0 +1,202 @@
+"""The one harness for running the service for real: a free port, the ASGI
+server (daphne), a `qcluster`, and an API client that follows seed 000's flow.
+
+Every end-to-end test (through the fixtures in conftest.py) and every bench
+under bench/ starts its processes and talks to them through here. Plain
+Python: benches import it without pytest; only `cluster_env` needs Django
+configured (it points the processes at the test database)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+TERMINAL = frozenset({"completed", "failed", "cancelled"})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], object], *, timeout: float, interval: float = 0.25, what: str = "condition"):
+    """The first true value of `condition()`; AssertionError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def wait_until_serving(url: str, *, timeout: float) -> None:
+    """Wait until `url` answers 200 (a server we started is up)."""
+
+    def up() -> bool:
+        try:
+            return httpx.get(url, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_for(up, timeout=timeout, interval=0.3, what=f"{url} to answer")
+
+
+def cluster_env(**overrides: str) -> dict[str, str]:
+    """The environment a production process would get (novelproc.settings),
+    pointed at the test database and its media: for processes that a test
+    starts next to itself."""
+    from django.conf import settings
+    from django.db import connection
+
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SQLITE_PATH"}}
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    else:
+        env["SQLITE_PATH"] = str(db["NAME"])
+    env.update(
+        DJANGO_SETTINGS_MODULE="novelproc.settings",
+        SECRET_KEY=settings.SECRET_KEY,
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        NOVELPROC_DATA_DIR=str(settings.DATA_DIR),
+        Q_WORKERS="2",
+        CHUNK_LEASE_SECONDS="10",
+        WHITENOISE_USE_FINDERS="1",
+        LOG_LEVEL="WARNING",
+    )
+    env.update(overrides)
+    return env
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+class Started:
+    """One of the project's processes, in a session of its own (so that it can
+    be stopped, or killed, with all its children), its output in `log_path`."""
+
+    def __init__(self, command: list[str], *, env: dict[str, str], log_path: Path | None = None):
+        self.log_path = log_path
+        self.log = open(log_path, "ab") if log_path else None
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=self.log or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def kill_hard(self) -> None:
+        if group_alive(self.process.pid):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self, *, grace: float = 8) -> bool:
+        """SIGTERM to the whole group, as systemd sends it; True when every
+        process of the group was gone within `grace` seconds, without a SIGKILL."""
+        clean = True
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            # The main process (poll() reaps it), then the rest of its group.
+            while (self.process.poll() is None or group_alive(self.process.pid)) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            clean = self.process.poll() is not None and not group_alive(self.process.pid)
+            if not clean:
+                self.kill_hard()
+        if self.log is not None and not self.log.closed:
+            self.log.close()
+        return clean
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:] if self.log_path and self.log_path.exists() else ""
+
+
+class Cluster(Started):
+    """`manage.py qcluster`: the project's worker cluster."""
+
+    def __init__(self, *, env: dict[str, str], log_path: Path | None = None):
+        super().__init__([sys.executable, str(ROOT / "manage.py"), "qcluster"], env=env, log_path=log_path)
+
+
+class AsgiServer(Started):
+    """daphne serving novelproc.asgi (HTTP and WebSockets) on a free port, as in production."""
+
+    def __init__(self, *, env: dict[str, str], log_path: Path | None = None, timeout: float = 60):
+        self.port = free_port()
+        self.host = f"127.0.0.1:{self.port}"
+        self.url = f"http://{self.host}"
+        daphne = [str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(self.port)]
+        super().__init__([*daphne, "novelproc.asgi:application"], env=env, log_path=log_path)
+        try:
+            wait_until_serving(f"{self.url}/api/schema/", timeout=timeout)
+        except AssertionError:
+            self.stop()
+            raise
+
+
+class ApiClient:
+    """A client of the HTTP API with a JWT, following seed 000's flow."""
+
+    def __init__(self, base_url: str, username: str, password: str, *, timeout: float = 30):
+        self.http = httpx.Client(base_url=f"{base_url}/api/v1", timeout=timeout)
+        answer = self.http.post("/auth/token/", json={"username": username, "password": password})
+        assert answer.status_code == 200, answer.text
+        self.token = answer.json()["access"]
+        self.http.headers["Authorization"] = f"Bearer {self.token}"
+
+    def confirm(self, name: str, pages: int, *, model_preference: str = "speed", **processing_settings) -> int:
+        body = {"original_filename": name, "page_count": pages, "model_preference": model_preference}
+        if processing_settings:
+            body["processing_settings"] = processing_settings
+        confirmed = self.http.post("/jobs/confirm", json=body)
+        assert confirmed.status_code == 201, confirmed.text
+        return confirmed.json()["job_id"]
+
+    def start(self, job_id: int, pdf: Path) -> dict:
+        with open(pdf, "rb") as handle:
+            started = self.http.post(f"/jobs/{job_id}/start", files={"pdf_file": (pdf.name, handle, "application/pdf")})
+        assert started.status_code == 202, started.text
+        return started.json()
+
+    def confirm_and_start(self, pdf: Path, pages: int, **confirm) -> int:
+        job_id = self.confirm(pdf.name, pages, **confirm)
+        self.start(job_id, pdf)
+        return job_id
+
+    def job(self, job_id: int) -> dict:
+        return self.http.get(f"/jobs/{job_id}").json()
+
+    def follow(self, job_id: int, *, timeout: float, interval: float = 0.1) -> tuple[dict, list[int]]:
+        """Poll the job until it has finished: (the job, each distinct progress_percent seen in order)."""
+        seen: list[int] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = self.job(job_id)
+            if not seen or job["progress_percent"] != seen[-1]:
+                seen.append(job["progress_percent"])
+            if job["status"] in TERMINAL:
+                return job, seen
+            time.sleep(interval)
+        raise AssertionError(f"job {job_id} still {self.job(job_id)['status']} after {timeout} s")

@@ -22,3 +22,11 @@ def test_get_owned_job_finds_only_the_owners_live_jobs(user, user_factory):
         with pytest.raises(JobNotFound) as refused:
             selectors.get_owned_job(user=user, job_id=job_id)
         assert (refused.value.status_code, refused.value.error_code) == (404, "NOT_FOUND")
+
+
+def test_a_job_with_nothing_recorded_has_no_shares_to_show(job):
+    quality = selectors.job_quality(job=job)
+
+    assert (quality.sentences, quality.over_limit_share) == (0, 0.0)
+    assert quality.pieces_without_verb_share is None and quality.words_per_second is None
+    assert job.recorded_chunks == 0

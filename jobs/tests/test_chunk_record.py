@@ -1,0 +1,65 @@
+"""services.chunk_record: a chunk's sentences, usage and figures are stored;
+the last chunk completes and settles the job."""
+
+import pytest
+
+from credits.models import CreditLedger
+from credits.selectors import credit_balance
+from jobs import selectors, services
+from jobs.models import Chunk, JobStatus
+from jobs.tests.factories import make_outcome, make_started_job, record
+
+pytestmark = pytest.mark.usefixtures("no_queue")
+
+
+def test_the_last_chunk_completes_and_settles_the_job_once(job, user):
+    balance_before = credit_balance(user=user)
+    for chunk in job.chunks.all():
+        record(chunk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED and job.progress_percent == 100
+    assert job.sentences == ["Il pleut."] * 3
+    assert job.actual_credits == 3  # 3000 tokens at rate 1
+    assert credit_balance(user=user) == balance_before + 50 - 3
+    assert CreditLedger.objects.filter(job=job, kind="charge").count() == 1
+    rec = services.job_finalize(user=user, job_id=job.pk)
+    assert (rec.actual_credits, rec.refunded) == (3, 47)
+    assert CreditLedger.objects.filter(job=job).count() == 3  # reserve, release, charge: finalize wrote nothing more
+
+
+# 4 sentences of 3 words, 2 of 5: 22 words in all; the second chunk's verbs were checked on a sample.
+FIRST = make_outcome(
+    ["Il pleut fort."] * 4, pieces=3, pieces_checked=3, pieces_without_verb=1, words=12, engine_seconds=0.5
+)
+SECOND = make_outcome(
+    ["Le vent souffle très fort."] * 2,
+    pieces=5,
+    pieces_checked=4,
+    pieces_without_verb=2,
+    sentences_over_limit=1,
+    words=10,
+    engine_seconds=1.5,
+)
+
+
+def test_recording_chunks_sums_their_quality_figures_into_the_job(user):
+    job = make_started_job(user, chunks=2)
+    first, second = job.chunks.order_by("index")
+    record(first, FIRST)
+    record(second, SECOND)
+
+    job.refresh_from_db()
+    assert (job.pieces, job.pieces_without_verb, job.sentences_over_limit, job.words, job.engine_seconds) == (
+        8,
+        3,
+        1,
+        22,
+        2.0,
+    )
+    assert (Chunk.objects.get(pk=second.pk).pieces, Chunk.objects.get(pk=second.pk).words) == (5, 10)
+    quality = selectors.job_quality(job=job)
+    assert quality.sentences == len(job.sentences) == 6
+    assert quality.over_limit_share == pytest.approx(1 / 6)
+    assert (job.pieces_checked, quality.pieces_checked) == (7, 7)
+    assert quality.pieces_without_verb_share == pytest.approx(3 / 7)  # of the pieces checked
+    assert quality.words_per_second == pytest.approx(11.0)

@@ -258,25 +258,20 @@ def test_history_stats_chunks_and_schema(api, story_pdf):
 
 def test_job_detail_has_the_quality_figures_of_its_recorded_chunks(api, monkeypatch):
     from jobs import services
-    from jobs.pipeline.figures import QualityFigures
-    from jobs.tests.factories import make_started_job
-    from jobs.types import ChunkOutcome
+    from jobs.tests.factories import make_outcome, make_started_job, record
 
     monkeypatch.setattr(services, "_enqueue_chunk", lambda chunk_id: None)  # the second chunk stays pending
     job = make_started_job(api.user, chunks=2)
-    first = job.chunks.get(index=0)
-    claimed = services.chunk_claim(chunk_id=first.pk)
-    outcome = ChunkOutcome(
-        sentences=["Il pleut.", "Il vente fort.", "La mer."],
-        input_tokens=1,
-        output_tokens=1,
-        tokens_by_model={"local": 2},
-        timings={"engine": 0.25},
-        quality=QualityFigures(
-            sentences=3, pieces=2, pieces_checked=2, pieces_without_verb=1, words=7, engine_seconds=0.25
-        ),
+    outcome = make_outcome(
+        ["Il pleut.", "Il vente fort.", "La mer."],
+        tokens=2,
+        pieces=2,
+        pieces_checked=2,
+        pieces_without_verb=1,
+        words=7,
+        engine_seconds=0.25,
     )
-    services.chunk_record(chunk_id=first.pk, token=claimed.token, outcome=outcome)
+    record(job.chunks.get(index=0), outcome)
 
     body = api.get(f"/api/v1/jobs/{job.pk}").json()
 

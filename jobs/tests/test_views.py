@@ -1,5 +1,5 @@
-"""The web pages (SPEC §6): who sees what, and the few writes pages make
-themselves (sign-up, deleting a finished job, the admin's grant action)."""
+"""The jobs' web pages (jobs.views, SPEC §6): who sees what, and the few
+writes pages make themselves (sign-up, deleting a finished job)."""
 
 from __future__ import annotations
 
@@ -10,31 +10,12 @@ from django.test import Client
 
 from credits.models import CreditLedger
 from credits.selectors import credit_balance
-from credits.services import credits_ensure_monthly_grant
 from jobs import services
 from jobs.models import Chunk, Job, JobStatus
-from jobs.pipeline.figures import QualityFigures
-from jobs.tests.factories import make_started_job
-from jobs.types import ChunkOutcome, ProcessingSettings
+from jobs.tests.factories import make_completed_job, make_outcome, make_started_job, record
+from jobs.types import ProcessingSettings
 
 PAGES = ["/", "/jobs/"]
-
-
-def completed_job(owner, sentences_per_chunk: int = 2) -> Job:
-    """A job whose every chunk was recorded through the services."""
-    job = make_started_job(owner, chunks=2, parallel=2)
-    for chunk in Chunk.objects.filter(job=job).order_by("index"):
-        claimed = services.chunk_claim(chunk_id=chunk.pk)
-        outcome = ChunkOutcome(
-            sentences=[f"Phrase {chunk.index}-{n}." for n in range(sentences_per_chunk)],
-            input_tokens=100,
-            output_tokens=100,
-            tokens_by_model={"local": 200},
-        )
-        services.chunk_record(chunk_id=chunk.pk, token=claimed.token, outcome=outcome)
-    job.refresh_from_db()
-    assert job.status == JobStatus.COMPLETED
-    return job
 
 
 @pytest.mark.parametrize("url", PAGES)
@@ -59,7 +40,7 @@ def test_login_and_signup_pages_answer_anonymous_visitors(db):
 
 
 def test_job_page_shows_the_owners_job_with_its_sentences_and_downloads(browser, user):
-    job = completed_job(user)
+    job = make_completed_job(user)
 
     response = browser.get(f"/jobs/{job.pk}/")
 
@@ -73,15 +54,7 @@ def test_job_page_shows_the_owners_job_with_its_sentences_and_downloads(browser,
 
 def test_job_page_of_a_running_job_shows_the_finished_chunks_sentences(browser, user):
     job = make_started_job(user, chunks=3, parallel=3)
-    chunk = Chunk.objects.get(job=job, index=1)
-    claimed = services.chunk_claim(chunk_id=chunk.pk)
-    services.chunk_record(
-        chunk_id=chunk.pk,
-        token=claimed.token,
-        outcome=ChunkOutcome(
-            sentences=["Le milieu du livre."], input_tokens=1, output_tokens=1, tokens_by_model={"local": 2}
-        ),
-    )
+    record(Chunk.objects.get(job=job, index=1), make_outcome(["Le milieu du livre."], tokens=2))
 
     body = browser.get(f"/jobs/{job.pk}/").content.decode()
 
@@ -93,43 +66,22 @@ def test_job_page_shows_the_quality_figures_once_a_chunk_is_recorded(browser, us
     job = make_started_job(user, chunks=2)
     assert re.search(r'<p id="quality" class="muted" hidden>', browser.get(f"/jobs/{job.pk}/").content.decode())
 
-    chunk = Chunk.objects.get(job=job, index=0)
-    claimed = services.chunk_claim(chunk_id=chunk.pk)
-    outcome = ChunkOutcome(
-        sentences=["Il pleut."] * 6191,
-        input_tokens=1,
-        output_tokens=1,
-        tokens_by_model={"local": 2},
-        timings={"engine": 1.7},
-        quality=QualityFigures(
-            sentences=6191, pieces=5859, pieces_checked=5859, pieces_without_verb=2730, words=12382, engine_seconds=1.7
-        ),
+    outcome = make_outcome(
+        ["Il pleut."] * 6191,
+        tokens=2,
+        pieces=5859,
+        pieces_checked=5859,
+        pieces_without_verb=2730,
+        words=12382,
+        engine_seconds=1.7,
     )
-    services.chunk_record(chunk_id=chunk.pk, token=claimed.token, outcome=outcome)
+    record(Chunk.objects.get(job=job, index=0), outcome)
 
     body = browser.get(f"/jobs/{job.pk}/").content.decode()
 
     line = "0 of 6,191 sentences over the limit · 46.6 % of 5,859 cut pieces without a finite verb · 7,284 words/s"
     assert f'<p id="quality" class="muted">Quality: <span id="quality-figures">{line}</span></p>' in body
     assert '"quality": {"sentences": 6191' in body  # the page script starts from the same figures
-
-
-def test_the_quality_line_says_when_the_verb_share_comes_from_a_sample():
-    from jobs.templatetags.quality import quality_line
-
-    quality = {
-        "sentences": 900,
-        "sentences_over_limit": 0,
-        "pieces": 900,
-        "pieces_checked": 40,
-        "pieces_without_verb": 6,
-        "pieces_without_verb_share": 0.15,
-        "words_per_second": None,
-    }
-    assert (
-        quality_line(quality)
-        == "0 of 900 sentences over the limit · 15.0 % of 900 cut pieces without a finite verb (a sample of 40 checked)"
-    )
 
 
 def test_another_users_job_page_is_404(browser, user_factory):
@@ -211,7 +163,7 @@ def test_upload_page_defaults_for_a_new_user(browser):
 
 
 def test_deleting_a_finished_job_removes_it_and_its_data_but_keeps_the_ledger(browser, user):
-    job = completed_job(user)
+    job = make_completed_job(user)
     rows_before = CreditLedger.objects.filter(user=user).count()
     balance_before = credit_balance(user=user)
 
@@ -242,85 +194,16 @@ def test_deleting_an_active_job_is_refused(browser, user):
 
 
 def test_deleting_another_users_job_is_404(browser, user_factory):
-    job = completed_job(user_factory("bob"))
+    job = make_completed_job(user_factory("bob"))
 
     assert browser.post(f"/jobs/{job.pk}/delete/").status_code == 404
     assert Job.objects.get(pk=job.pk).sentences != []
 
 
 def test_delete_needs_a_post(browser, user):
-    job = completed_job(user)
+    job = make_completed_job(user)
 
     assert browser.get(f"/jobs/{job.pk}/delete/").status_code == 405
-
-
-@pytest.fixture
-def admin_client(user_factory) -> Client:
-    operator = user_factory("operator")
-    operator.is_staff = operator.is_superuser = True
-    operator.save()
-    client = Client()
-    client.force_login(operator)
-    return client
-
-
-def test_admin_grant_action_asks_for_an_amount_then_adds_a_ledger_row(admin_client, user):
-    credits_ensure_monthly_grant(user=user)
-    before = credit_balance(user=user)
-    asked = admin_client.post("/admin/auth/user/", {"action": "grant_credits", "_selected_action": [user.pk]})
-    assert asked.status_code == 200 and b'name="amount"' in asked.content
-    batch = asked.context["form"]["batch"].value()
-
-    form = {
-        "action": "grant_credits",
-        "_selected_action": [user.pk],
-        "apply": "1",
-        "amount": "250",
-        "note": "Bonus",
-        "batch": str(batch),
-    }
-    done = admin_client.post("/admin/auth/user/", form)
-    again = admin_client.post("/admin/auth/user/", form)  # the same page sent twice grants once
-
-    assert done.status_code == 302 and again.status_code == 302
-    assert credit_balance(user=user) == before + 250
-    row = CreditLedger.objects.get(user=user, note="Bonus")
-    assert row.kind == CreditLedger.Kind.GRANT and row.amount == 250
-
-
-def test_admin_grant_action_refuses_zero(admin_client, user):
-    response = admin_client.post(
-        "/admin/auth/user/",
-        {
-            "action": "grant_credits",
-            "_selected_action": [user.pk],
-            "apply": "1",
-            "amount": "0",
-            "note": "x",
-            "batch": "4f1c0a52-2f7e-4e64-8a55-2b2e7b8a1d11",
-        },
-    )
-
-    assert response.status_code == 200 and b"other than 0" in response.content
-    assert not CreditLedger.objects.filter(user=user, note="x").exists()
-
-
-def test_admin_shows_a_jobs_quality_figures_read_only(admin_client, user):
-    job = completed_job(user)
-
-    body = admin_client.get(f"/admin/jobs/job/{job.pk}/change/").content.decode()
-
-    assert "0 of 4 sentences over the limit · no cut pieces<" in body
-    assert 'name="pieces"' not in body and "Pieces without verb" in body
-
-
-def test_admin_index_links_the_task_queue_pages(admin_client):
-    body = admin_client.get("/admin/").content.decode()
-
-    for model in ["success", "failure", "schedule"]:
-        assert f'href="/admin/django_q/{model}/"' in body
-    assert admin_client.get("/admin/django_q/success/").status_code == 200
-    assert admin_client.get("/admin/django_q/failure/").status_code == 200
 
 
 def test_the_pages_scripts_get_every_url_from_the_page(browser, user):

@@ -11,7 +11,7 @@ from jobs.pipeline import engines, local_engine
 from jobs.pipeline.gemini_engine import GeminiConfig
 from jobs.pipeline.text import ChunkSource
 from jobs.pipeline.words import count_words
-from jobs.tests.test_gemini_engine import KEY, LIMIT, SOURCE
+from jobs.tests.test_pipeline_gemini_engine import KEY, LIMIT, SOURCE
 from jobs.types import ProcessingSettings
 
 MODEL = "gemini-2.5-flash"

@@ -1,4 +1,5 @@
-"""Cleaning, segmentation and sentence ownership (SPEC §3, §7)."""
+"""Sentence ownership per chunk (jobs.pipeline.text, SPEC §3, §7), with the
+segmentation it rests on."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import pytest
 
 from conftest import DATA_DIR
 from jobs.pipeline.chunking import plan_chunks
-from jobs.pipeline.cleaning import keeps_hyphen, normalise
 from jobs.pipeline.segment import split_sentences
-from jobs.pipeline.text import ChunkSource, SourceSentence, chunk_source
+from jobs.pipeline.text import ChunkSource, SourceSentence, chunk_source, runs
+from jobs.tests.pdfmaker import story_pages
 
 BOOK = "albert-savarus-115p"
 
@@ -135,37 +136,6 @@ def test_chapter_titles_are_headings():
 
 
 @pytest.mark.parametrize(
-    ("left", "right", "kept"),
-    [
-        ("ab", "bés", False),
-        ("de", "puis", False),
-        ("histo", "riques", False),
-        ("très", "bien", True),
-        ("grand", "père", True),
-        ("soir", "là", True),
-        ("peut", "être", True),
-        ("dit", "il", True),
-        ("a", "t-il", True),
-        ("vis", "à-vis", True),
-        ("Saint", "Martin", True),
-        ("Amé", "dée", False),
-        ("vicaire", "général", True),
-    ],
-)
-def test_line_end_hyphens(left, right, kept):
-    assert keeps_hyphen(left, right) is kept
-
-
-def test_normalise_fixes_ligatures_spaces_and_italic_glitches():
-    assert normalise("Une ﬁne ﬂeur, eﬀet, eﬃcace\u00a0; soufﬂé\u202f! œuvre") == [
-        "Une fine fleur, effet, efficace ; soufflé ! œuvre"
-    ]
-    assert normalise("de  rupes . Les   autres , « oui » ; A l' incroyable ...") == [
-        "de rupes. Les autres, « oui » ; A l'incroyable ..."
-    ]
-
-
-@pytest.mark.parametrize(
     ("paragraph", "sentences"),
     [
         (
@@ -233,3 +203,24 @@ def test_real_book_is_clean_and_faithful():
     matcher = difflib.SequenceMatcher(None, mine, theirs, autojunk=False)
     different = sum(max(a2 - a1, b2 - b1) for op, a1, a2, b1, b2 in matcher.get_opcodes() if op != "equal")
     assert different <= 5
+
+
+def test_runs_are_the_ranges_of_consecutive_pages():
+    assert runs([]) == []
+    assert runs([4]) == [(4, 4)]
+    assert runs([1, 2, 3, 7, 8, 10]) == [(1, 3), (7, 8), (10, 10)]
+
+
+def test_a_chunk_reads_its_own_pages_before_its_edges():
+    pages = ["\n".join(lines) for lines in story_pages(40)]
+    asked = []
+
+    def read(first: int, last: int) -> list[str]:
+        asked.append((first, last))
+        return pages[first - 1 : last]
+
+    chunk_source(read, first=16, last=30, page_count=40)
+    assert asked[:3] == [(16, 30), (13, 15), (31, 33)]  # own pages, then the overlap and header window each side
+    assert all(
+        first > 33 or last < 13 for first, last in asked[3:]
+    )  # a run-on paragraph reads further, never a page twice

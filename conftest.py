@@ -91,7 +91,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs Redis: runs in the second pass of bin/test (REDIS_URL set)"))
 
 
-def starter(kind, tmp_path: Path, name: str):
+def starter(kind: type, tmp_path: Path, name: str):
     """A factory of `kind` processes (jobs.tests.live) on the test database,
     with the production settings and `env` overrides; and the list of those started."""
     from jobs.tests.live import cluster_env

@@ -3,6 +3,9 @@
 Plain Python (no Django), so it can be tested and benchmarked on its own.
 Modules: ``pdf`` (pypdf in a sandboxed child process), ``chunking`` (page
 ranges), ``cleaning`` (page text → lines), ``segment`` (paragraph →
-sentences), ``text`` (sentence ownership per chunk), ``local_engine``
-(spaCy-based splitting to a word limit).
+sentences), ``text`` (sentence ownership per chunk), ``words`` (what a word
+is), ``engines`` (the one entry point to both engines: ``local_engine``,
+spaCy-based splitting to a word limit, and ``gemini_engine``), ``figures``
+(the shape of the engine's quality figures) and ``quality`` (measuring a
+book against its reference).
 """

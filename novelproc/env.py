@@ -72,3 +72,10 @@ def env_url(name: str, schemes: tuple[str, ...]) -> str:
             f"{name} must start with one of {', '.join(s + '://' for s in schemes)}, got {raw!r}"
         )
     return raw
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default).lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value

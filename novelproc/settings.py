@@ -25,6 +25,34 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# --- Deployment behind HTTPS -------------------------------------------------------
+# PRODUCTION=1 switches every default below to what a public HTTPS deployment
+# needs, so that `manage.py check --deploy` is clean; each can still be set on
+# its own. Off, the local run and the tests keep plain HTTP.
+PRODUCTION = env_bool("PRODUCTION", False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("PRODUCTION=1 and DEBUG=1 exclude each other.")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+# /metrics is scraped from inside the deployment over plain HTTP (the probes
+# are answered before the redirect: novelproc.health.ProbeMiddleware).
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
+# A year, subdomains included, and ready for the browsers' preload lists (as
+# `check --deploy` asks); SECURE_HSTS_PRELOAD=0 for a domain that must not be listed.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", PRODUCTION)
+# Behind a proxy that ends TLS: the header it sets and its value for HTTPS,
+# e.g. "X-Forwarded-Proto,https". Only set it when that proxy always sets (or
+# strips) the header, or any client could claim HTTPS.
+_proxy_header = env_list("SECURE_PROXY_SSL_HEADER", [])
+if _proxy_header and len(_proxy_header) != 2:
+    raise ImproperlyConfigured(f"SECURE_PROXY_SSL_HEADER must be 'Header-Name,value', got {','.join(_proxy_header)!r}")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_header[0].upper().replace("-", "_"), _proxy_header[1]) if _proxy_header else None
+)
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -218,6 +246,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_INCLUDE_SCHEMA": False,
+    # One component per choice set: jobs and chunks both have a `status`, and
+    # the model preference appears under two field names.
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "jobs.models.JobStatus",
+        "ChunkStatusEnum": "jobs.models.ChunkStatus",
+        "ModelPreferenceEnum": "jobs.models.ModelPreference",
+    },
 }
 
 # --- Product limits and pricing ------------------------------------------------------

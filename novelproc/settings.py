@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "novelproc.logs.RequestIdMiddleware",
+    "novelproc.health.ProbeMiddleware",  # before host validation and the HTTPS redirect: see its module
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -150,10 +150,32 @@ class AsgiServer(Started):
         daphne = [str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(self.port)]
         super().__init__([*daphne, "novelproc.asgi:application"], env=env, log_path=log_path)
         try:
-            wait_until_serving(f"{self.url}/api/schema/", timeout=timeout)
+            wait_until_serving(f"{self.url}/healthz", timeout=timeout)
         except AssertionError:
             self.stop()
             raise
+
+
+def wait_for_port(port: int, *, timeout: float, what: str) -> None:
+    def accepts() -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError:
+            return False
+        return True
+
+    wait_for(accepts, timeout=timeout, interval=0.05, what=what)
+
+
+class RedisServer(Started):
+    """A Redis of the test's own on a free port (for tests that take it down), keeping nothing on disk."""
+
+    def __init__(self, *, log_path: Path | None = None, timeout: float = 20):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        command = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        super().__init__(command, env=dict(os.environ), log_path=log_path)
+        wait_for_port(self.port, timeout=timeout, what=f"redis-server on port {self.port}")
 
 
 class ApiClient:

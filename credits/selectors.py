@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Abs, Coalesce
 
 from credits.models import CreditLedger
 
@@ -67,3 +67,14 @@ def job_reserved_outstanding(*, job) -> int:
 
 def job_charged(*, job) -> int:
     return -CreditLedger.objects.filter(job=job, kind=_K.CHARGE).aggregate(total=_sum())["total"]
+
+
+def ledger_totals_by_kind() -> dict[str, int]:
+    """Credits moved by each kind of ledger row, as positive amounts. The
+    ledger is append-only, so each total only grows (/metrics counts them)."""
+    return dict(
+        CreditLedger.objects.order_by()
+        .values_list("kind")
+        .annotate(total=Sum(Abs("amount")))
+        .values_list("kind", "total")
+    )

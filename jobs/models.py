@@ -181,6 +181,9 @@ class ChunkStatus(models.TextChoices):
 
 
 CHUNK_DONE_STATUSES = (ChunkStatus.SUCCEEDED, ChunkStatus.FAILED, ChunkStatus.CANCELLED)
+# The steps a recorded chunk's `timings` has seconds for (jobs.processing):
+# reading pages, cleaning them, waiting for a Gemini call slot, the engine.
+CHUNK_STAGES = ("pdf", "cleaning", "slot_wait", "engine")
 
 # A chunk is claimed (running), then done. A running chunk whose lease expired
 # is claimed again (running → running); retrying a finished job's failed

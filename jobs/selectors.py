@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Func, IntegerField, QuerySet, Sum
+from django.db.models import Count, FloatField, Func, IntegerField, Q, QuerySet, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 
-from jobs.models import ACTIVE_STATUSES, Chunk, ChunkStatus, Job, JobStatus, ModelPreference, PageText
+from jobs.models import (
+    ACTIVE_STATUSES,
+    CHUNK_STAGES,
+    Chunk,
+    ChunkStatus,
+    Job,
+    JobStatus,
+    ModelPreference,
+    PageText,
+)
 from jobs.pipeline.figures import QualityFigures
 from jobs.types import ProcessingSettings
 from novelproc.errors import JobNotFound, NotReady
@@ -134,3 +146,73 @@ def workers_alive() -> int:
         return sum(len(stat.workers) for stat in Stat.get_all())
     except Exception:  # a stats backend that does not answer must not break the status page
         return 0
+
+
+# --- Totals for /metrics (novelproc.metrics) ---------------------------------------------
+# Counted by the database at each scrape, so that every web process reports
+# the same figures, whichever process did the work.
+
+
+def job_counts() -> list[dict]:
+    """Jobs by status and engine: rows of `status`, `engine`, `jobs`."""
+    return list(Job.objects.order_by().values("status", "engine").annotate(jobs=Count("id")))
+
+
+def chunk_counts() -> dict[str, int]:
+    return dict(Chunk.objects.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+
+
+def usage_by_model() -> list[dict]:
+    """Calls and tokens of every job, by engine and model: rows of `engine`,
+    `model_name`, `calls`, `input_tokens`, `output_tokens`. Job counters
+    only grow (a failed chunk's tokens stay counted), and a deleted job keeps
+    its row, so these are counters."""
+    return list(
+        Job.objects.order_by()
+        .values("engine", "model_name")
+        .annotate(calls=Sum("gemini_api_calls"), input_tokens=Sum("input_tokens"), output_tokens=Sum("output_tokens"))
+    )
+
+
+def failed_chunks_by_model() -> list[dict]:
+    """Chunks failed now, by engine, model and error code (a retried chunk leaves this count)."""
+    return list(
+        Chunk.objects.filter(status=ChunkStatus.FAILED)
+        .order_by()
+        .values("job__engine", "job__model_name", "error_code")
+        .annotate(chunks=Count("id"))
+    )
+
+
+@dataclass(frozen=True)
+class StageHistogram:
+    """Recorded chunks by the seconds one stage took: `cumulative[i]` chunks took at most `bounds[i]`."""
+
+    bounds: tuple[float, ...]
+    cumulative: tuple[int, ...]
+    count: int
+    total_seconds: float
+
+
+def chunk_stage_histograms(*, bounds: Sequence[float]) -> dict[str, StageHistogram]:
+    """One aggregate query over the recorded chunks' `timings`, every stage
+    and bucket at once; a stage a chunk did not have (slot_wait on the local
+    engine) is not counted for it."""
+    seconds = {f"s_{stage}": Cast(KT(f"timings__{stage}"), FloatField()) for stage in CHUNK_STAGES}
+    aggregates = {}
+    for stage in CHUNK_STAGES:
+        field = f"s_{stage}"
+        aggregates[f"{stage}_count"] = Count("pk", filter=Q(**{f"{field}__isnull": False}))
+        aggregates[f"{stage}_sum"] = Sum(field)
+        for i, bound in enumerate(bounds):
+            aggregates[f"{stage}_le{i}"] = Count("pk", filter=Q(**{f"{field}__lte": bound}))
+    row = Chunk.objects.filter(status=ChunkStatus.SUCCEEDED).annotate(**seconds).aggregate(**aggregates)
+    return {
+        stage: StageHistogram(
+            bounds=tuple(bounds),
+            cumulative=tuple(row[f"{stage}_le{i}"] for i in range(len(bounds))),
+            count=row[f"{stage}_count"],
+            total_seconds=row[f"{stage}_sum"] or 0.0,
+        )
+        for stage in CHUNK_STAGES
+    }

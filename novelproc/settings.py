@@ -323,6 +323,10 @@ GEMINI_MAX_OUTPUT_TOKENS = env_int("GEMINI_MAX_OUTPUT_TOKENS", 32768, minimum=10
 GEMINI_RPM = env_int("GEMINI_RPM", 0, minimum=0)
 GEMINI_TPM = env_int("GEMINI_TPM", 0, minimum=0)
 
+# --- Operating ------------------------------------------------------------------------------
+# /metrics answers staff, and a scraper sending `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+
 # --- Static, media, i18n ------------------------------------------------------------------
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -6,6 +6,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from credits.api import CreditsLedger, CreditsMe
 from jobs.api import JobViewSet, LegacyProcessPdfAsync
+from novelproc import views
 
 
 class OptionalSlashRouter(DefaultRouter):
@@ -32,6 +33,7 @@ api_v1 = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("metrics", views.metrics, name="metrics"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

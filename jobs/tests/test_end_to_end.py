@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import httpx
 import pytest
-from django.conf import settings
+from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import DATA_DIR
 from credits.models import CreditLedger
@@ -29,7 +30,8 @@ def the_book(story_pdf):
     return (BOOK, 115) if BOOK.exists() else (story_pdf(60), 60)
 
 
-def test_seed_flow_completes_on_a_real_cluster(live_server, cluster_factory, live_client, user, story_pdf):
+def test_seed_flow_completes_on_a_real_cluster(live_server, cluster_factory, live_client, user, story_pdf, settings):
+    settings.METRICS_TOKEN = "e2e-scraper"
     cluster = cluster_factory()
     client = live_client(live_server.url)
     pdf, pages = the_book(story_pdf)
@@ -55,9 +57,35 @@ def test_seed_flow_completes_on_a_real_cluster(live_server, cluster_factory, liv
     assert balance == settings.MONTHLY_GRANT_CREDITS - final["actual_credits"] == credit_balance(user=user)
     kinds = list(CreditLedger.objects.filter(user=user).order_by("id").values_list("kind", flat=True))
     assert kinds[0] == "grant" and kinds.count("charge") == 1 and kinds.count("release") == 1
+    assert_metrics_count_the_job(live_server.url, job, charged=final["actual_credits"])
     # A SIGTERM to the whole group (systemd's default) stops every process, without a SIGKILL.
     started = time.monotonic()
     assert cluster.stop() and time.monotonic() - started < 8
+
+
+def assert_metrics_count_the_job(base_url: str, job: dict, *, charged: int) -> None:
+    """/metrics, read with the Prometheus client's own parser, shows the one job the suite ran."""
+    answer = httpx.get(f"{base_url}/metrics", headers={"Authorization": "Bearer e2e-scraper"}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    values = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(answer.text)
+        for sample in family.samples
+    }
+    assert values[("novelproc_jobs", (("engine", "local"), ("status", "completed")))] == 1
+    assert values[("novelproc_chunks", (("status", "succeeded"),))] == job["total_chunks"]
+    assert values[("novelproc_chunk_stage_seconds_count", (("stage", "engine"),))] == job["total_chunks"]
+    assert values[("novelproc_chunk_stage_seconds_sum", (("stage", "pdf"),))] > 0
+    assert values[("novelproc_credits_total", (("kind", "charge"),))] == charged
+    tokens = {
+        direction: (
+            "novelproc_tokens_total",
+            (("direction", direction), ("engine", "local"), ("model", "fr_core_news_sm")),
+        )
+        for direction in ("input", "output")
+    }
+    assert values[tokens["input"]] + values[tokens["output"]] == job["gemini_tokens_used"]
+    assert values[("novelproc_workers", ())] >= 1  # the cluster that ran it, from its stats in the shared cache
 
 
 def test_cancel_during_processing_stops_new_chunks_and_releases_credits(

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served as our own static files: the docs need no CDN
     "django_ratelimit",
     "jobs",  # before django_q: its `qcluster` command loads the engines first
     "django_q",
@@ -247,6 +248,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # One component per choice set: jobs and chunks both have a `status`, and
     # the model preference appears under two field names.
     "ENUM_NAME_OVERRIDES": {

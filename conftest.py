@@ -144,3 +144,40 @@ def live_client(user):
         return ApiClient(base_url, who.username, who.raw_password)
 
     return connect
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """One S3-protocol server (moto's server mode) for the session; each test takes a bucket of its own."""
+    from jobs.tests.live import S3Server
+
+    server = S3Server(log_path=tmp_path_factory.mktemp("s3") / "moto.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server, settings):
+    """A fresh bucket on the S3 server, and uploads of this process stored in it (settings.STORAGES)."""
+    import uuid
+
+    from jobs.tests.live import S3Server
+
+    bucket = f"novelproc-{uuid.uuid4().hex[:12]}"
+    s3_server.client().create_bucket(Bucket=bucket)
+    env = s3_server.env(bucket)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": bucket,
+                "endpoint_url": s3_server.url,
+                "region_name": S3Server.REGION,
+                "access_key": env["S3_ACCESS_KEY_ID"],
+                "secret_key": env["S3_SECRET_ACCESS_KEY"],
+                "file_overwrite": False,
+            },
+        },
+    }
+    return bucket

@@ -9,7 +9,9 @@ the next expensive step, and nothing more is sent or charged.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import time
 from collections.abc import Callable
 
@@ -23,6 +25,7 @@ from jobs.pipeline.pdf import extract_pages
 from jobs.pipeline.text import chunk_source, runs
 from jobs.selectors import kept_pages
 from jobs.services import chunk_heartbeat, chunk_take_call_slot, job_keep_pages, job_note_step
+from jobs.storage import local_path
 from jobs.types import ChunkOutcome, ClaimedChunk, ProcessingSettings
 
 
@@ -35,21 +38,30 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
     beat = heartbeat or (lambda: chunk_heartbeat(chunk_id=chunk.pk, token=claimed.token))
     timings: dict[str, float] = {"pdf": 0.0}
 
-    def read_pages(first: int, last: int) -> list[str]:
-        started = time.perf_counter()
-        try:
-            return job_pages(job, first, last)
-        finally:
-            timings["pdf"] += time.perf_counter() - started
-
     started = time.perf_counter()
-    source = chunk_source(
-        read_pages,
-        first=chunk.first_page,
-        last=chunk.last_page,
-        page_count=job.page_count,
-        fix_hyphenation=job.fix_hyphenation,
-    )
+    # The upload is fetched from its storage once for the chunk, and only if
+    # some page is not in the job's page store yet; its copy goes once the
+    # chunk's pages are read.
+    with contextlib.ExitStack() as fetched:
+
+        @functools.cache
+        def pdf_path() -> str:
+            return fetched.enter_context(local_path(job.pdf_file))
+
+        def read_pages(first: int, last: int) -> list[str]:
+            read_started = time.perf_counter()
+            try:
+                return job_pages(job, first, last, pdf_path=pdf_path)
+            finally:
+                timings["pdf"] += time.perf_counter() - read_started
+
+        source = chunk_source(
+            read_pages,
+            first=chunk.first_page,
+            last=chunk.last_page,
+            page_count=job.page_count,
+            fix_hyphenation=job.fix_hyphenation,
+        )
     timings["cleaning"] = time.perf_counter() - started - timings["pdf"]
     if not beat():
         raise ChunkAbandoned()
@@ -75,15 +87,16 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
     )
 
 
-def job_pages(job: Job, first: int, last: int) -> list[str]:
+def job_pages(job: Job, first: int, last: int, *, pdf_path: Callable[[], str]) -> list[str]:
     """Raw texts of pages first..last: those a neighbouring chunk already read
-    from the job's page store, the others from pypdf, then stored for them."""
+    from the job's page store, the others from pypdf (on the file at
+    `pdf_path()`), then stored for them."""
     pages = kept_pages(job_id=job.pk, first=first, last=last)
     for low, high in runs([number for number in range(first, last + 1) if number not in pages]):
         read = dict(
             zip(
                 range(low, high + 1),
-                extract_pages(job.pdf_file.path, low, high, timeout=settings.PDF_EXTRACT_TIMEOUT),
+                extract_pages(pdf_path(), low, high, timeout=settings.PDF_EXTRACT_TIMEOUT),
                 strict=True,
             )
         )

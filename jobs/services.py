@@ -175,6 +175,8 @@ def job_estimate(*, user, upload: UploadedFile, model_preference: str) -> Estima
 
 
 def _inspect_copy(upload: UploadedFile) -> PdfInfo:
+    if hasattr(upload, "temporary_file_path"):  # a large upload Django already spooled to disk
+        return pdf_inspect_upload(upload.temporary_file_path())
     with tempfile.NamedTemporaryFile(suffix=".pdf", delete=False) as copy:
         for part in upload.chunks():
             copy.write(part)
@@ -191,16 +193,17 @@ def job_start(*, user, job_id: int, upload: UploadedFile, processing: Processing
     check_upload_size(upload)
     if Job.objects.filter(status__in=ACTIVE_STATUSES, queued_at__isnull=False).count() >= settings.MAX_QUEUED_JOBS:
         raise QueueFull()
+    # pypdf in a child process, outside any transaction, on the upload as it
+    # came: a file that is refused is never stored.
+    info = _inspect_copy(upload)
     job.pdf_file.save(f"job-{job.pk}-{uuid.uuid4().hex[:8]}.pdf", upload, save=False)
-    path = job.pdf_file.path
     try:
-        info = pdf_inspect_upload(path)  # pypdf in a child process, outside any transaction
         with transaction.atomic():
             return _start_locked(
                 job_id=job.pk, file_name=job.pdf_file.name, file_size=upload.size, info=info, processing=processing
             )
     except BaseException:
-        _remove_file(path)
+        job.pdf_file.storage.delete(job.pdf_file.name)
         raise
 
 

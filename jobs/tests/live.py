@@ -178,6 +178,40 @@ class RedisServer(Started):
         wait_for_port(self.port, timeout=timeout, what=f"redis-server on port {self.port}")
 
 
+class S3Server(Started):
+    """An S3-protocol server on a free port (moto's server mode), keeping everything in memory."""
+
+    REGION = "us-east-1"
+
+    def __init__(self, *, log_path: Path | None = None, timeout: float = 60):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+        super().__init__(command, env=dict(os.environ), log_path=log_path)
+        wait_for_port(self.port, timeout=timeout, what=f"moto's S3 server on port {self.port}")
+
+    def env(self, bucket: str) -> dict[str, str]:
+        """The variables that point novelproc.settings at `bucket` on this server."""
+        return {
+            "S3_BUCKET": bucket,
+            "S3_ENDPOINT_URL": self.url,
+            "S3_REGION": self.REGION,
+            "S3_ACCESS_KEY_ID": "testing",
+            "S3_SECRET_ACCESS_KEY": "testing",
+        }
+
+    def client(self):
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            region_name=self.REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+
 class ApiClient:
     """A client of the HTTP API with a JWT, following seed 000's flow."""
 

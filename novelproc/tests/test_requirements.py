@@ -19,7 +19,7 @@ def pinned(name: str) -> dict[str, str]:
     for line in (ROOT / name).read_text().splitlines():
         line = line.split("#", 1)[0].strip()
         if line and not line.startswith("-r"):
-            package, version = re.fullmatch(r"([A-Za-z0-9_.\-]+)==(\S+)", line).groups()
+            package, _extras, version = re.fullmatch(r"([A-Za-z0-9_.\-]+)(\[[a-z,]+\])?==(\S+)", line).groups()
             rows[canonicalize_name(package)] = version
     return rows
 

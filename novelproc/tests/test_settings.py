@@ -1,5 +1,6 @@
 """Settings come from the environment and refuse bad values at start-up."""
 
+import json
 import os
 import subprocess
 import sys
@@ -74,3 +75,50 @@ def test_a_gemini_key_means_workers_for_its_calls_and_read_ahead(env, workers, t
 def test_bad_values_fail_loudly(env, message, tmp_path):
     result = load_settings(NOVELPROC_DATA_DIR=str(tmp_path), **env)
     assert result.returncode != 0 and message in result.stderr
+
+
+def storage_of(tmp_path, **env: str) -> dict:
+    code = "import json, django; from django.conf import settings; django.setup(); print(json.dumps(settings.STORAGES['default']))"
+    clean = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"} and not k.startswith("S3_")}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "novelproc.settings",
+            "DEBUG": "1",
+            "NOVELPROC_DATA_DIR": str(tmp_path),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_uploads_live_on_the_filesystem_unless_a_bucket_is_set(tmp_path):
+    assert storage_of(tmp_path) == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
+    s3 = storage_of(
+        tmp_path,
+        S3_BUCKET="novels",
+        S3_ENDPOINT_URL="https://objects.example.org",
+        S3_REGION="eu-west-3",
+        S3_ACCESS_KEY_ID="AK",
+        S3_SECRET_ACCESS_KEY="SK",
+        S3_ADDRESSING_STYLE="path",
+    )
+
+    assert s3["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert s3["OPTIONS"] | {"location": ""} == {
+        "bucket_name": "novels",
+        "endpoint_url": "https://objects.example.org",
+        "region_name": "eu-west-3",
+        "access_key": "AK",
+        "secret_key": "SK",
+        "addressing_style": "path",
+        "location": "",
+        "file_overwrite": False,
+    }

@@ -17,10 +17,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from credits.pricing import credit_rate
 from credits.services import credits_current
 from jobs import selectors, services
 from jobs.forms import SignUpForm
-from jobs.models import ChunkStatus, ModelPreference
+from jobs.models import ChunkStatus, Engine, JobStatus, ModelPreference
 from jobs.serializers import JobDetailSerializer
 from jobs.sockets import socket_path
 from novelproc.errors import InvalidTransition, JobNotFound
@@ -30,6 +31,17 @@ MODEL_LABELS = {
     ModelPreference.BALANCED: "Balanced — the usual choice",
     ModelPreference.QUALITY: "Quality — best sentences, costs most",
 }
+
+
+def model_choices() -> list[tuple[str, str]]:
+    """What each choice means on Gemini: the model it runs and its price."""
+    return [
+        (
+            preference,
+            f"{label} ({settings.GEMINI_MODELS[preference]}, {credit_rate(Engine.GEMINI, preference):g} credits per 1000 tokens)",
+        )
+        for preference, label in MODEL_LABELS.items()
+    ]
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -46,12 +58,18 @@ def signup(request: HttpRequest) -> HttpResponse:
 @login_required
 def upload(request: HttpRequest) -> HttpResponse:
     model, processing = selectors.upload_defaults(user=request.user)
+    engine = services.engine_for_new_job()
     return render(
         request,
         "jobs/upload.html",
         {
             "model_preference": model,
-            "models": MODEL_LABELS.items(),
+            # Without a Gemini key every choice runs the local engine at one
+            # price: the page says so instead of offering a choice that changes nothing.
+            "engine": engine,
+            "local_model": services.model_name_for(Engine.LOCAL, model),
+            "local_rate": credit_rate(Engine.LOCAL, model),
+            "models": model_choices() if engine == Engine.GEMINI else [],
             "processing": processing,
             "balance": credits_current(user=request.user).balance,
             "max_upload_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024),
@@ -94,6 +112,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
             "sentences": sentences,
             "released": None if job.actual_credits is None else job.estimated_credits - job.actual_credits,
             "export_formats": ["csv", "xlsx", "json", "txt"],
+            "retryable": job.status in (JobStatus.COMPLETED, JobStatus.FAILED) and job.failed_chunk_count > 0,
             "socket_path": socket_path(job.pk),
         },
     )

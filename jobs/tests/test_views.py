@@ -150,7 +150,7 @@ def test_upload_page_defaults_to_the_last_jobs_settings(browser, user):
 
     assert re.search(r'id="sentence_length_limit"[^>]*value="12"', body)
     assert re.search(r'id="min_sentence_length"[^>]*value="3"', body)
-    assert '<option value="quality" selected>' in body
+    assert 'id="model_preference" name="model_preference" value="quality"' in body  # kept for when a key is set
     assert re.search(r'id="ignore_dialogue" checked', body) and not re.search(r'id="fix_hyphenation" checked', body)
 
 
@@ -158,7 +158,7 @@ def test_upload_page_defaults_for_a_new_user(browser):
     body = browser.get("/").content.decode()
 
     assert re.search(r'id="sentence_length_limit"[^>]*value="8"', body)
-    assert '<option value="balanced" selected>' in body
+    assert 'id="model_preference" name="model_preference" value="balanced"' in body
     assert re.search(r'id="fix_hyphenation" checked', body)
 
 
@@ -221,3 +221,49 @@ def test_the_pages_scripts_get_every_url_from_the_page(browser, user):
     for source in [*root.glob("templates/**/*.html"), *root.glob("static/js/*.js")]:
         text = source.read_text(encoding="utf-8")
         assert "/api/v1" not in text and "/ws/jobs" not in text, source
+
+
+def test_upload_page_without_a_gemini_key_names_the_local_engine_and_offers_no_model(browser, settings):
+    settings.GEMINI_API_KEY = ""
+
+    body = browser.get("/").content.decode()
+
+    assert "built-in French engine (fr_core_news_sm)" in body and "no model to choose" in body
+    assert '<select id="model_preference"' not in body
+    assert re.search(r'<input type="hidden" id="model_preference" name="model_preference" value="\w+">', body)
+
+
+def test_upload_page_with_a_gemini_key_says_what_each_model_choice_runs(browser, settings):
+    settings.GEMINI_API_KEY = "key"
+
+    body = browser.get("/").content.decode()
+
+    assert '<select id="model_preference"' in body and "Google Gemini" in body
+    for preference, model in settings.GEMINI_MODELS.items():
+        rate = f"{settings.CREDIT_RATES[preference]:g}"
+        assert f'<option value="{preference}"' in body and f"({model}, {rate} credits per 1000 tokens)" in body
+
+
+def test_job_page_shows_the_engine_and_model_really_used(browser, user):
+    local = make_completed_job(user)
+    Job.objects.filter(pk=local.pk).update(model_name="fr_core_news_sm", model_preference="quality")
+    gemini = make_completed_job(user)
+    Job.objects.filter(pk=gemini.pk).update(engine="gemini", model_name="gemini-2.5-flash", model_preference="balanced")
+
+    assert "local French engine (fr_core_news_sm)" in browser.get(f"/jobs/{local.pk}/").content.decode()
+    assert "Gemini, gemini-2.5-flash (balanced)" in browser.get(f"/jobs/{gemini.pk}/").content.decode()
+
+
+def test_a_finished_job_with_failed_chunks_offers_to_retry_them(browser, user):
+    job = make_started_job(user, chunks=2, parallel=2)
+    record(Chunk.objects.get(job=job, index=0))
+    chunk = Chunk.objects.get(job=job, index=1)
+    claimed = services.chunk_claim(chunk_id=chunk.pk)
+    services.chunk_fail(chunk_id=chunk.pk, token=claimed.token, error_code="ENGINE_ERROR", message="broken")
+
+    body = browser.get(f"/jobs/{job.pk}/").content.decode()
+
+    assert f'data-retry-url="/api/v1/jobs/{job.pk}/chunks/retry"' in body
+    assert '<button type="button" id="retry-button" class="button">Retry failed chunks</button>' in body
+    done = make_completed_job(user)
+    assert 'id="retry-button" class="button" hidden>' in browser.get(f"/jobs/{done.pk}/").content.decode()

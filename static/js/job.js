@@ -35,7 +35,10 @@
     badge.className = "badge badge--" + job.status;
     badge.textContent = STATUS_LABELS[job.status] || job.status;
     el("cancel-button").hidden = TERMINAL[job.status] === true;
-    if (job.error_message) { el("job-error").textContent = job.error_message; el("job-error").hidden = false; }
+    el("retry-button").hidden = !retryable();
+    if (!TERMINAL[job.status]) el("done-panel").hidden = true;
+    el("job-error").textContent = job.error_message || "";
+    el("job-error").hidden = !job.error_message;
     renderQuality();
     if (TERMINAL[job.status]) showDone();
   }
@@ -235,6 +238,31 @@
       await api.post(urls.cancelUrl);
       showActionError("");
       await poll();
+    } catch (err) {
+      showActionError(err.message);
+    }
+    button.disabled = false;
+  });
+
+  // --- Retry failed chunks ---------------------------------------------------------------
+  // A finished job (not a cancelled one) with failed chunks may run them again;
+  // the job reopens, and the page follows it live as it did the first time.
+
+  function retryable() {
+    return (job.status === "completed" || job.status === "failed") && (job.failed_chunks || []).length > 0;
+  }
+
+  el("retry-button").addEventListener("click", async function () {
+    var button = this;
+    button.disabled = true;
+    try {
+      applyJob(await api.post(urls.retryUrl));
+      showActionError("");
+      closing = false;
+      finalLoaded = false;
+      sentencesByChunk = {};
+      startPolling();
+      connect();
     } catch (err) {
       showActionError(err.message);
     }

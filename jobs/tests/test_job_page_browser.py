@@ -1,0 +1,76 @@
+"""The job page's "Retry failed chunks" button (static/js/job.js), in Chromium
+against the in-process live server; tasks run inline there, so the retried
+chunk runs as soon as the button is pressed."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from jobs.models import Chunk, ChunkStatus, Job, JobStatus
+from jobs.pipeline import engines
+from jobs.tests.browser import chromium_path, launch, off_the_loop
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.timeout(180),
+    pytest.mark.skipif(chromium_path() is None, reason="no `chromium` binary on PATH (.ci/run installs it)"),
+]
+
+
+@pytest.fixture
+def job_with_a_failed_chunk(api, story_pdf, settings, monkeypatch, transactional_db) -> Job:
+    settings.CHUNK_SIZE_OVERRIDE = 6
+    real_rewrite = engines.rewrite
+    calls: list[int] = []
+
+    def second_chunk_fails(source, processing, engine):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the engine broke")
+        return real_rewrite(source, processing, engine)
+
+    monkeypatch.setattr(engines, "rewrite", second_chunk_fails)
+    job_id = api.post("/api/v1/jobs/confirm", {"original_filename": "s.pdf", "page_count": 12}, format="json").json()[
+        "job_id"
+    ]
+    with open(story_pdf(12), "rb") as handle:
+        assert api.post(f"/api/v1/jobs/{job_id}/start", {"pdf_file": handle}, format="multipart").status_code == 202
+    monkeypatch.setattr(engines, "rewrite", real_rewrite)
+    job = Job.objects.get(pk=job_id)
+    assert job.status == JobStatus.COMPLETED and job.failed_chunk_count == 1
+    return job
+
+
+def test_retry_failed_chunks_reruns_them_and_the_page_follows(live_server, user, job_with_a_failed_chunk):
+    from playwright.sync_api import sync_playwright
+
+    job = job_with_a_failed_chunk
+    session = Client()
+    session.force_login(user)
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            context = browser.new_context()
+            context.add_cookies(
+                [{"name": "sessionid", "value": session.cookies["sessionid"].value, "url": live_server.url}]
+            )
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(f"{live_server.url}/jobs/{job.pk}/")
+            assert page.locator("#chunk-grid .chunk--failed").count() == 1
+
+            page.click("#retry-button")
+
+            page.wait_for_selector("#retry-button[hidden]", state="attached")
+            page.wait_for_function("document.getElementById('job-status').textContent.trim() === 'Completed'")
+            page.wait_for_function("document.querySelectorAll('#chunk-grid .chunk--succeeded').length === 2")
+            shown = int(page.locator("#sentence-count").inner_text())
+        finally:
+            browser.close()
+
+    assert errors == []
+    statuses = off_the_loop(lambda: list(Chunk.objects.filter(job=job).values_list("status", flat=True)))
+    assert statuses == [ChunkStatus.SUCCEEDED, ChunkStatus.SUCCEEDED]
+    assert shown == len(off_the_loop(lambda: Job.objects.get(pk=job.pk).sentences)) > 0

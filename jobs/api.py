@@ -143,7 +143,7 @@ class JobViewSet(viewsets.GenericViewSet):
     def finalize(self, request, pk=None):
         return Response(ReconciliationSerializer(services.job_finalize(user=request.user, job_id=pk)).data)
 
-    @extend_schema(parameters=[JOB_ID], responses={200: ResultSerializer, **errors(401, 404, 425)})
+    @extend_schema(parameters=[JOB_ID], responses={200: ResultSerializer, **errors(401, 404, 410, 425)})
     @action(detail=True, methods=["get"])
     def result(self, request, pk=None):
         return Response(ResultSerializer(selectors.job_result(job=self.get_job())).data)
@@ -153,7 +153,7 @@ class JobViewSet(viewsets.GenericViewSet):
             JOB_ID,
             OpenApiParameter("format", str, enum=[*EXPORT_FORMATS], description="csv, json, txt or xlsx"),
         ],
-        responses={(200, "application/octet-stream"): bytes, **errors(400, 401, 404, 425)},
+        responses={(200, "application/octet-stream"): bytes, **errors(400, 401, 404, 410, 425)},
     )
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
@@ -165,6 +165,7 @@ class JobViewSet(viewsets.GenericViewSet):
         job = self.get_job()
         if not job.is_terminal:
             raise NotReady(f"Job {job.pk} is {job.status}; export it when it has finished.")
+        selectors.check_results_kept(job=job)
         stem = os.path.splitext(job.original_filename)[0] or f"job-{job.pk}"
         response = HttpResponse(
             export_sentences(job.sentences, fmt, title=job.original_filename), content_type=EXPORT_FORMATS[fmt]

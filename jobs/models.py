@@ -132,6 +132,9 @@ class Job(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     processing_time_seconds = models.FloatField(null=True, blank=True)
     file_deleted_at = models.DateTimeField(null=True, blank=True)
+    results_deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="Sentences deleted after RESULT_RETENTION_DAYS; the row and its ledger stay."
+    )
     # A deleted job keeps its row: the append-only ledger's rows point at it.
     deleted_at = models.DateTimeField(
         null=True, blank=True, help_text="Deleted by its owner: hidden everywhere, results dropped."

@@ -22,7 +22,7 @@ from jobs.models import (
 )
 from jobs.pipeline.figures import QualityFigures
 from jobs.types import ProcessingSettings
-from novelproc.errors import JobNotFound, NotReady
+from novelproc.errors import JobNotFound, NotReady, ResultsExpired
 
 TASK_STATES = {
     JobStatus.PENDING: "PENDING",
@@ -77,7 +77,16 @@ def job_result(*, job: Job) -> JobResult:
     """The sentences of a finished job, with the chunks that failed; NotReady before."""
     if not job.is_terminal:
         raise NotReady(f"Job {job.pk} is {job.status} ({job.progress_percent}%); results come when it has finished.")
+    check_results_kept(job=job)
     return JobResult(job=job, failed_chunks=failed_chunk_indexes(job=job))
+
+
+def check_results_kept(*, job: Job) -> None:
+    if job.results_deleted_at is not None:
+        raise ResultsExpired(
+            f"The sentences of job {job.pk} were deleted on {job.results_deleted_at:%Y-%m-%d},"
+            f" {settings.RESULT_RETENTION_DAYS} days after it finished."
+        )
 
 
 def failed_chunk_indexes(*, job: Job) -> list[int]:

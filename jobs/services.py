@@ -665,6 +665,10 @@ def job_retry_failed_chunks(*, user, job_id: int) -> Job:
     if not failed:
         raise InvalidTransition(f"Job {job.pk} has no failed chunks to retry.")
     job.check_transition(JobStatus.PROCESSING)
+    if job.results_deleted_at:
+        raise InvalidTransition(
+            "The sentences of this job were deleted after the retention period.", error_code="RESULTS_EXPIRED"
+        )
     if not job.pdf_file or job.file_deleted_at:
         raise InvalidTransition(
             "The uploaded file of this job was deleted after its retention period; upload the book again.",
@@ -731,6 +735,7 @@ class SweepReport:
     failed: int = 0
     completed: int = 0
     files_deleted: int = 0
+    results_deleted: int = 0
 
 
 def sweep_stale_work() -> SweepReport:
@@ -771,6 +776,7 @@ def sweep_stale_work() -> SweepReport:
     for job_id in Job.objects.filter(status__in=ACTIVE_STATUSES, queued_at__isnull=False).values_list("pk", flat=True):
         report.completed += _sweep_job(job_id)
     report.files_deleted = _delete_expired_uploads(now)
+    report.results_deleted = _delete_expired_results(now)
     return report
 
 
@@ -810,6 +816,29 @@ def _delete_expired_uploads(now) -> int:
         job_delete_upload(job=job)
         deleted += 1
     return deleted
+
+
+def _delete_expired_results(now) -> int:
+    if not settings.RESULT_RETENTION_DAYS:
+        return 0
+    cutoff = now - timedelta(days=settings.RESULT_RETENTION_DAYS)
+    finished_before = Q(completed_at__lt=cutoff) | Q(completed_at__isnull=True, cancelled_at__lt=cutoff)
+    expired = Job.objects.filter(finished_before, status__in=TERMINAL_STATUSES, results_deleted_at__isnull=True)
+    return sum(job_delete_results(job_id=job_id) for job_id in expired.values_list("pk", flat=True))
+
+
+@transaction.atomic
+def job_delete_results(*, job_id: int) -> bool:
+    """Delete a finished job's sentences (retention): the job's and its chunks'.
+    The rows stay, with their counters and timings (metrics, the ledger's
+    rows point at the job), and so does the record that they were deleted."""
+    job = Job.objects.select_for_update().get(pk=job_id)
+    if not job.is_terminal or job.results_deleted_at is not None:
+        return False  # reopened by a retry, or already done by another sweep
+    job_delete_upload(job=job)
+    job.chunks.update(sentences=[])
+    Job.objects.filter(pk=job.pk).update(sentences=[], results_deleted_at=timezone.now())
+    return True
 
 
 def job_delete_upload(*, job: Job) -> None:

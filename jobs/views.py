@@ -112,7 +112,9 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
             "sentences": sentences,
             "released": None if job.actual_credits is None else job.estimated_credits - job.actual_credits,
             "export_formats": ["csv", "xlsx", "json", "txt"],
-            "retryable": job.status in (JobStatus.COMPLETED, JobStatus.FAILED) and job.failed_chunk_count > 0,
+            "retryable": job.status in (JobStatus.COMPLETED, JobStatus.FAILED)
+            and job.failed_chunk_count > 0
+            and job.results_deleted_at is None,
             "socket_path": socket_path(job.pk),
         },
     )
@@ -121,7 +123,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 @login_required
 def history_page(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.jobs_of(user=request.user), 20).get_page(request.GET.get("page"))
-    return render(request, "jobs/history.html", {"page": page})
+    return render(request, "jobs/history.html", {"page": page, "retention_days": settings.RESULT_RETENTION_DAYS})
 
 
 @login_required

@@ -60,6 +60,12 @@ class NotReady(DomainError):
     default_message = "The job has not finished yet."
 
 
+class ResultsExpired(DomainError):
+    status_code = status.HTTP_410_GONE
+    error_code = "RESULTS_EXPIRED"
+    default_message = "The sentences of this job were deleted after the retention period (RESULT_RETENTION_DAYS)."
+
+
 class TooManyActiveJobs(DomainError):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     error_code = "TOO_MANY_ACTIVE_JOBS"

@@ -16,6 +16,7 @@ _DESCRIPTIONS = {
     402: "Not enough credits",
     404: "No such job (or not yours)",
     409: "Wrong state",
+    410: "Results deleted after the retention period",
     413: "File too large",
     415: "Not a PDF",
     422: "Unreadable, encrypted or too many pages",

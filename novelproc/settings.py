@@ -305,6 +305,8 @@ CALL_SLOT_POLL_SECONDS = env_float("CALL_SLOT_POLL_SECONDS", 0.05, minimum=0.01)
 PDF_INSPECT_TIMEOUT = env_float("PDF_INSPECT_TIMEOUT", 20, minimum=1)
 PDF_EXTRACT_TIMEOUT = env_float("PDF_EXTRACT_TIMEOUT", 300, minimum=1)
 UPLOAD_RETENTION_HOURS = env_int("UPLOAD_RETENTION_HOURS", 72, minimum=1)
+# Days a finished job's sentences are kept; 0 keeps them for ever.
+RESULT_RETENTION_DAYS = env_int("RESULT_RETENTION_DAYS", 0, minimum=0)
 
 # --- Gemini (see README) ----------------------------------------------------------------
 # With a key, new jobs run on Gemini; without one, on the local engine.

@@ -346,23 +346,22 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 # that web and worker machines share no folder. Without keys, boto3 finds
 # credentials its own way (AWS_* variables, an instance or pod role).
 S3_BUCKET = env_str("S3_BUCKET")
-if S3_BUCKET:
-    _uploads = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": S3_BUCKET,
-            "endpoint_url": env_url("S3_ENDPOINT_URL", ("http", "https")) or None,
-            "region_name": env_str("S3_REGION") or None,
-            "access_key": env_str("S3_ACCESS_KEY_ID") or None,
-            "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
-            "addressing_style": env_choice("S3_ADDRESSING_STYLE", "auto", ("auto", "path", "virtual")),
-            "location": env_str("S3_PREFIX"),
-            # Names carry a random part; never replace an object another job stored.
-            "file_overwrite": False,
-        },
-    }
-else:
-    _uploads = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+_s3_options = {
+    "bucket_name": S3_BUCKET,
+    "endpoint_url": env_url("S3_ENDPOINT_URL", ("http", "https")) or None,
+    "region_name": env_str("S3_REGION") or None,
+    "access_key": env_str("S3_ACCESS_KEY_ID") or None,
+    "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+    "addressing_style": env_choice("S3_ADDRESSING_STYLE", "auto", ("auto", "path", "virtual")),
+    "location": env_str("S3_PREFIX"),
+    # Names carry a random part; never replace an object another job stored.
+    "file_overwrite": False,
+}
+_uploads = (
+    {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options}
+    if S3_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+)
 STORAGES = {
     "default": _uploads,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

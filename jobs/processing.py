@@ -19,8 +19,8 @@ from django.conf import settings
 
 from jobs import quota
 from jobs.models import Engine, Job
-from jobs.pipeline import engines, gemini_engine, local_engine
-from jobs.pipeline.gemini_engine import GeminiConfig, GeminiStopped
+from jobs.pipeline import engines, gemini_calls, local_engine
+from jobs.pipeline.gemini_calls import GeminiConfig, GeminiStopped
 from jobs.pipeline.pdf import extract_pages
 from jobs.pipeline.text import chunk_source, runs
 from jobs.selectors import kept_pages
@@ -112,7 +112,7 @@ def warm_up() -> None:
     connection, so the forked workers share no socket."""
     local_engine.load()
     if settings.GEMINI_API_KEY:
-        gemini_engine.client_for(settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL)
+        gemini_calls.client_for(settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL)
 
 
 def _wait_for_call_slot(claimed: ClaimedChunk, beat: Callable[[], bool]) -> None:

@@ -6,7 +6,7 @@ import logging
 from dataclasses import asdict
 
 from jobs import services
-from jobs.pipeline.gemini_engine import GeminiChunkFailed
+from jobs.pipeline.gemini_calls import GeminiChunkFailed
 from jobs.pipeline.pdf import PdfRejected
 from jobs.processing import ChunkAbandoned, run_chunk
 

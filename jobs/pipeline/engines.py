@@ -25,7 +25,7 @@ from jobs.pipeline.words import count_words
 from jobs.types import ProcessingSettings
 
 if TYPE_CHECKING:
-    from jobs.pipeline.gemini_engine import GeminiConfig
+    from jobs.pipeline.gemini_calls import GeminiConfig
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class RewriteResult:
 
 
 def rewrite(source: ChunkSource, settings: ProcessingSettings, engine: LocalEngine | GeminiEngine) -> RewriteResult:
-    """Raises gemini_engine.GeminiStopped when ``should_stop`` said so and
+    """Raises gemini_calls.GeminiStopped when ``should_stop`` said so and
     GeminiChunkFailed when Gemini gave no usable answer (with what was spent)."""
     if isinstance(engine, GeminiEngine):
         return _rewrite_with_gemini(source, settings, engine)

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jobs.fakegemini import FakeGemini, read_request
-from jobs.pipeline import gemini_engine
+from devtools.fakegemini import FakeGemini, read_request
+from jobs.pipeline import gemini_prompt
 from jobs.pipeline.text import SourceSentence
 
 KEY = "fake-test-key"
@@ -42,7 +42,7 @@ def prompt(limit: int = 8, **options) -> str:
         fix_hyphenation=True,
     )
     values.update(options)
-    return gemini_engine.build_prompt(SOURCE, **values)
+    return gemini_prompt.build_prompt(SOURCE, **values)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from credits.models import CreditLedger
-from jobs.fakegemini import FakeGemini
+from devtools.fakegemini import FakeGemini
 from jobs.models import Chunk, ChunkStatus, Job
 from jobs.pipeline.words import count_words
 from jobs.tests.live import wait_for

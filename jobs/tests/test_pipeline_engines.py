@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.fakegemini import ENGINE_LOCK, FakeGemini
+from devtools.fakegemini import ENGINE_LOCK, FakeGemini
 from jobs.pipeline import engines, local_engine
-from jobs.pipeline.gemini_engine import GeminiConfig
+from jobs.pipeline.gemini_calls import GeminiConfig
 from jobs.pipeline.text import ChunkSource
 from jobs.pipeline.words import count_words
 from jobs.tests.test_pipeline_gemini_engine import KEY, LIMIT, SOURCE

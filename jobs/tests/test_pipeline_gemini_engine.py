@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from google.genai import types
 
-from jobs.fakegemini import ENGINE_LOCK, FakeGemini, over_limit
-from jobs.pipeline import gemini_engine, local_engine
-from jobs.pipeline.gemini_engine import GeminiChunkFailed, GeminiConfig, GeminiStopped
+from devtools.fakegemini import ENGINE_LOCK, FakeGemini, over_limit
+from jobs.pipeline import gemini_calls, gemini_engine, gemini_prompt, local_engine
+from jobs.pipeline.gemini_calls import GeminiChunkFailed, GeminiConfig, GeminiStopped
 from jobs.pipeline.text import SourceSentence
 from jobs.pipeline.words import count_words
 
@@ -118,7 +119,7 @@ def test_request_asks_for_structured_output_without_thinking(fake_gemini):
     assert "sentences" in str(config["responseSchema"])
     thinking = config["thinkingConfig"]  # the SDK sends this one in snake_case; the API reads both
     assert thinking.get("thinkingBudget", thinking.get("thinking_budget")) == 0
-    assert gemini_engine.thinking_config("gemini-2.5-pro").thinking_budget == 128
+    assert gemini_calls.thinking_config("gemini-2.5-pro").thinking_budget == 128
 
 
 def test_context_is_sent_read_only_and_not_output(fake_gemini):
@@ -263,10 +264,10 @@ def test_unusable_answer_twice_falls_back_to_the_local_engine(fake_gemini, kind)
 
 
 def test_answer_that_loses_most_words_is_treated_as_malformed():
-    response = gemini_engine.types.GenerateContentResponse.model_validate(
+    response = types.GenerateContentResponse.model_validate(
         {"candidates": [{"content": {"parts": [{"text": '{"sentences": ["Il partit."]}'}]}, "finish_reason": "STOP"}]}
     )
-    answer = gemini_engine.parse_answer(response, limit=LIMIT, expected_words=60, preserve_formatting=False)
+    answer = gemini_prompt.parse_answer(response, limit=LIMIT, expected_words=60, preserve_formatting=False)
 
     assert answer.sentences is None
     assert answer.problem
@@ -291,9 +292,9 @@ def test_limiter_refusal_stops_the_chunk(fake_gemini):
 
 
 def test_one_client_per_key_and_endpoint():
-    first = gemini_engine.client_for("k1", "http://127.0.0.1:9")
-    assert gemini_engine.client_for("k1", "http://127.0.0.1:9") is first
-    assert gemini_engine.client_for("k2", "http://127.0.0.1:9") is not first
+    first = gemini_calls.client_for("k1", "http://127.0.0.1:9")
+    assert gemini_calls.client_for("k1", "http://127.0.0.1:9") is first
+    assert gemini_calls.client_for("k2", "http://127.0.0.1:9") is not first
 
 
 def test_nothing_owned_costs_nothing():

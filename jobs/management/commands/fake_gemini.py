@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.fakegemini import ERROR_KINDS, FakeGemini
+from devtools.fakegemini import ERROR_KINDS, FakeGemini
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 ``POST /{v1,v1beta,v1alpha}/models/{model}:generateContent`` with the API key
 in ``x-goog-api-key`` (or ``?key=``). It finds the owned text and the options
-in the prompt built by :mod:`jobs.pipeline.gemini_engine`, answers with the
+in the prompt built by :mod:`jobs.pipeline.gemini_prompt`, answers with the
 local engine's sentences for that text (as ``{"sentences": [...]}`` when the
 request asks for JSON), and reports honest ``usageMetadata`` (about four
 characters a token). At ``error_rate`` it injects, mixed: 429
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from jobs.pipeline import gemini_engine as prompt_format
+from jobs.pipeline import gemini_prompt as prompt_format
 from jobs.pipeline import local_engine
 from jobs.pipeline.text import SourceSentence
 

@@ -1,0 +1,1 @@
+"""Tools for developing and testing novelproc, outside the product: the fake Gemini server."""

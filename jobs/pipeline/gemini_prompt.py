@@ -1,0 +1,199 @@
+"""The prompt contract with Gemini: the markers, the instruction, the
+prompt built for a chunk and the reading of an answer.
+
+The prompt marks the owned text and the read-only context with fixed markers
+(``OWNED_START`` …) and states the options as ``key: value`` lines, so that
+the project's fake Gemini server (``devtools.fakegemini``) can find them.
+
+Plain Python and google-genai's types: no Django, no calls here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from google.genai import types
+
+from jobs.pipeline import local_engine
+from jobs.pipeline.text import SourceSentence
+from jobs.pipeline.words import count_words
+
+# Answers shorter than this share of the source's words lost text; longer than
+# the upper bound, they rewrote the context too.
+MIN_WORD_RATIO = 0.5
+MAX_WORD_RATIO = 2.0
+
+# Prompt markers (also read by the fake Gemini server).
+OWNED_START, OWNED_END = "<<<TEXTE>>>", "<<<FIN_TEXTE>>>"
+BEFORE_START, BEFORE_END = "<<<CONTEXTE_AVANT>>>", "<<<FIN_CONTEXTE_AVANT>>>"
+AFTER_START, AFTER_END = "<<<CONTEXTE_APRES>>>", "<<<FIN_CONTEXTE_APRES>>>"
+PARAGRAPH_PREFIX = "¶ "
+HEADING_PREFIX = "# "
+REPAIR_HEADER = "CORRECTION"
+OPTION_KEYS = {
+    "limit": "limite_mots",
+    "min_length": "longueur_min",
+    "ignore_dialogue": "ignorer_dialogues",
+    "preserve_formatting": "conserver_paragraphes",
+    "fix_hyphenation": "reparer_cesures",
+}
+
+SYSTEM_INSTRUCTION = f"""\
+Tu es un éditeur qui adapte des romans français pour des apprenants.
+Tu RÉÉCRIS le texte placé entre {OWNED_START} et {OWNED_END} en phrases françaises
+courtes, complètes et naturelles. Couper une phrase au hasard ne suffit pas :
+chaque phrase produite doit se lire seule.
+
+Règles :
+1. Chaque phrase produite a au plus `{OPTION_KEYS["limit"]}` mots (un mot = un groupe de
+   caractères séparé par des espaces qui contient une lettre ou un chiffre).
+   C'est une limite stricte.
+2. Chaque phrase est complète et correcte : une majuscule au début, une
+   ponctuation finale, un sujet et un verbe conjugué chaque fois que c'est
+   possible. Quand tu coupes une longue phrase, répète le sujet ou remplace un
+   pronom ambigu par le nom qu'il désigne.
+3. Garde tout le sens, tous les faits et leur ordre. N'invente rien, n'ajoute
+   aucun commentaire, ne résume pas.
+4. Évite les phrases de moins de `{OPTION_KEYS["min_length"]}` mots : rattache-les à leur
+   voisine si la limite le permet.
+5. Le texte entre {BEFORE_START} et {BEFORE_END}, et celui entre
+   {AFTER_START} et {AFTER_END}, servent seulement à comprendre :
+   n'en réécris aucune phrase, même si elle commence ou se termine là.
+6. Dans le texte à réécrire, une ligne qui commence par « ¶ » ouvre un
+   paragraphe ; une ligne qui commence par « # » est un titre, à recopier tel
+   quel (sans le « # »). Ne recopie jamais les signes « ¶ » ni « # ».
+7. Si `{OPTION_KEYS["ignore_dialogue"]}: oui`, omets les répliques des dialogues.
+   Sinon, réécris-les comme le reste en gardant les guillemets ou le tiret.
+8. Si `{OPTION_KEYS["preserve_formatting"]}: oui`, insère une chaîne vide "" dans la liste
+   juste avant la première phrase de chaque paragraphe ou titre. Sinon,
+   aucune chaîne vide.
+9. Si `{OPTION_KEYS["fix_hyphenation"]}: oui`, répare les mots coupés en fin de ligne
+   (« mai- son » devient « maison ») ; sinon garde l'orthographe telle quelle.
+
+Réponds uniquement avec un objet JSON : {{"sentences": ["…", "…"]}}, les phrases
+dans l'ordre du texte.
+"""
+
+RESPONSE_SCHEMA = types.Schema(
+    type=types.Type.OBJECT,
+    properties={"sentences": types.Schema(type=types.Type.ARRAY, items=types.Schema(type=types.Type.STRING))},
+    required=["sentences"],
+)
+
+
+def _clean(text: str) -> str:
+    # Markers must stay unambiguous; newlines inside a sentence would read as new lines.
+    return " ".join(text.replace("<<<", "«").replace(">>>", "»").split())
+
+
+def yes_no(value: bool) -> str:
+    return "oui" if value else "non"
+
+
+def owned_block(sentences: Sequence[SourceSentence]) -> str:
+    lines: list[str] = []
+    for index, sentence in enumerate(sentences):
+        text = _clean(sentence.text)
+        if sentence.heading:
+            if index:
+                lines.append("")
+            lines.append(HEADING_PREFIX + text)
+        elif sentence.paragraph_start:
+            if index:
+                lines.append("")
+            lines.append(PARAGRAPH_PREFIX + text)
+        else:
+            lines.append(text)
+    return "\n".join(lines)
+
+
+def build_prompt(
+    sentences: Sequence[SourceSentence],
+    *,
+    context_before: str,
+    context_after: str,
+    limit: int,
+    min_length: int,
+    ignore_dialogue: bool,
+    preserve_formatting: bool,
+    fix_hyphenation: bool,
+) -> str:
+    options = "\n".join(
+        [
+            f"{OPTION_KEYS['limit']}: {limit}",
+            f"{OPTION_KEYS['min_length']}: {min_length}",
+            f"{OPTION_KEYS['ignore_dialogue']}: {yes_no(ignore_dialogue)}",
+            f"{OPTION_KEYS['preserve_formatting']}: {yes_no(preserve_formatting)}",
+            f"{OPTION_KEYS['fix_hyphenation']}: {yes_no(fix_hyphenation)}",
+        ]
+    )
+    return (
+        f"PARAMÈTRES\n{options}\n\n"
+        f"{BEFORE_START}\n{_clean(context_before)}\n{BEFORE_END}\n\n"
+        f"{OWNED_START}\n{owned_block(sentences)}\n{OWNED_END}\n\n"
+        f"{AFTER_START}\n{_clean(context_after)}\n{AFTER_END}\n"
+    )
+
+
+def repair_prompt(prompt: str, problem: str, *, limit: int) -> str:
+    return (
+        f"{prompt}\n{REPAIR_HEADER}\nTa réponse précédente n'était pas valable : {problem}\n"
+        f"Réponds de nouveau, en respectant toutes les règles, en particulier {limit} mots au plus par phrase."
+    )
+
+
+# --- answers -------------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    sentences: list[str] | None  # None: unusable (bad JSON, empty, truncated, text lost)
+    problem: str = ""  # why a repair is needed ("" = none)
+    over_limit: list[str] = field(default_factory=list)
+
+
+def parse_answer(
+    response: types.GenerateContentResponse, *, limit: int, expected_words: int, preserve_formatting: bool
+) -> Answer:
+    candidate = response.candidates[0] if response.candidates else None
+    if candidate is None:
+        return Answer(None, "réponse vide")
+    if candidate.finish_reason == types.FinishReason.MAX_TOKENS:
+        return Answer(None, "réponse tronquée (MAX_TOKENS) : fais des phrases sans commentaire")
+    try:
+        data = json.loads(response.text or "")
+    except (json.JSONDecodeError, ValueError):
+        return Answer(None, "JSON invalide")
+    items = data.get("sentences") if isinstance(data, dict) else data
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        return Answer(None, 'le JSON doit être {"sentences": [chaînes]}')
+    sentences = tidy(items, preserve_formatting=preserve_formatting)
+    words = sum(count_words(s) for s in sentences)
+    if expected_words and not MIN_WORD_RATIO * expected_words <= words <= MAX_WORD_RATIO * expected_words:
+        return Answer(
+            None, f"{words} mots pour un texte de {expected_words} mots : du texte manque ou le contexte a été réécrit"
+        )
+    over = [s for s in sentences if count_words(s) > limit]
+    if over:
+        listed = "\n".join(f"- {s}" for s in over[:10])
+        return Answer(sentences, f"ces phrases dépassent {limit} mots :\n{listed}", over_limit=over)
+    return Answer(sentences)
+
+
+def tidy(items: list[str], *, preserve_formatting: bool) -> list[str]:
+    """Strip, drop the prompt's own marks, keep one "" per paragraph break when asked."""
+    out: list[str] = []
+    for item in items:
+        text = " ".join(item.split())
+        for prefix in (PARAGRAPH_PREFIX.strip(), HEADING_PREFIX.strip()):
+            if text.startswith(prefix):
+                text = text[len(prefix) :].lstrip()
+        if text:
+            out.append(text)
+        elif preserve_formatting and (not out or out[-1]):
+            out.append(local_engine.PARAGRAPH_MARK)
+    while out and not out[-1]:
+        out.pop()
+    return out

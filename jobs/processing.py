@@ -4,7 +4,11 @@ keep the sentences it owns, rewrite them with the job's engine.
 
 Between steps (and before every Gemini call) it renews the chunk's lease,
 which is also how it learns that the job was cancelled: then it stops before
-the next expensive step, and nothing more is sent or charged.
+the next expensive step, and nothing more is sent or charged. While the
+engine runs (a Gemini call can hold the thread for GEMINI_TIMEOUT, retries
+for longer) a heartbeat thread renews the lease too (:func:`lease_kept`), so
+the sweep never hands a chunk in flight to a second worker, which would pay
+for its calls again.
 """
 
 from __future__ import annotations
@@ -12,10 +16,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
+from django.db import connection
 
 from jobs import quota
 from jobs.models import Engine, Job
@@ -27,6 +34,8 @@ from jobs.selectors import kept_pages
 from jobs.services import chunk_heartbeat, chunk_take_call_slot, job_keep_pages, job_note_step
 from jobs.storage import local_path
 from jobs.types import ChunkOutcome, ClaimedChunk, ProcessingSettings
+
+logger = logging.getLogger(__name__)
 
 
 class ChunkAbandoned(Exception):
@@ -71,7 +80,9 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
         timings["slot_wait"] = time.perf_counter() - started
         started = time.perf_counter()
     try:
-        result = engines.rewrite(source, ProcessingSettings.from_job(job), engine_for(job, stopped=lambda: not beat()))
+        with lease_kept(beat, every=renew_every()) as lost:
+            engine = engine_for(job, stopped=lambda: lost.is_set() or not beat())
+            result = engines.rewrite(source, ProcessingSettings.from_job(job), engine)
     except GeminiStopped as exc:
         raise ChunkAbandoned() from exc
     timings["engine"] = time.perf_counter() - started
@@ -115,10 +126,44 @@ def warm_up() -> None:
         gemini_calls.client_for(settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL)
 
 
+def renew_every() -> float:
+    """Seconds between lease renewals: four chances before the lease runs out."""
+    return settings.CHUNK_LEASE_SECONDS / 4
+
+
+@contextlib.contextmanager
+def lease_kept(beat: Callable[[], bool], *, every: float) -> Iterator[threading.Event]:
+    """Call ``beat`` (renew my chunk's lease) every ``every`` seconds from a
+    thread of its own while the block runs, since the block's own thread may
+    be held by one call for longer than the lease. Yields an event that is
+    set once ``beat`` said False (job cancelled, chunk taken over): the block
+    should stop at its next check. The thread stops when the block ends."""
+    done, lost = threading.Event(), threading.Event()
+
+    def renew() -> None:
+        try:
+            while not done.wait(every):
+                try:
+                    if not beat():
+                        lost.set()
+                        return
+                except Exception:  # a database blip: the next beat may get through before the lease ends
+                    logger.warning("Lease renewal failed; trying again in %.0fs", every, exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection, opened by beat()
+
+    keeper = threading.Thread(target=renew, name="lease-heartbeat", daemon=True)
+    keeper.start()
+    try:
+        yield lost
+    finally:
+        done.set()
+        keeper.join()
+
+
 def _wait_for_call_slot(claimed: ClaimedChunk, beat: Callable[[], bool]) -> None:
     """A chunk read ahead waits here, its pages ready, until fewer than
     `parallel` chunks of its job are calling Gemini; it keeps its lease."""
-    renew_every = settings.CHUNK_LEASE_SECONDS / 4
     renewed = time.monotonic()
     while True:
         taken = chunk_take_call_slot(chunk_id=claimed.chunk.pk, token=claimed.token)
@@ -126,7 +171,7 @@ def _wait_for_call_slot(claimed: ClaimedChunk, beat: Callable[[], bool]) -> None
             raise ChunkAbandoned()
         if taken:
             return
-        if time.monotonic() - renewed > renew_every:
+        if time.monotonic() - renewed > renew_every():
             if not beat():
                 raise ChunkAbandoned()
             renewed = time.monotonic()

@@ -170,7 +170,10 @@ else:
 # again by the sweep. The task timeout bounds one chunk; django-q2's `retry`
 # (redelivery by the ORM broker) must exceed it, or a slow chunk would be
 # delivered twice while it still runs.
-CHUNK_LEASE_SECONDS = env_int("CHUNK_LEASE_SECONDS", 120, minimum=5)
+# The lease is renewed every quarter of it, and also while a Gemini call is in
+# flight (a heartbeat thread); with a key it may not be shorter than two call
+# timeouts (checked below), so that a missed heartbeat still outlives a call.
+CHUNK_LEASE_SECONDS = env_int("CHUNK_LEASE_SECONDS", 240, minimum=5)
 CHUNK_TASK_TIMEOUT = env_int("CHUNK_TASK_TIMEOUT", 900, minimum=10)
 CHUNK_MAX_ATTEMPTS = env_int("CHUNK_MAX_ATTEMPTS", 3, minimum=1)
 SWEEP_MINUTES = env_int("SWEEP_MINUTES", 1, minimum=1)
@@ -320,6 +323,11 @@ GEMINI_MODELS = {
 # On quota exhaustion a chunk moves to this cheaper model and is billed at its rate.
 GEMINI_FALLBACK_MODEL = env_str("GEMINI_FALLBACK_MODEL", "gemini-2.5-flash-lite")
 GEMINI_TIMEOUT = env_float("GEMINI_TIMEOUT", 120, minimum=1)
+if GEMINI_API_KEY and CHUNK_LEASE_SECONDS < 2 * GEMINI_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"CHUNK_LEASE_SECONDS ({CHUNK_LEASE_SECONDS}) must be at least twice GEMINI_TIMEOUT ({GEMINI_TIMEOUT:g}): "
+        "a chunk whose call outlives its lease is handed to a second worker, and both calls are paid."
+    )
 GEMINI_MAX_ATTEMPTS = env_int("GEMINI_MAX_ATTEMPTS", 4, minimum=1)
 GEMINI_BACKOFF_INITIAL = env_float("GEMINI_BACKOFF_INITIAL", 1.0, minimum=0)
 GEMINI_BACKOFF_MAX = env_float("GEMINI_BACKOFF_MAX", 30.0, minimum=0)

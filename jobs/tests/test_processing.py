@@ -1,13 +1,20 @@
 """jobs.processing: the work of one chunk, outside any transaction.
 Neighbouring chunks share the pages they both read (the job's page store),
-so pypdf parses each page of a book about once, and the results do not change."""
+so pypdf parses each page of a book about once, and the results do not change;
+a heartbeat keeps the lease while the engine runs, so a long call is made and paid once."""
 
 from __future__ import annotations
 
-import pytest
+import threading
+import time
 
+import pytest
+from django.db import connection
+
+from credits.models import CreditLedger
 from jobs.models import Job, JobStatus, PageText
 from jobs.pipeline import pdf
+from jobs.processing import lease_kept
 
 
 @pytest.mark.django_db(transaction=True)
@@ -40,3 +47,77 @@ def test_neighbouring_chunks_parse_each_page_once_and_give_the_same_sentences(ap
     alone = run_job()
     assert len(parsed) > 40
     assert alone.sentences == shared.sentences and len(shared.sentences) > 100
+
+
+def run_gemini_job_while_sweeping(api, book, settings) -> tuple[Job, dict]:
+    """Start a one-chunk Gemini job (run inline: the test cluster is sync)
+    while another thread sweeps for expired leases every 0.1 s, as the
+    cluster's schedule would; the fake holds its answer for 1.5 leases."""
+    from devtools.fakegemini import FakeGemini
+    from jobs import services
+
+    settings.CHUNK_LEASE_SECONDS = 2
+    settings.GEMINI_TIMEOUT = 10  # longer than the lease, as settings.py refuses: only the heartbeat saves it
+    settings.GEMINI_FALLBACK_MODEL = ""
+    done = threading.Event()
+
+    def sweep() -> None:
+        try:
+            while not done.wait(0.1):
+                services.sweep_stale_work()
+        finally:
+            connection.close()
+
+    with FakeGemini(port=0, latency=1.5 * settings.CHUNK_LEASE_SECONDS) as fake:
+        settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL = "test-key", fake.url
+        sweeper = threading.Thread(target=sweep)
+        sweeper.start()
+        try:
+            job_id = api.post(
+                "/api/v1/jobs/confirm", {"original_filename": "s.pdf", "page_count": 10}, format="json"
+            ).json()["job_id"]
+            with open(book, "rb") as handle:
+                assert (
+                    api.post(f"/api/v1/jobs/{job_id}/start", {"pdf_file": handle}, format="multipart").status_code
+                    == 202
+                )
+        finally:
+            done.set()
+            sweeper.join()
+        return Job.objects.get(pk=job_id), fake.stats()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_call_held_past_the_lease_is_made_once_and_paid_once(api, story_pdf, settings):
+    job, stats = run_gemini_job_while_sweeping(api, story_pdf(10), settings)
+
+    assert job.engine == "gemini" and job.status == JobStatus.COMPLETED, (job.error_code, job.error_message)
+    chunk = job.chunks.get()
+    assert stats["requests"] == 1 and chunk.api_calls == 1 and chunk.attempts == 1
+    assert job.total_tokens == stats["total_tokens"] > 0
+    assert CreditLedger.objects.filter(job=job, kind="charge").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_the_heartbeat_the_sweep_hands_the_chunk_out_again_and_the_call_is_paid_twice(
+    api, story_pdf, settings, monkeypatch
+):
+    monkeypatch.setattr("jobs.processing.renew_every", lambda: 60.0)  # no renewal within the call
+    job, stats = run_gemini_job_while_sweeping(api, story_pdf(10), settings)
+
+    assert stats["requests"] >= 2 and job.chunks.get().attempts >= 2
+
+
+def test_the_heartbeat_beats_while_the_block_runs_and_reports_a_lost_lease():
+    beats: list[float] = []
+    with lease_kept(lambda: beats.append(time.monotonic()) or len(beats) < 3, every=0.05) as lost:
+        assert lost.wait(2)
+    assert len(beats) == 3
+    time.sleep(0.2)
+    assert len(beats) == 3  # it stopped at the first refusal
+
+    with lease_kept(lambda: beats.append(0) or True, every=0.05) as lost:
+        time.sleep(0.3)
+    count = len(beats)
+    time.sleep(0.2)
+    assert not lost.is_set() and count >= 6 and len(beats) == count  # no beat after the block

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,6 +16,7 @@ class CreditsMe(APIView):
         return Response(CreditsSerializer(credits_current(user=request.user)).data)
 
 
+@extend_schema_view(get=extend_schema(responses={200: LedgerRowSerializer(many=True), **errors(401, 404)}))
 class CreditsLedger(ListAPIView):
     serializer_class = LedgerRowSerializer
 

@@ -6,16 +6,20 @@ import os
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotAcceptable
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from jobs import selectors, services
-from jobs.exports import EXPORT_FORMATS, export_sentences
-from jobs.models import Job
+from jobs.exports import EXPORT_FORMATS, EXPORT_MEDIA_TYPES, export_sentences
+from jobs.models import Job, JobStatus
 from jobs.serializers import (
     CancelledSerializer,
     ConfirmedSerializer,
@@ -38,6 +42,44 @@ from novelproc.schema import errors
 
 JOB_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="Job id")
 START_ERRORS = errors(400, 401, 402, 404, 409, 413, 415, 422, 429, 503)
+IDEMPOTENCY_KEY_MAX = 100  # Job.confirm_key's length: a longer key is refused, never cut
+
+
+class JobListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=JobStatus.choices, required=False)
+
+
+class ExportNegotiation(DefaultContentNegotiation):
+    """The export chooses its own media type (export_format); whatever the
+    client accepts, its errors are the one JSON shape."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def export_format(request) -> str:
+    """`?format=` when given, else the export media type the Accept header prefers (csv for */*)."""
+    asked = request.query_params.get("format")
+    if asked is not None:
+        if asked.lower() not in EXPORT_FORMATS:
+            raise DomainError(
+                f"Unknown format {asked!r}; use one of {', '.join(EXPORT_FORMATS)}.", error_code="BAD_FORMAT"
+            )
+        return asked.lower()
+    media_type = request.get_preferred_type(list(EXPORT_MEDIA_TYPES))
+    if media_type is None:
+        raise NotAcceptable(f"The export is served as {', '.join(EXPORT_MEDIA_TYPES)}; accept one of them.")
+    return EXPORT_MEDIA_TYPES[media_type]
+
+
+def idempotency_key(request) -> str:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        raise DomainError(
+            f"Idempotency-Key is {len(key)} characters long; at most {IDEMPOTENCY_KEY_MAX} are allowed.",
+            error_code="BAD_IDEMPOTENCY_KEY",
+        )
+    return key
 
 
 def start_job(request, job_id: int, form: StartSerializer) -> Response:
@@ -61,10 +103,11 @@ class JobViewSet(viewsets.GenericViewSet):
         return selectors.get_owned_job(user=self.request.user, job_id=self.kwargs["pk"])
 
     @extend_schema(
-        parameters=[OpenApiParameter("status", str, description="Filter by status")],
-        responses={200: JobSerializer(many=True), **errors(401)},
+        parameters=[JobListQuerySerializer],
+        responses={200: JobSerializer(many=True), **errors(400, 401, 404)},
     )
     def list(self, request):
+        JobListQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(JobSerializer(page, many=True).data)
 
@@ -98,7 +141,7 @@ class JobViewSet(viewsets.GenericViewSet):
     def confirm(self, request):
         form = ConfirmSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        key = request.headers.get("Idempotency-Key", "").strip()[:100]
+        key = idempotency_key(request)
         if not key or not selectors.confirm_key_used(user=request.user, key=key):
             enforce_rate(request, group="jobs-confirm", rate=settings.RATE_LIMIT_CONFIRMS)
         job, balance, created = services.job_confirm(
@@ -151,17 +194,21 @@ class JobViewSet(viewsets.GenericViewSet):
     @extend_schema(
         parameters=[
             JOB_ID,
-            OpenApiParameter("format", str, enum=[*EXPORT_FORMATS], description="csv, json, txt or xlsx"),
+            OpenApiParameter(
+                "format",
+                str,
+                enum=[*EXPORT_FORMATS],
+                description="csv, json, txt or xlsx; without it, the one the Accept header prefers (csv for */*)",
+            ),
         ],
-        responses={(200, "application/octet-stream"): bytes, **errors(400, 401, 404, 410, 425)},
+        responses={
+            **{(200, media_type): bytes for media_type in EXPORT_MEDIA_TYPES},
+            **errors(400, 401, 404, 406, 410, 425),
+        },
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer], content_negotiation_class=ExportNegotiation)
     def export(self, request, pk=None):
-        fmt = request.query_params.get("format", "csv").lower()
-        if fmt not in EXPORT_FORMATS:
-            raise DomainError(
-                f"Unknown format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}.", error_code="BAD_FORMAT"
-            )
+        fmt = export_format(request)
         job = self.get_job()
         if not job.is_terminal:
             raise NotReady(f"Job {job.pk} is {job.status}; export it when it has finished.")
@@ -170,9 +217,7 @@ class JobViewSet(viewsets.GenericViewSet):
         response = HttpResponse(
             export_sentences(job.sentences, fmt, title=job.original_filename), content_type=EXPORT_FORMATS[fmt]
         )
-        response["Content-Disposition"] = (
-            f'attachment; filename="{stem.encode("ascii", "replace").decode()}-sentences.{fmt}"'
-        )
+        response["Content-Disposition"] = content_disposition_header(True, f"{stem}-sentences.{fmt}")
         return response
 
     @extend_schema(parameters=[JOB_ID], responses={200: JobChunksSerializer, **errors(401, 404)})
@@ -189,7 +234,7 @@ class JobViewSet(viewsets.GenericViewSet):
     @extend_schema(responses={200: QueueStatsSerializer, **errors(401)})
     @action(detail=False, methods=["get"])
     def stats(self, request):
-        return Response(QueueStatsSerializer(selectors.queue_stats()).data)
+        return Response(QueueStatsSerializer(selectors.queue_stats(user=request.user)).data)
 
 
 class LegacyProcessPdfAsync(APIView):

@@ -67,7 +67,11 @@ class JobProgressConsumer(AsyncJsonWebsocketConsumer):
             await self._send_changes()
 
     async def _send_changes(self) -> None:
-        event = await database_sync_to_async(self.watch.changes)()
+        try:
+            event = await database_sync_to_async(self.watch.changes)()
+        except JobNotFound:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
         self.last_sent = time.monotonic()
         if event is not None:
             await self.send_json(event)

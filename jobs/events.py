@@ -21,6 +21,7 @@ from django.db import transaction
 from jobs.models import Chunk, ChunkStatus, Job
 from jobs.selectors import job_quality
 from jobs.serializers import JobQualitySerializer
+from novelproc.errors import JobNotFound
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,9 @@ class JobWatch:
         return {"type": "progress", "job": job, "chunks": chunks, "sentences": sentences}
 
     def _read(self) -> tuple[JobSummary, list[ChunkState], dict[str, list[str]]]:
-        job = Job.objects.defer("sentences").get(pk=self.job_id)
+        job = Job.objects.defer("sentences").filter(pk=self.job_id, deleted_at__isnull=True).first()
+        if job is None:
+            raise JobNotFound()  # deleted since the socket opened: it is gone for its owner too
         rows = list(
             Chunk.objects.filter(job_id=self.job_id)
             .order_by("index")

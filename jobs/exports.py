@@ -14,6 +14,8 @@ EXPORT_FORMATS = {
     "txt": "text/plain; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+# Media type → format, for Accept; the first is the default for */*.
+EXPORT_MEDIA_TYPES = {content_type.split(";")[0]: fmt for fmt, content_type in EXPORT_FORMATS.items()}
 
 
 def export_sentences(sentences: list[str], fmt: str, *, title: str) -> bytes:

@@ -68,6 +68,9 @@ class Job(models.Model):
     confirm_key = models.CharField(
         max_length=100, blank=True, default="", help_text="Idempotency-Key of the confirm request."
     )
+    confirm_fingerprint = models.CharField(
+        max_length=64, blank=True, default="", help_text="What was confirmed under that key (SHA-256 of the request)."
+    )
 
     engine = models.CharField(max_length=10, choices=Engine.choices, default=Engine.LOCAL)
     model_preference = models.CharField(
@@ -147,6 +150,10 @@ class Job(models.Model):
                 name="job_sentence_limit_range", condition=in_bounds("sentence_length_limit", SENTENCE_LIMIT)
             ),
             models.CheckConstraint(name="job_min_length_range", condition=in_bounds("min_sentence_length", MIN_LENGTH)),
+            models.CheckConstraint(
+                name="job_min_length_within_limit",
+                condition=Q(min_sentence_length__lte=models.F("sentence_length_limit")),
+            ),
             models.CheckConstraint(name="job_progress_range", condition=Q(progress_percent__lte=100)),
             models.CheckConstraint(
                 name="job_processed_le_total", condition=Q(processed_chunks__lte=models.F("total_chunks"))

@@ -128,13 +128,18 @@ def chunk_summary(*, job: Job) -> dict[str, int]:
     return {status: counts.get(status, 0) for status in ChunkStatus.values} | {"total": sum(counts.values())}
 
 
-def queue_stats() -> dict:
-    """The queue now, and the limits it runs under."""
-    by_status = dict(Job.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+def queue_stats(*, user) -> dict:
+    """The queue now, and the limits it runs under: the user's own jobs, or
+    every user's for staff (other users' counts are theirs to know)."""
+    jobs, chunks = Job.objects.order_by(), Chunk.objects.all()
+    if not user.is_staff:
+        jobs, chunks = jobs.filter(owner=user, deleted_at__isnull=True), chunks.filter(job__owner=user)
+    by_status = dict(jobs.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     return {
-        "pending": Job.objects.filter(status=JobStatus.PENDING, queued_at__isnull=False).count(),
-        "running": Chunk.objects.filter(status=ChunkStatus.RUNNING).count(),
-        "active_jobs": Job.objects.filter(status__in=ACTIVE_STATUSES).count(),
+        "scope": "all" if user.is_staff else "own",
+        "pending": jobs.filter(status=JobStatus.PENDING, queued_at__isnull=False).count(),
+        "running": chunks.filter(status=ChunkStatus.RUNNING).count(),
+        "active_jobs": jobs.filter(status__in=ACTIVE_STATUSES).count(),
         "by_status": {status: by_status.get(status, 0) for status in JobStatus.values},
         "workers_alive": workers_alive(),
         "limits": {

@@ -20,6 +20,15 @@ class ProcessingSettingsSerializer(serializers.Serializer):
     preserve_formatting = serializers.BooleanField(default=DEFAULT_SETTINGS.preserve_formatting)
     fix_hyphenation = serializers.BooleanField(default=DEFAULT_SETTINGS.fix_hyphenation)
 
+    def validate(self, attrs: dict) -> dict:
+        limit = attrs.get("sentence_length_limit", Job.SENTENCE_LIMIT.default)
+        shortest = attrs.get("min_sentence_length", Job.MIN_LENGTH.default)
+        if shortest > limit:
+            raise serializers.ValidationError(
+                {"min_sentence_length": f"must not exceed sentence_length_limit ({shortest} > {limit})."}
+            )
+        return attrs
+
     def to_settings(self) -> ProcessingSettings:
         return ProcessingSettings(**self.validated_data)
 
@@ -29,8 +38,15 @@ class PdfUploadSerializer(serializers.Serializer):
     model_preference = serializers.ChoiceField(choices=ModelPreference.choices, default=ModelPreference.BALANCED)
 
 
+def no_control_characters(value: str) -> None:
+    # The name goes into the export's Content-Disposition and the pages; a
+    # newline or NUL there has no business in a file name.
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise serializers.ValidationError("must not contain control characters (newlines, tabs, NUL).")
+
+
 class ConfirmSerializer(serializers.Serializer):
-    original_filename = serializers.CharField(max_length=255)
+    original_filename = serializers.CharField(max_length=255, validators=[no_control_characters])
     page_count = serializers.IntegerField(min_value=1)
     model_preference = serializers.ChoiceField(choices=ModelPreference.choices, default=ModelPreference.BALANCED)
     processing_settings = ProcessingSettingsSerializer(required=False)
@@ -330,8 +346,10 @@ class QueueLimitsSerializer(serializers.Serializer):
 
 
 class QueueStatsSerializer(serializers.Serializer):
-    """The queue now, and the limits it runs under."""
+    """The queue now, and the limits it runs under: the caller's own jobs, or
+    every user's for staff (`scope` says which)."""
 
+    scope = serializers.ChoiceField(choices=["own", "all"], help_text="own: the caller's jobs; all: staff only.")
     pending = serializers.IntegerField(help_text="Jobs queued and not yet running.")
     running = serializers.IntegerField(help_text="Chunks running now.")
     active_jobs = serializers.IntegerField()

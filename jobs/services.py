@@ -9,6 +9,8 @@ rows it is given.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import tempfile
@@ -50,7 +52,14 @@ from jobs.pipeline.chunking import ChunkPlan, plan_chunks
 from jobs.pipeline.pdf import PdfInfo, PdfRejected, inspect_pdf
 from jobs.selectors import get_owned_job
 from jobs.types import ChunkOutcome, ClaimedChunk, Estimate, ProcessingSettings, Reconciliation
-from novelproc.errors import BadFile, DomainError, InvalidTransition, QueueFull, TooManyActiveJobs
+from novelproc.errors import (
+    BadFile,
+    DomainError,
+    IdempotencyKeyReused,
+    InvalidTransition,
+    QueueFull,
+    TooManyActiveJobs,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +81,19 @@ def _enqueue_chunk(chunk_id: int) -> None:
 # --- Confirm ------------------------------------------------------------------------
 
 
+def confirm_fingerprint(
+    *, original_filename: str, page_count: int, model_preference: str, processing: ProcessingSettings
+) -> str:
+    """What a confirm asked for, so that a replayed Idempotency-Key can tell the same request from another."""
+    request = {
+        "original_filename": original_filename,
+        "page_count": page_count,
+        "model_preference": model_preference,
+        **processing.as_fields(),
+    }
+    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+
+
 @transaction.atomic
 def job_confirm(
     *,
@@ -86,9 +108,18 @@ def job_confirm(
 
     The same Idempotency-Key returns the same job without a second reservation."""
     lock_account(user)  # serialises this user's confirms: active-job count and balance are read under it
+    fingerprint = confirm_fingerprint(
+        original_filename=original_filename,
+        page_count=page_count,
+        model_preference=model_preference,
+        processing=processing,
+    )
     if idempotency_key:
         existing = Job.objects.filter(owner=user, confirm_key=idempotency_key).first()
         if existing is not None:
+            # Rows confirmed before fingerprints were stored have none: they replay as before.
+            if existing.confirm_fingerprint not in ("", fingerprint):
+                raise IdempotencyKeyReused()
             return existing, credit_balance(user=user), False
     if page_count > settings.MAX_PDF_PAGES:
         raise DomainError(
@@ -108,6 +139,7 @@ def job_confirm(
         original_filename=original_filename[:255],
         page_count=page_count,
         confirm_key=idempotency_key,
+        confirm_fingerprint=fingerprint if idempotency_key else "",
         engine=engine,
         model_preference=model_preference,
         model_name=model_name_for(engine, model_preference),

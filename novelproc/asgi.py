@@ -1,14 +1,14 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels.
 
-Sockets must come from an allowed host (a browser always sends Origin, so a
-cross-site page cannot ride the session cookie); the session authenticates
-pages, a JWT (novelproc.ws_auth) authenticates API clients."""
+The session authenticates pages, whose sockets must come from an allowed
+host (a browser always sends Origin, so a cross-site page cannot ride the
+session cookie); a JWT (novelproc.ws_auth) authenticates API clients, which
+need no Origin."""
 
 import os
 
 from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
-from channels.security.websocket import AllowedHostsOriginValidator
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "novelproc.settings")
@@ -20,8 +20,6 @@ from novelproc.ws_auth import JwtAuthMiddleware  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(JwtAuthMiddleware(URLRouter(websocket_urlpatterns)))
-        ),
+        "websocket": AuthMiddlewareStack(JwtAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

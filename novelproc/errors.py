@@ -66,6 +66,12 @@ class ResultsExpired(DomainError):
     default_message = "The sentences of this job were deleted after the retention period (RESULT_RETENTION_DAYS)."
 
 
+class IdempotencyKeyReused(DomainError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    error_code = "IDEMPOTENCY_KEY_REUSED"
+    default_message = "This Idempotency-Key was already used for a different request; use a new key."
+
+
 class TooManyActiveJobs(DomainError):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     error_code = "TOO_MANY_ACTIVE_JOBS"

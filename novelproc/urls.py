@@ -2,11 +2,11 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from credits.api import CreditsLedger, CreditsMe
 from jobs.api import JobViewSet, LegacyProcessPdfAsync
 from novelproc import views
+from novelproc.auth import TokenObtain, TokenRefresh
 
 
 class OptionalSlashRouter(DefaultRouter):
@@ -23,8 +23,8 @@ router = OptionalSlashRouter()
 router.register("jobs", JobViewSet, basename="job")
 
 api_v1 = [
-    re_path(r"^auth/token/?$", TokenObtainPairView.as_view(), name="token_obtain_pair"),
-    re_path(r"^auth/token/refresh/?$", TokenRefreshView.as_view(), name="token_refresh"),
+    re_path(r"^auth/token/?$", TokenObtain.as_view(), name="token_obtain_pair"),
+    re_path(r"^auth/token/refresh/?$", TokenRefresh.as_view(), name="token_refresh"),
     re_path(r"^process-pdf-async/?$", LegacyProcessPdfAsync.as_view(), name="process_pdf_async"),
     re_path(r"^credits/me/?$", CreditsMe.as_view(), name="credits_me"),
     re_path(r"^credits/ledger/?$", CreditsLedger.as_view(), name="credits_ledger"),
@@ -41,3 +41,7 @@ urlpatterns = [
     path("", include("jobs.urls_pages")),
     path("", include("credits.urls_pages")),
 ]
+
+handler400 = "novelproc.views.bad_request"
+handler404 = "novelproc.views.not_found"
+handler500 = "novelproc.views.server_error"

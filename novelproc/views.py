@@ -3,9 +3,37 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from django.views.decorators.http import require_GET
 
 from novelproc import metrics as service_metrics
+from novelproc.errors import error_body
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+# Django's own error pages are HTML; under /api/ (a path no route matches, a
+# body the server could not parse, a crash) clients get the one error shape.
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("The request could not be read.", "BAD_REQUEST"), status=400)
+    return defaults.bad_request(request, exception)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body(f"No such resource: {request.path}", "NOT_FOUND"), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("Internal error.", "INTERNAL_ERROR"), status=500)
+    return defaults.server_error(request)
 
 
 @require_GET

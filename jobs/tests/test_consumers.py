@@ -59,3 +59,82 @@ def test_a_deleted_job_is_refused_like_another_users(user, user_factory):
     assert first_message(user, job.pk) == {"type": "websocket.close", "code": CLOSE_NOT_FOUND}
     assert first_message(user, other.pk) == {"type": "websocket.close", "code": CLOSE_NOT_FOUND}
     assert first_message(AnonymousUser(), other.pk) == {"type": "websocket.close", "code": CLOSE_NOT_AUTHENTICATED}
+
+
+def talk_to_service(
+    job_id: int, *, headers: list[tuple[bytes, bytes]], subprotocols: list[str] | None = None, query: str = ""
+):
+    """Connect through the service's whole ASGI stack (origin check, session and
+    token auth); returns whether the handshake was accepted and the first message."""
+    from novelproc.asgi import application
+
+    async def talk() -> tuple[bool, dict | None]:
+        communicator = WebsocketCommunicator(
+            application, f"/ws/jobs/{job_id}/{query}", headers=headers, subprotocols=subprotocols
+        )
+        connected, _ = await communicator.connect()
+        message = await communicator.receive_output(timeout=10) if connected else None
+        await communicator.disconnect()
+        await database_sync_to_async(close_connection)()
+        return connected, message
+
+    return asyncio.run(talk())
+
+
+def access_token(user) -> str:
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    return str(AccessToken.for_user(user))
+
+
+def test_a_token_socket_needs_no_origin(user):
+    job = make_started_job(user, chunks=1)
+
+    by_subprotocol = talk_to_service(job.pk, headers=[], subprotocols=["bearer", access_token(user)])
+    by_query = talk_to_service(job.pk, headers=[], query=f"?token={access_token(user)}")
+
+    for connected, message in (by_subprotocol, by_query):
+        assert connected and "text" in message, message
+        assert '"type": "snapshot"' in message["text"]
+
+
+def test_a_cookie_socket_still_needs_an_allowed_origin(user):
+    from django.test import Client
+
+    job = make_started_job(user, chunks=1)
+    client = Client()
+    client.force_login(user)
+    cookie = (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
+
+    assert talk_to_service(job.pk, headers=[cookie])[0] is False
+    assert talk_to_service(job.pk, headers=[cookie, (b"origin", b"http://evil.example")])[0] is False
+    connected, message = talk_to_service(job.pk, headers=[cookie, (b"origin", b"http://localhost")])
+    assert connected and '"type": "snapshot"' in message["text"]
+
+
+def test_a_bad_token_without_origin_is_let_in_only_to_be_closed(user):
+    job = make_started_job(user, chunks=1)
+    connected, message = talk_to_service(job.pk, headers=[], subprotocols=["bearer", "not-a-token"])
+    assert connected and message == {"type": "websocket.close", "code": CLOSE_NOT_AUTHENTICATED}
+
+
+def test_an_open_socket_is_closed_when_its_job_is_deleted(user, settings):
+    settings.LIVE_RESYNC_SECONDS = 0.1
+    job = make_started_job(user, chunks=1)
+
+    async def talk() -> list[dict]:
+        communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/jobs/{job.pk}/")
+        communicator.scope["user"] = user
+        await communicator.connect()
+        messages = [await communicator.receive_output(timeout=10)]
+        await database_sync_to_async(Job.objects.filter(pk=job.pk).update)(deleted_at=timezone.now())
+        while messages[-1]["type"] != "websocket.close":
+            messages.append(await communicator.receive_output(timeout=10))
+        await communicator.disconnect()
+        await database_sync_to_async(close_connection)()
+        return messages
+
+    messages = asyncio.run(talk())
+
+    assert '"type": "snapshot"' in messages[0]["text"]
+    assert messages[-1] == {"type": "websocket.close", "code": CLOSE_NOT_FOUND}

@@ -215,7 +215,8 @@ class JobViewSet(viewsets.GenericViewSet):
         selectors.check_results_kept(job=job)
         stem = os.path.splitext(job.original_filename)[0] or f"job-{job.pk}"
         response = HttpResponse(
-            export_sentences(job.sentences, fmt, title=job.original_filename), content_type=EXPORT_FORMATS[fmt]
+            export_sentences(job.sentences, fmt, title=job.original_filename, chapters=job.chapters),
+            content_type=EXPORT_FORMATS[fmt],
         )
         response["Content-Disposition"] = content_disposition_header(True, f"{stem}-sentences.{fmt}")
         return response

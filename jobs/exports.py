@@ -1,4 +1,7 @@
-"""Sentence lists as downloadable files (Index, Sentence)."""
+"""Sentence lists as downloadable files (Index, Sentence, Chapter).
+
+The chapter column comes last, so that readers of the two first columns
+(the predecessor's files had only those) read them where they were."""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ import io
 import json
 
 from openpyxl import Workbook
+
+from jobs.pipeline.chapters import chapter_of_each
 
 EXPORT_FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -18,25 +23,31 @@ EXPORT_FORMATS = {
 EXPORT_MEDIA_TYPES = {content_type.split(";")[0]: fmt for fmt, content_type in EXPORT_FORMATS.items()}
 
 
-def export_sentences(sentences: list[str], fmt: str, *, title: str) -> bytes:
+def export_sentences(sentences: list[str], fmt: str, *, title: str, chapters: list[dict] | None = None) -> bytes:
+    """``chapters`` as a job stores them ({number, title, first, last})."""
+    chapter_titles = chapter_of_each(chapters or [], len(sentences))
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["Index", "Sentence"])
-        writer.writerows((i, s) for i, s in enumerate(sentences, start=1))
+        writer.writerow(["Index", "Sentence", "Chapter"])
+        writer.writerows((i, s, c) for i, (s, c) in enumerate(zip(sentences, chapter_titles, strict=True), start=1))
         # The BOM makes spreadsheet programs read the file as UTF-8 (accents intact).
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
     if fmt == "json":
-        rows = [{"index": i, "sentence": s} for i, s in enumerate(sentences, start=1)]
-        return json.dumps({"title": title, "sentences": rows}, ensure_ascii=False, indent=1).encode("utf-8")
+        rows = [
+            {"index": i, "sentence": s, "chapter": c}
+            for i, (s, c) in enumerate(zip(sentences, chapter_titles, strict=True), start=1)
+        ]
+        document = {"title": title, "sentences": rows, "chapters": chapters or []}
+        return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
     if fmt == "txt":
         return ("\n".join(sentences) + "\n").encode("utf-8")
     if fmt == "xlsx":
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("Sentences")
-        sheet.append(["Index", "Sentence"])
-        for i, sentence in enumerate(sentences, start=1):
-            sheet.append([i, sentence])
+        sheet.append(["Index", "Sentence", "Chapter"])
+        for i, (sentence, chapter) in enumerate(zip(sentences, chapter_titles, strict=True), start=1):
+            sheet.append([i, sentence, chapter])
         out = io.BytesIO()
         workbook.save(out)
         return out.getvalue()

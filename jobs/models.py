@@ -124,6 +124,11 @@ class Job(models.Model):
     current_step = models.CharField(max_length=120, blank=True)
 
     sentences = models.JSONField(default=list, blank=True)
+    chapters = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The result's chapters, merged from the chunks': {number, title, first, last} (sentences numbered from 1).",
+    )
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
@@ -236,6 +241,9 @@ class Chunk(models.Model):
         default=dict, blank=True, help_text="Tokens per model (or 'local'): each is billed at its own rate."
     )
     sentences = models.JSONField(default=list, blank=True)
+    chapters = models.JSONField(
+        default=list, blank=True, help_text="Headings among this chunk's sentences: {title, start} (index in them)."
+    )
     pieces = models.PositiveIntegerField(default=0)
     pieces_checked = models.PositiveIntegerField(default=0)
     pieces_without_verb = models.PositiveIntegerField(default=0)

@@ -27,6 +27,7 @@ from django.db import connection
 from jobs import quota
 from jobs.models import Engine, Job
 from jobs.pipeline import engines, gemini_calls, local_engine
+from jobs.pipeline.chapters import chapter_starts
 from jobs.pipeline.gemini_calls import GeminiConfig, GeminiStopped
 from jobs.pipeline.pdf import extract_pages
 from jobs.pipeline.text import chunk_source, runs
@@ -95,6 +96,7 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
         api_calls=result.api_calls,
         timings=timings,
         quality=dataclasses.replace(result.quality, engine_seconds=timings["engine"]),
+        chapters=[start.as_json() for start in chapter_starts(source.sentences, result.sentences)],
     )
 
 

@@ -73,6 +73,54 @@ class JobResult:
         return len(self.job.sentences)
 
 
+# Sentences on one page of the job page: a 450-page book has about 24,000.
+SENTENCES_PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class ReadingPage:
+    """One page of a job's sentences, and the chapters, each with the page it starts on."""
+
+    number: int
+    page_count: int
+    first: int  # the number (from 1) of the page's first sentence
+    sentences: list[str]
+    chapters: list[dict]
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.sentences) - 1
+
+    @property
+    def previous(self) -> int | None:
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next(self) -> int | None:
+        return self.number + 1 if self.number < self.page_count else None
+
+
+def page_of_sentence(position: int) -> int:
+    return (position - 1) // SENTENCES_PER_PAGE + 1
+
+
+def reading_page(*, sentences: list[str], chapters: list[dict], page: str | int | None) -> ReadingPage:
+    """Page ``page`` (from 1; out of range or not a number: the nearest page) of ``sentences``."""
+    page_count = max(1, page_of_sentence(len(sentences)))
+    try:
+        number = min(max(1, int(page or 1)), page_count)
+    except ValueError:
+        number = 1
+    start = (number - 1) * SENTENCES_PER_PAGE
+    return ReadingPage(
+        number=number,
+        page_count=page_count,
+        first=start + 1,
+        sentences=sentences[start : start + SENTENCES_PER_PAGE],
+        chapters=[{**chapter, "page": page_of_sentence(chapter["first"])} for chapter in chapters],
+    )
+
+
 def job_result(*, job: Job) -> JobResult:
     """The sentences of a finished job, with the chunks that failed; NotReady before."""
     if not job.is_terminal:

@@ -310,6 +310,17 @@ class ReconciliationSerializer(serializers.Serializer):
         return "Credits reconciled with the work done"
 
 
+class ChapterSerializer(serializers.Serializer):
+    """A chapter of the result: the headings the engine found in the book's text."""
+
+    number = serializers.IntegerField(help_text="1 for the first heading; 0 for the text before it, if any.")
+    title = serializers.CharField(
+        allow_blank=True, help_text='The heading as the book has it ("" before the first one).'
+    )
+    first = serializers.IntegerField(help_text="Its first sentence (numbered from 1, as the exports' Index).")
+    last = serializers.IntegerField(help_text="Its last sentence.")
+
+
 class ResultSerializer(serializers.Serializer):
     """The sentences of a finished job, partial when some chunks failed."""
 
@@ -321,6 +332,7 @@ class ResultSerializer(serializers.Serializer):
     failed_chunks = serializers.ListField(child=serializers.IntegerField())
     sentence_count = serializers.IntegerField()
     sentences = serializers.ListField(child=serializers.CharField(allow_blank=True), source="job.sentences")
+    chapters = ChapterSerializer(many=True, source="job.chapters")
 
 
 @extend_schema_serializer(component_name="Chunks")

@@ -48,6 +48,7 @@ from jobs.models import (
     PageText,
     chunk_statuses_before,
 )
+from jobs.pipeline.chapters import book_chapters
 from jobs.pipeline.chunking import ChunkPlan, plan_chunks
 from jobs.pipeline.pdf import PdfInfo, PdfRejected, inspect_pdf
 from jobs.selectors import get_owned_job
@@ -481,6 +482,7 @@ def chunk_record(*, chunk_id: int, token: uuid.UUID, outcome: ChunkOutcome) -> b
         Chunk.objects.filter(pk=chunk.pk),
         ChunkStatus.SUCCEEDED,
         sentences=outcome.sentences,
+        chapters=outcome.chapters,
         input_tokens=outcome.input_tokens,
         output_tokens=outcome.output_tokens,
         api_calls=outcome.api_calls,
@@ -580,13 +582,16 @@ def _after_chunk_done(job: Job) -> None:
 # --- Terminal states -----------------------------------------------------------------
 
 
-def _merge_sentences(job: Job) -> list[str]:
-    merged: list[str] = []
-    for sentences in (
-        job.chunks.filter(status=ChunkStatus.SUCCEEDED).order_by("index").values_list("sentences", flat=True)
-    ):
-        merged.extend(sentences)
-    return merged
+def _merge_results(job: Job) -> None:
+    """The job's sentences and chapters from its succeeded chunks, in order
+    (each chunk owns its sentences: concatenating them loses and repeats nothing)."""
+    chunks = list(
+        job.chunks.filter(status=ChunkStatus.SUCCEEDED).order_by("index").values_list("sentences", "chapters")
+    )
+    job.sentences = [sentence for sentences, _ in chunks for sentence in sentences]
+    job.chapters = [
+        chapter.as_json() for chapter in book_chapters([(len(sentences), starts) for sentences, starts in chunks])
+    ]
 
 
 def _job_complete(job: Job) -> None:
@@ -598,7 +603,7 @@ def _job_complete(job: Job) -> None:
     job.check_transition(status)
     now = timezone.now()
     job.status = status
-    job.sentences = _merge_sentences(job)
+    _merge_results(job)
     job.completed_at = now
     job.progress_percent = 100
     job.current_step = "Completed" if succeeded else "Failed"
@@ -616,6 +621,7 @@ def _job_complete(job: Job) -> None:
         update_fields=[
             "status",
             "sentences",
+            "chapters",
             "completed_at",
             "progress_percent",
             "current_step",
@@ -671,10 +677,12 @@ def job_cancel(*, user, job_id: int) -> Reconciliation:
     job.status = JobStatus.CANCELLED
     job.cancelled_at = now
     job.current_step = "Cancelled"
-    job.sentences = _merge_sentences(job)
+    _merge_results(job)
     if job.started_at:
         job.processing_time_seconds = (now - job.started_at).total_seconds()
-    job.save(update_fields=["status", "cancelled_at", "current_step", "sentences", "processing_time_seconds"])
+    job.save(
+        update_fields=["status", "cancelled_at", "current_step", "sentences", "chapters", "processing_time_seconds"]
+    )
     publish_job_changed(job.pk)
     return _settle(job)
 
@@ -751,7 +759,7 @@ def job_delete(*, user, job_id: int) -> None:
         raise InvalidTransition(f"Job {job.pk} is {job.status}; cancel it or wait for it to finish before deleting it.")
     job_delete_upload(job=job)
     job.chunks.all().delete()
-    Job.objects.filter(pk=job.pk).update(sentences=[], deleted_at=timezone.now())
+    Job.objects.filter(pk=job.pk).update(sentences=[], chapters=[], deleted_at=timezone.now())
 
 
 def _lock_owned_job(*, user, job_id: int) -> Job:
@@ -868,8 +876,8 @@ def job_delete_results(*, job_id: int) -> bool:
     if not job.is_terminal or job.results_deleted_at is not None:
         return False  # reopened by a retry, or already done by another sweep
     job_delete_upload(job=job)
-    job.chunks.update(sentences=[])
-    Job.objects.filter(pk=job.pk).update(sentences=[], results_deleted_at=timezone.now())
+    job.chunks.update(sentences=[], chapters=[])
+    Job.objects.filter(pk=job.pk).update(sentences=[], chapters=[], results_deleted_at=timezone.now())
     return True
 
 

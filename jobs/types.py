@@ -73,6 +73,8 @@ class ChunkOutcome:
     api_calls: int = 0
     timings: dict[str, float] = dataclasses.field(default_factory=dict)
     quality: QualityFigures = QualityFigures()
+    # Headings among `sentences`: {"title", "start"} (jobs.pipeline.chapters).
+    chapters: list[dict] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,9 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         else [s for c in chunks if c["status"] == ChunkStatus.SUCCEEDED for s in c["sentences"]]
     )
     job_data = JobDetailSerializer(job).data
+    reading = selectors.reading_page(
+        sentences=sentences, chapters=job.chapters if job.is_terminal else [], page=request.GET.get("page")
+    )
     return render(
         request,
         "jobs/job.html",
@@ -110,6 +113,8 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
             "job_data": job_data,
             "chunks": [{k: c[k] for k in ("index", "status", "first_page", "last_page")} for c in chunks],
             "sentences": sentences,
+            "reading": reading,
+            "sentences_per_page": selectors.SENTENCES_PER_PAGE,
             "released": None if job.actual_credits is None else job.estimated_credits - job.actual_credits,
             "export_formats": ["csv", "xlsx", "json", "txt"],
             "retryable": job.status in (JobStatus.COMPLETED, JobStatus.FAILED)

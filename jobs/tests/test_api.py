@@ -163,7 +163,7 @@ def test_exports_open_with_the_sentences(api, story_pdf):
     sentences = api.get(f"/api/v1/jobs/{job_id}/result").json()["sentences"]
     csv_body = api.get(f"/api/v1/jobs/{job_id}/export?format=csv").content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(csv_body)))
-    assert rows[0] == ["Index", "Sentence"] and [r[1] for r in rows[1:]] == sentences
+    assert rows[0] == ["Index", "Sentence", "Chapter"] and [r[1] for r in rows[1:]] == sentences
     xlsx = load_workbook(io.BytesIO(api.get(f"/api/v1/jobs/{job_id}/export?format=xlsx").content))
     assert [row[1] for row in xlsx.active.iter_rows(min_row=2, values_only=True)] == sentences
     as_json = json.loads(api.get(f"/api/v1/jobs/{job_id}/export?format=json").content)

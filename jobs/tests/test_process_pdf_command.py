@@ -44,7 +44,7 @@ def test_process_pdf_prints_progress_and_writes_the_sentences(transactional_db, 
     job = Job.objects.get(owner=user)
     assert job.status == "completed" and job.sentence_length_limit == 6 and job.model_preference == "speed"
     rows = list(csv.reader(out.open(encoding="utf-8-sig")))
-    assert rows[0] == ["Index", "Sentence"] and [row[1] for row in rows[1:]] == job.sentences
+    assert rows[0] == ["Index", "Sentence", "Chapter"] and [row[1] for row in rows[1:]] == job.sentences
     assert all(count_words(sentence) <= 6 for sentence in job.sentences)
     assert CreditLedger.objects.filter(job=job, kind="charge").count() == 1
 

@@ -267,3 +267,23 @@ def test_a_finished_job_with_failed_chunks_offers_to_retry_them(browser, user):
     assert '<button type="button" id="retry-button" class="button">Retry failed chunks</button>' in body
     done = make_completed_job(user)
     assert 'id="retry-button" class="button" hidden>' in browser.get(f"/jobs/{done.pk}/").content.decode()
+
+
+def test_job_page_shows_one_page_of_sentences_and_links_each_chapter_to_its_page(browser, user):
+    job = make_completed_job(user, chunks=3, sentences_per_chunk=150)
+    job.chapters = [
+        {"number": 0, "title": "", "first": 1, "last": 260},
+        {"number": 1, "title": "LA FIN", "first": 261, "last": 450},
+    ]
+    job.save(update_fields=["chapters"])
+
+    body = browser.get(f"/jobs/{job.pk}/?page=2").content.decode()
+    assert '<ol id="sentences" class="sentences" lang="fr" start="201">' in body
+    assert '<li id="s-201">Phrase 1-50.</li>' in body and '<li id="s-400">Phrase 2-99.</li>' in body
+    assert "Phrase 1-49." not in body and "Phrase 2-100." not in body
+    assert 'href="?page=2#s-261" data-first="261">LA FIN</a>' in body and 'href="?page=1#s-1"' in body
+    assert 'id="pager-number">2</span> of <span id="pager-count">3</span>' in body
+    last = browser.get(f"/jobs/{job.pk}/?page=99").content.decode()
+    assert '<li id="s-450">Phrase 2-149.</li>' in last
+    assert 'id="pager-next" href="?page=3" data-page="3" rel="next" hidden' in last
+    assert 'id="s-1">Phrase 0-0.' in browser.get(f"/jobs/{job.pk}/?page=deux").content.decode()

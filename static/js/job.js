@@ -15,6 +15,9 @@
   var sentencesByChunk = {};  // chunk index → sentences, from the socket while the job runs
   var finalLoaded = TERMINAL[job.status] === true;
   var urls = document.getElementById("live").dataset;
+  var pageSize = parseInt(document.getElementById("reading").dataset.pageSize, 10) || 200;
+  // Every sentence once this script has them (null: only the page the server rendered).
+  var reading = { sentences: null, chapters: [], page: parseInt(document.getElementById("pager-number").textContent, 10) || 1 };
 
   var el = function (id) { return document.getElementById(id); };
   var socket = null, pollTimer = null, reconnectTimer = null, reconnectDelay = 3000, closing = false;
@@ -97,19 +100,108 @@
     renderSentences(ordered);
   }
 
-  function renderSentences(list) {
+  // --- Reading: one page of sentences at a time, and the chapter list -------------------
+  // The server renders the page asked for (?page=N); links to other pages and
+  // chapters load them. Once this script holds every sentence (live, or the
+  // final result), it turns pages itself, in the same document.
+
+  function renderSentences(list, chapters) {
+    reading.sentences = list;
+    if (chapters) reading.chapters = chapters;
+    reading.page = Math.min(reading.page, pageCount());
+    el("sentence-count").textContent = list.length;
+    el("sentence-total").textContent = list.length;
+    el("sentences-empty").hidden = list.length > 0;
+    renderPage();
+    renderChapters();
+  }
+
+  function pageCount() {
+    return Math.max(1, Math.ceil(reading.sentences.length / pageSize));
+  }
+
+  function pageOf(position) {
+    return Math.floor((position - 1) / pageSize) + 1;
+  }
+
+  function renderPage() {
+    var first = (reading.page - 1) * pageSize + 1;
+    var items = reading.sentences.slice(first - 1, first - 1 + pageSize);
     var target = el("sentences");
     var fragment = document.createDocumentFragment();
-    list.forEach(function (text) {
+    items.forEach(function (text, offset) {
       var item = document.createElement("li");
+      item.id = "s-" + (first + offset);
       item.textContent = text;
       fragment.appendChild(item);
     });
     target.replaceChildren(fragment);
-    el("sentence-count").textContent = list.length;
-    el("sentence-total").textContent = list.length;
-    el("sentences-empty").hidden = list.length > 0;
+    target.start = first;
+    var count = pageCount();
+    el("sentence-pager").hidden = count < 2;
+    el("pager-number").textContent = reading.page;
+    el("pager-count").textContent = count;
+    el("pager-range").textContent = first + "–" + (first + items.length - 1);
+    pagerLink("pager-first", 1, reading.page > 1);
+    pagerLink("pager-previous", reading.page - 1, reading.page > 1);
+    pagerLink("pager-next", reading.page + 1, reading.page < count);
+    pagerLink("pager-last", count, reading.page < count);
   }
+
+  function pagerLink(id, page, shown) {
+    var link = el(id);
+    link.hidden = !shown;
+    link.dataset.page = page;
+    link.href = "?page=" + page;
+  }
+
+  function renderChapters() {
+    var list = el("chapter-list");
+    var fragment = document.createDocumentFragment();
+    reading.chapters.forEach(function (chapter) {
+      var item = document.createElement("li");
+      var link = item.appendChild(document.createElement("a"));
+      link.href = "?page=" + pageOf(chapter.first) + "#s-" + chapter.first;
+      link.dataset.first = chapter.first;
+      link.textContent = chapter.title || "Opening";
+      var range = item.appendChild(document.createElement("span"));
+      range.className = "muted";
+      range.textContent = chapter.first + "–" + chapter.last;
+      item.insertBefore(document.createTextNode(" "), range);
+      fragment.appendChild(item);
+    });
+    list.replaceChildren(fragment);
+    el("chapters").hidden = reading.chapters.length === 0;
+  }
+
+  function goTo(page, position) {
+    reading.page = Math.min(Math.max(1, page), pageCount());
+    renderPage();
+    var marked = el("sentences").querySelector(".is-target");
+    if (marked) marked.classList.remove("is-target");
+    var item = position ? el("s-" + position) : el("sentences").firstElementChild;
+    if (item) {
+      if (position) item.classList.add("is-target");
+      item.scrollIntoView({ block: "start" });
+    }
+    // A reload, or a copied address, opens the same place (the server renders it).
+    history.replaceState(null, "", "?page=" + reading.page + (position ? "#s-" + position : ""));
+  }
+
+  function followReadingLink(event) {
+    var link = event.target.closest("a");
+    if (!link || reading.sentences === null) return;  // the server renders other pages
+    event.preventDefault();
+    if (link.dataset.first) {
+      var first = parseInt(link.dataset.first, 10);
+      goTo(pageOf(first), first);
+    } else {
+      goTo(parseInt(link.dataset.page, 10), null);
+    }
+  }
+
+  el("chapter-list").addEventListener("click", followReadingLink);
+  el("sentence-pager").addEventListener("click", followReadingLink);
 
   function showDone() {
     el("done-panel").hidden = false;
@@ -124,7 +216,7 @@
     finalLoaded = true;  // once: the merged result is the truth
     try {
       var result = await api.get(urls.resultUrl);
-      renderSentences(result.sentences);
+      renderSentences(result.sentences, result.chapters);
     } catch (err) {
       finalLoaded = false;
       if (err.status !== 425) showActionError(err.message);

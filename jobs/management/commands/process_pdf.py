@@ -84,7 +84,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Error: {job.error_code} {job.error_message}")
         if out is not None and job.is_terminal:
             out.write_bytes(
-                export_sentences(job.sentences, out.suffix.lstrip(".").lower(), title=job.original_filename)
+                export_sentences(
+                    job.sentences, out.suffix.lstrip(".").lower(), title=job.original_filename, chapters=job.chapters
+                )
             )
             self.stdout.write(f"Wrote {out}")
         if job.status != "completed":

@@ -1,0 +1,33 @@
+"""Run a real book through the API with the tasks inline (Q_CLUSTER sync in
+tests): the chapter, Anki and vocabulary tests read the job it leaves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import shared_file
+
+ALBERT = "albert-savarus-115p"
+
+
+def run_book(api, path: Path, pages: int, **processing) -> int:
+    """Confirm and start `path` as `api`'s user; the job has finished when this returns."""
+    confirmed = api.post(
+        "/api/v1/jobs/confirm",
+        {"original_filename": path.name, "page_count": pages, "processing_settings": processing},
+        format="json",
+    )
+    assert confirmed.status_code == 201, confirmed.json()
+    job_id = confirmed.json()["job_id"]
+    with open(path, "rb") as handle:
+        started = api.post(f"/api/v1/jobs/{job_id}/start", {"pdf_file": handle}, format="multipart")
+    assert started.status_code == 202, started.json()
+    return job_id
+
+
+def albert(api) -> tuple[int, list[str]]:
+    """The 115-page book as a finished job (skips where the shared data is absent): its id and the reference paragraphs."""
+    pdf = shared_file(f"{ALBERT}.pdf")
+    job_id = run_book(api, pdf, 115)
+    reference = [p.strip() for p in shared_file(f"{ALBERT}.txt").read_text(encoding="utf-8").split("\n") if p.strip()]
+    return job_id, reference

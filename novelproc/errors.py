@@ -96,6 +96,20 @@ class RateLimited(DomainError):
         super().__init__(message or f"Too many requests; try again in {self.retry_after} seconds.")
 
 
+class LoginLocked(DomainError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    error_code = "LOGIN_LOCKED"
+
+    def __init__(self, retry_after: int):
+        self.retry_after = max(1, int(retry_after))
+        minutes = math.ceil(self.retry_after / 60)
+        super().__init__(
+            "Too many failed logins for this account or from this address: logins are paused for"
+            f" {minutes} more minute{'s' if minutes > 1 else ''} (Retry-After), the right password included."
+            " An administrator can unlock it sooner."
+        )
+
+
 class BadFile(DomainError):
     """A PDF refused at estimate/start; status and code come from the pipeline."""
 

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served as our own static files: the docs need no CDN
     "django_ratelimit",
+    "axes",
     "jobs",  # before django_q: its `qcluster` command loads the engines first
     "django_q",
     "channels",
@@ -83,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes asks: it replaces a locked-out login's answer
 ]
 
 ROOT_URLCONF = "novelproc.urls"
@@ -217,6 +219,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Brute-force protection (novelproc.auth): axes' backend first refuses a
+# locked-out username or address, then Django's checks the password.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("LOGIN_LOCKOUT_MINUTES", 15, minimum=0.01))
+# Either one locks: a username guessed from many addresses, or an address guessing many usernames.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The lockout ends a cool-off after the failure that caused it; attempts during it do not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept (AccessAttempt); successful logins need no table
+AXES_VERBOSE = False  # no start-up banner and no INFO line per failed login
+AXES_LOCKOUT_CALLABLE = "novelproc.auth.lockout_response"
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"

@@ -36,7 +36,7 @@ class JobProgressConsumer(AsyncJsonWebsocketConsumer):
         self.watch = JobWatch(job_id)
         self.last_sent = 0.0
         self.pending: asyncio.Task | None = None
-        await self.channel_layer.group_add(group_name(job_id), self.channel_name)
+        await self._join()
         await self.send_json(await database_sync_to_async(self.watch.snapshot)())
         self.resync = asyncio.create_task(self._resync_forever())
 
@@ -59,12 +59,27 @@ class JobProgressConsumer(AsyncJsonWebsocketConsumer):
         await asyncio.sleep(delay)
         await self._send_changes()
 
+    async def _join(self) -> None:
+        await self.channel_layer.group_add(group_name(self.watch.job_id), self.channel_name)
+        self.joined_after_outages = getattr(self.channel_layer, "outages", 0)
+
+    def _layer_down(self) -> bool:
+        return getattr(self.channel_layer, "down", False)  # novelproc.channel_layer
+
     async def _resync_forever(self) -> None:
         # Without a cross-process layer (embedded default) this is how worker
-        # progress arrives; with Redis it repairs dropped pings.
+        # progress arrives; with Redis it repairs dropped pings, and while
+        # Redis is down it is how progress arrives again, at the embedded pace.
+        last = time.monotonic()
         while True:
-            await asyncio.sleep(settings.LIVE_RESYNC_SECONDS)
-            await self._send_changes()
+            await asyncio.sleep(min(settings.LIVE_RESYNC_SECONDS, settings.LIVE_RESYNC_FALLBACK_SECONDS))
+            down = self._layer_down()
+            if not down and getattr(self.channel_layer, "outages", 0) != self.joined_after_outages:
+                await self._join()  # the group may have been lost with Redis
+            # (a sleep may end a hair early: 10 ms of slack keeps the embedded pace at one read per interval)
+            if down or time.monotonic() - last >= settings.LIVE_RESYNC_SECONDS - 0.01:
+                last = time.monotonic()
+                await self._send_changes()
 
     async def _send_changes(self) -> None:
         try:

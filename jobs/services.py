@@ -54,11 +54,13 @@ from jobs.pipeline.pdf import PdfInfo, PdfRejected, inspect_pdf
 from jobs.selectors import get_owned_job
 from jobs.types import ChunkOutcome, ClaimedChunk, Estimate, ProcessingSettings, Reconciliation
 from novelproc.errors import (
+    REDIS_DOWN,
     BadFile,
     DomainError,
     IdempotencyKeyReused,
     InvalidTransition,
     QueueFull,
+    ServiceUnavailable,
     TooManyActiveJobs,
 )
 
@@ -71,6 +73,22 @@ def engine_for_new_job() -> str:
 
 def model_name_for(engine: str, model_preference: str) -> str:
     return settings.GEMINI_MODELS[model_preference] if engine == Engine.GEMINI else "fr_core_news_sm"
+
+
+def ensure_broker_up() -> None:
+    """Refuse to start work the broker cannot take now (Redis down): 503 before
+    anything is stored, so the client's retry starts the job."""
+    if not settings.REDIS_URL:
+        return  # the ORM broker is the database itself
+    from django_q.brokers import get_broker
+
+    try:
+        get_broker().ping()
+    except REDIS_DOWN as exc:
+        raise ServiceUnavailable(
+            "The task queue (Redis) is not answering; the job was not started. Try again in a few seconds.",
+            error_code="BROKER_UNAVAILABLE",
+        ) from exc
 
 
 def _enqueue_chunk(chunk_id: int) -> None:
@@ -226,6 +244,7 @@ def job_start(*, user, job_id: int, upload: UploadedFile, processing: Processing
     check_upload_size(upload)
     if Job.objects.filter(status__in=ACTIVE_STATUSES, queued_at__isnull=False).count() >= settings.MAX_QUEUED_JOBS:
         raise QueueFull()
+    ensure_broker_up()
     # pypdf in a child process, outside any transaction, on the upload as it
     # came: a file that is refused is never stored.
     info = _inspect_copy(upload)
@@ -341,7 +360,9 @@ def _requeue(chunk_ids: list[int]) -> None:
         return
     Chunk.objects.filter(pk__in=chunk_ids).update(enqueued_at=timezone.now())
     for chunk_id in chunk_ids:
-        transaction.on_commit(partial(_enqueue_chunk, chunk_id))
+        # robust: a broker that fails after the commit must not turn a started
+        # job into a 500; the chunk stays pending and the sweep queues it again.
+        transaction.on_commit(partial(_enqueue_chunk, chunk_id), robust=True)
 
 
 # What a chunk leaving `running` gives up: its lease and its call slot.

@@ -12,12 +12,17 @@ import math
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
+
+# What Redis (cache, broker, channel layer) raises while it is down or restarting.
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
 
 
 class DomainError(Exception):
@@ -86,6 +91,15 @@ class QueueFull(DomainError):
     retry_after = 120
 
 
+class ServiceUnavailable(DomainError):
+    """A part the request needs (Redis) is not answering: try again shortly, nothing was changed."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    error_code = "SERVICE_UNAVAILABLE"
+    default_message = "A part of the service is not answering; try again in a few seconds."
+    retry_after = 5
+
+
 class RateLimited(DomainError):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     error_code = "RATE_LIMITED"
@@ -148,6 +162,9 @@ def exception_handler(exc, context):
         if retry_after:
             response["Retry-After"] = str(retry_after)
         return response
+    if isinstance(exc, REDIS_DOWN):
+        logger.warning("Redis is not answering (%s): 503", exc)
+        return exception_handler(ServiceUnavailable(), context)
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

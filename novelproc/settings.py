@@ -138,7 +138,8 @@ if REDIS_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
     }
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}},
+        # channels-redis, riding out Redis outages (sockets fall back to re-reading the database).
+        "default": {"BACKEND": "novelproc.channel_layer.ResilientRedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}},
     }
     # django-ratelimit lists only django-redis as supported; Django's own
     # RedisCache increments with Redis INCR, which is just as atomic.
@@ -211,6 +212,8 @@ Q_CLUSTER["sync"] = env_bool("Q_SYNC", False)
 # without a cross-process layer, and the repair for dropped pings with Redis.
 LIVE_THROTTLE_SECONDS = env_float("LIVE_THROTTLE_SECONDS", 0.1, minimum=0)
 LIVE_RESYNC_SECONDS = env_float("LIVE_RESYNC_SECONDS", 5.0 if REDIS_URL else 0.5, minimum=0.1)
+# While the Redis layer is down, sockets re-read at the embedded default's pace.
+LIVE_RESYNC_FALLBACK_SECONDS = 0.5
 
 # --- Auth, API ---------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -170,8 +170,8 @@ def wait_for_port(port: int, *, timeout: float, what: str) -> None:
 class RedisServer(Started):
     """A Redis of the test's own on a free port (for tests that take it down), keeping nothing on disk."""
 
-    def __init__(self, *, log_path: Path | None = None, timeout: float = 20):
-        self.port = free_port()
+    def __init__(self, *, port: int | None = None, log_path: Path | None = None, timeout: float = 20):
+        self.port = port or free_port()  # the same port again: the same Redis, restarted
         self.url = f"redis://127.0.0.1:{self.port}/0"
         command = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"]
         super().__init__(command, env=dict(os.environ), log_path=log_path)

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from jobs import selectors, services
-from jobs.exports import EXPORT_FORMATS, EXPORT_MEDIA_TYPES, export_sentences
+from jobs.exports import EXPORT_FORMATS, EXPORT_MEDIA_TYPES, export_job
 from jobs.models import Job, JobStatus
 from jobs.serializers import (
     CancelledSerializer,
@@ -198,7 +198,7 @@ class JobViewSet(viewsets.GenericViewSet):
                 "format",
                 str,
                 enum=[*EXPORT_FORMATS],
-                description="csv, json, txt or xlsx; without it, the one the Accept header prefers (csv for */*)",
+                description="csv, json, txt, xlsx or apkg (an Anki deck: one note per sentence); without it, the one the Accept header prefers (csv for */*)",
             ),
         ],
         responses={
@@ -215,7 +215,7 @@ class JobViewSet(viewsets.GenericViewSet):
         selectors.check_results_kept(job=job)
         stem = os.path.splitext(job.original_filename)[0] or f"job-{job.pk}"
         response = HttpResponse(
-            export_sentences(job.sentences, fmt, title=job.original_filename, chapters=job.chapters),
+            export_job(job, fmt),
             content_type=EXPORT_FORMATS[fmt],
         )
         response["Content-Disposition"] = content_disposition_header(True, f"{stem}-sentences.{fmt}")

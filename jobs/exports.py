@@ -1,4 +1,5 @@
-"""Sentence lists as downloadable files (Index, Sentence, Chapter).
+"""Sentence lists as downloadable files (Index, Sentence, Chapter), and
+the Anki deck (jobs.anki).
 
 The chapter column comes last, so that readers of the two first columns
 (the predecessor's files had only those) read them where they were."""
@@ -18,9 +19,20 @@ EXPORT_FORMATS = {
     "json": "application/json",
     "txt": "text/plain; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "apkg": "application/apkg",  # an Anki deck (jobs.anki)
 }
 # Media type → format, for Accept; the first is the default for */*.
 EXPORT_MEDIA_TYPES = {content_type.split(";")[0]: fmt for fmt, content_type in EXPORT_FORMATS.items()}
+
+
+def export_job(job, fmt: str) -> bytes:
+    """A finished job's result in ``fmt`` (one of EXPORT_FORMATS)."""
+    if fmt == "apkg":
+        # Loaded here: genanki is needed by this one format only.
+        from jobs.anki import DeckSource, sentence_deck
+
+        return sentence_deck(DeckSource.of(job))
+    return export_sentences(job.sentences, fmt, title=job.original_filename, chapters=job.chapters)
 
 
 def export_sentences(sentences: list[str], fmt: str, *, title: str, chapters: list[dict] | None = None) -> bytes:

@@ -129,6 +129,11 @@ class Job(models.Model):
         blank=True,
         help_text="The result's chapters, merged from the chunks': {number, title, first, last} (sentences numbered from 1).",
     )
+    sources = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='The source sentence of each of `sentences` (same length; "" where the engine could not say).',
+    )
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
@@ -243,6 +248,11 @@ class Chunk(models.Model):
     sentences = models.JSONField(default=list, blank=True)
     chapters = models.JSONField(
         default=list, blank=True, help_text="Headings among this chunk's sentences: {title, start} (index in them)."
+    )
+    sources = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The source sentence each of `sentences` came from, as the engine said (empty when it cannot).",
     )
     pieces = models.PositiveIntegerField(default=0)
     pieces_checked = models.PositiveIntegerField(default=0)

@@ -43,13 +43,13 @@ def get_owned_job(*, user, job_id: int) -> Job:
 
 
 def jobs_of(*, user, status: str | None = None) -> QuerySet[Job]:
-    jobs = Job.objects.filter(owner=user, deleted_at__isnull=True).defer("sentences")
+    jobs = Job.objects.filter(owner=user, deleted_at__isnull=True).defer("sentences", "sources")
     return jobs.filter(status=status) if status else jobs
 
 
 def upload_defaults(*, user) -> tuple[str, ProcessingSettings]:
     """The model and settings of the user's most recent job: their saved choices."""
-    last = Job.objects.filter(owner=user).defer("sentences").order_by("-created_at", "-id").first()
+    last = Job.objects.filter(owner=user).defer("sentences", "sources").order_by("-created_at", "-id").first()
     if last is None:
         return ModelPreference.BALANCED, ProcessingSettings()
     return last.model_preference, ProcessingSettings.from_job(last)

@@ -504,6 +504,7 @@ def chunk_record(*, chunk_id: int, token: uuid.UUID, outcome: ChunkOutcome) -> b
         ChunkStatus.SUCCEEDED,
         sentences=outcome.sentences,
         chapters=outcome.chapters,
+        sources=outcome.sources,
         input_tokens=outcome.input_tokens,
         output_tokens=outcome.output_tokens,
         api_calls=outcome.api_calls,
@@ -604,14 +605,23 @@ def _after_chunk_done(job: Job) -> None:
 
 
 def _merge_results(job: Job) -> None:
-    """The job's sentences and chapters from its succeeded chunks, in order
-    (each chunk owns its sentences: concatenating them loses and repeats nothing)."""
+    """The job's sentences, their sources and chapters from its succeeded
+    chunks, in order (each chunk owns its sentences: concatenating them loses
+    and repeats nothing). A chunk whose engine gave no sources has "" for
+    each, so that `sources` stays parallel to `sentences`."""
     chunks = list(
-        job.chunks.filter(status=ChunkStatus.SUCCEEDED).order_by("index").values_list("sentences", "chapters")
+        job.chunks.filter(status=ChunkStatus.SUCCEEDED)
+        .order_by("index")
+        .values_list("sentences", "chapters", "sources")
     )
-    job.sentences = [sentence for sentences, _ in chunks for sentence in sentences]
+    job.sentences = [sentence for sentences, _, _ in chunks for sentence in sentences]
+    job.sources = [
+        source
+        for sentences, _, sources in chunks
+        for source in (sources if len(sources) == len(sentences) else [""] * len(sentences))
+    ]
     job.chapters = [
-        chapter.as_json() for chapter in book_chapters([(len(sentences), starts) for sentences, starts in chunks])
+        chapter.as_json() for chapter in book_chapters([(len(sentences), starts) for sentences, starts, _ in chunks])
     ]
 
 
@@ -642,6 +652,7 @@ def _job_complete(job: Job) -> None:
         update_fields=[
             "status",
             "sentences",
+            "sources",
             "chapters",
             "completed_at",
             "progress_percent",
@@ -702,7 +713,15 @@ def job_cancel(*, user, job_id: int) -> Reconciliation:
     if job.started_at:
         job.processing_time_seconds = (now - job.started_at).total_seconds()
     job.save(
-        update_fields=["status", "cancelled_at", "current_step", "sentences", "chapters", "processing_time_seconds"]
+        update_fields=[
+            "status",
+            "cancelled_at",
+            "current_step",
+            "sentences",
+            "sources",
+            "chapters",
+            "processing_time_seconds",
+        ]
     )
     publish_job_changed(job.pk)
     return _settle(job)
@@ -780,7 +799,7 @@ def job_delete(*, user, job_id: int) -> None:
         raise InvalidTransition(f"Job {job.pk} is {job.status}; cancel it or wait for it to finish before deleting it.")
     job_delete_upload(job=job)
     job.chunks.all().delete()
-    Job.objects.filter(pk=job.pk).update(sentences=[], chapters=[], deleted_at=timezone.now())
+    Job.objects.filter(pk=job.pk).update(sentences=[], sources=[], chapters=[], deleted_at=timezone.now())
 
 
 def _lock_owned_job(*, user, job_id: int) -> Job:
@@ -897,8 +916,8 @@ def job_delete_results(*, job_id: int) -> bool:
     if not job.is_terminal or job.results_deleted_at is not None:
         return False  # reopened by a retry, or already done by another sweep
     job_delete_upload(job=job)
-    job.chunks.update(sentences=[], chapters=[])
-    Job.objects.filter(pk=job.pk).update(sentences=[], chapters=[], results_deleted_at=timezone.now())
+    job.chunks.update(sentences=[], sources=[], chapters=[])
+    Job.objects.filter(pk=job.pk).update(sentences=[], sources=[], chapters=[], results_deleted_at=timezone.now())
     return True
 
 

@@ -75,6 +75,8 @@ class ChunkOutcome:
     quality: QualityFigures = QualityFigures()
     # Headings among `sentences`: {"title", "start"} (jobs.pipeline.chapters).
     chapters: list[dict] = dataclasses.field(default_factory=list)
+    # The source sentence of each of `sentences` ("" where the engine cannot say; [] for none at all).
+    sources: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)

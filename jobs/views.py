@@ -116,7 +116,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
             "reading": reading,
             "sentences_per_page": selectors.SENTENCES_PER_PAGE,
             "released": None if job.actual_credits is None else job.estimated_credits - job.actual_credits,
-            "export_formats": ["csv", "xlsx", "json", "txt"],
+            "export_formats": ["csv", "xlsx", "json", "txt", "apkg"],
             "retryable": job.status in (JobStatus.COMPLETED, JobStatus.FAILED)
             and job.failed_chunk_count > 0
             and job.results_deleted_at is None,

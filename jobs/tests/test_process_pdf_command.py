@@ -1,6 +1,7 @@
 """`manage.py process_pdf` goes through confirm/start and a real cluster."""
 
 import csv
+import html
 import subprocess
 import sys
 
@@ -62,3 +63,19 @@ def test_process_pdf_refuses_a_bad_file_clearly(transactional_db, user, tmp_path
     )
     assert result.returncode != 0 and "NOT_A_PDF" in result.stderr
     assert not Job.objects.exists()
+
+
+def test_process_pdf_writes_an_anki_deck(transactional_db, user, story_pdf, tmp_path):
+    from jobs.tests.apkg import read_apkg
+
+    out = tmp_path / "deck.apkg"
+    command = [sys.executable, str(ROOT / "manage.py"), "process_pdf", str(story_pdf(12)), "--user", user.username]
+    result = subprocess.run(
+        [*command, "--out", str(out)], cwd=ROOT, env=cluster_env(), capture_output=True, text=True, timeout=240
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Wrote {out}" in result.stdout
+    job = Job.objects.get(owner=user)
+    notes = read_apkg(out.read_bytes()).notes
+    assert [note.fields[0] for note in notes] == [html.escape(s) for s in job.sentences if s]
+    assert [note.fields[3] for note in notes] == [str(i) for i in range(1, len(notes) + 1)]

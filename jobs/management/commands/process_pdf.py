@@ -13,7 +13,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from jobs import services
-from jobs.exports import EXPORT_FORMATS, export_sentences
+from jobs.exports import EXPORT_FORMATS, export_job
 from jobs.models import Job, ModelPreference
 from jobs.selectors import workers_alive
 from jobs.types import ProcessingSettings
@@ -39,7 +39,9 @@ class Command(BaseCommand):
             help=f"Maximum words per sentence ({bounds.low}-{bounds.high}).",
         )
         parser.add_argument("--model", choices=ModelPreference.values, default=ModelPreference.BALANCED)
-        parser.add_argument("--out", type=Path, help="Write the sentences here (.csv, .json, .txt or .xlsx).")
+        parser.add_argument(
+            "--out", type=Path, help="Write the sentences here (.csv, .json, .txt, .xlsx, or .apkg for an Anki deck)."
+        )
         parser.add_argument(
             "--timeout", type=float, default=3600, help="Give up waiting after this many seconds (the job goes on)."
         )
@@ -83,11 +85,7 @@ class Command(BaseCommand):
         if job.error_message:
             self.stdout.write(f"Error: {job.error_code} {job.error_message}")
         if out is not None and job.is_terminal:
-            out.write_bytes(
-                export_sentences(
-                    job.sentences, out.suffix.lstrip(".").lower(), title=job.original_filename, chapters=job.chapters
-                )
-            )
+            out.write_bytes(export_job(job, out.suffix.lstrip(".").lower()))
             self.stdout.write(f"Wrote {out}")
         if job.status != "completed":
             raise CommandError(f"Job ended {job.status}.")

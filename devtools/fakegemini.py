@@ -11,6 +11,18 @@ than the client's timeout, malformed or truncated JSON, and sentences over
 the limit. ``quota_rpm`` caps the requests each model accepts per clock
 minute (429 above it). It counts everything: ``GET /_stats``.
 
+It also behaves as the real service does where the fake used to be kind:
+answers refused with RECITATION or SAFETY (``recitation_rate``,
+``safety_rate``), a prompt blocked with ``promptFeedback.blockReason`` and
+no candidate (``blocked_rate``), answers cut by MAX_TOKENS
+(``truncation_rate``) or looping on one sentence until the request's
+``maxOutputTokens`` (``looping_rate``; every answer longer than the cap is
+cut there), models retired (``missing_models``: 404), daily quotas spent
+(``daily_quota_models``: 429 with a PerDay quotaId and a long RetryInfo),
+503 storms (``storm_models``) and slow answers (``latency``). A prompt that
+names the sentences already written (a cut answer's continuation) gets only
+the rest.
+
 Usable in-process (``FakeGemini(port=0).start()`` … ``.stop()``) and as
 ``python manage.py fake_gemini``. No Django here.
 """
@@ -34,6 +46,9 @@ from jobs.pipeline import local_engine
 from jobs.pipeline.text import SourceSentence
 
 ERROR_KINDS = ("quota", "internal", "unavailable", "gateway", "slow", "malformed", "truncated", "overlimit")
+# Faults of an answer that was accepted (HTTP 200), drawn after error_rate, each at its own rate.
+REFUSALS = ("recitation", "safety", "blocked", "truncation", "looping")
+DAILY_RETRY_DELAY = 6 * 3600.0  # seconds: a daily quota comes back at midnight Pacific
 GENERATE_PATH = re.compile(r"^/(v1|v1beta|v1alpha)/models/([^/:]+):generateContent$")
 STATUS_TEXT = {
     400: "INVALID_ARGUMENT",
@@ -50,6 +65,7 @@ SLOW_MARGIN = 0.3
 SLOW_WITHOUT_TIMEOUT = 120.0
 # Answers kept for requests seen before (a book is ~30 chunks; a few books fit).
 ANSWERS_REMEMBERED = 512
+BODIES_REMEMBERED = 200
 
 
 # spaCy's model is one per process (local_engine.nlp) and not promised to be
@@ -71,6 +87,14 @@ class FakeGeminiOptions:
     slow_seconds: float | None = None  # None: just past the client's timeout
     seed: int | None = None
     fail_text: str | None = None  # every request whose body contains this text gets a 500
+    recitation_rate: float = 0.0  # 200 with finishReason RECITATION and no text
+    safety_rate: float = 0.0  # 200 with finishReason SAFETY and no text
+    blocked_rate: float = 0.0  # 200 with promptFeedback.blockReason and no candidate
+    truncation_rate: float = 0.0  # the answer cut halfway, MAX_TOKENS
+    looping_rate: float = 0.0  # the answer repeats one sentence until maxOutputTokens, MAX_TOKENS
+    missing_models: frozenset[str] = frozenset()  # 404 NOT_FOUND: retired or never existed
+    daily_quota_models: frozenset[str] = frozenset()  # 429 with a PerDay quotaId: the day's quota is spent
+    storm_models: frozenset[str] = frozenset()  # 503 UNAVAILABLE to every call: a storm that outlasts the retries
 
     def __post_init__(self) -> None:
         unknown = set(self.error_kinds) - set(ERROR_KINDS)
@@ -78,7 +102,23 @@ class FakeGeminiOptions:
             raise ValueError(f"unknown error kinds {sorted(unknown)}; known: {', '.join(ERROR_KINDS)}")
         if not 0 <= self.error_rate <= 1:
             raise ValueError("error_rate must be between 0 and 1")
-        self.exhausted_models = frozenset(self.exhausted_models)
+        rates = [getattr(self, f"{kind}_rate") for kind in REFUSALS]
+        if any(not 0 <= rate <= 1 for rate in rates) or sum(rates) > 1:
+            raise ValueError("the refusal rates must be between 0 and 1 and sum to at most 1")
+        for name in ("exhausted_models", "missing_models", "daily_quota_models", "storm_models"):
+            setattr(self, name, frozenset(getattr(self, name)))
+
+    @property
+    def refuses(self) -> bool:
+        return any(getattr(self, f"{kind}_rate") for kind in REFUSALS)
+
+    def refusal(self, draw: float) -> str | None:
+        """The refusal for a uniform draw in [0, 1), or None (the rates stacked one after another)."""
+        for kind in REFUSALS:
+            draw -= getattr(self, f"{kind}_rate")
+            if draw < 0:
+                return kind
+        return None
 
 
 class BadPrompt(ValueError):
@@ -94,6 +134,8 @@ class PromptRequest:
     preserve_formatting: bool
     prompt_chars: int
     wants_json: bool
+    done: list[str] = field(default_factory=list)  # sentences already written (a continuation)
+    max_output_tokens: int | None = None
 
 
 def read_request(body: dict[str, Any]) -> PromptRequest:
@@ -122,7 +164,18 @@ def read_request(body: dict[str, Any]) -> PromptRequest:
         preserve_formatting=option("preserve_formatting", "non") == "oui",
         prompt_chars=len(prompt) + sum(len(text) for text in system),
         wants_json=config.get("responseMimeType") == "application/json",
+        done=done_sentences(prompt[end:]),
+        max_output_tokens=config.get("maxOutputTokens"),
     )
+
+
+def done_sentences(after_owned: str) -> list[str]:
+    start = after_owned.find(prompt_format.DONE_START)
+    end = after_owned.find(prompt_format.DONE_END, start + 1)
+    if start < 0 or end < 0:
+        return []
+    block = after_owned[start + len(prompt_format.DONE_START) : end]
+    return [line.strip() for line in block.splitlines() if line.strip()]
 
 
 def owned_sentences(block: str) -> list[SourceSentence]:
@@ -179,6 +232,7 @@ class Stats:
     accepted_per_minute: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     responses_by_status: Counter = field(default_factory=Counter)
     injected: Counter = field(default_factory=Counter)
+    finish_reasons: Counter = field(default_factory=Counter)
     tokens: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
 
     def as_json(self) -> dict[str, Any]:
@@ -189,6 +243,7 @@ class Stats:
             "max_requests_per_minute": {m: max(c.values()) for m, c in self.requests_per_minute.items() if c},
             "responses_by_status": {str(k): v for k, v in self.responses_by_status.items()},
             "injected": dict(self.injected),
+            "finish_reasons": dict(self.finish_reasons),
             "tokens": {m: dict(c) for m, c in self.tokens.items()},
             "total_tokens": sum(c["total"] for c in self.tokens.values()),
         }
@@ -208,6 +263,7 @@ class FakeGemini:
         self.httpd.fake = self  # type: ignore[attr-defined]
         self.thread: threading.Thread | None = None
         self.last_request: dict[str, Any] | None = None  # the latest generateContent body, for tests
+        self.bodies: list[dict[str, Any]] = []  # the latest BODIES_REMEMBERED bodies answered, oldest first
 
     @property
     def url(self) -> str:
@@ -260,8 +316,14 @@ class FakeGemini:
             if not authorized:
                 return "auth", 0.0
             latency = max(0.0, options.latency + self.random.uniform(-options.jitter, options.jitter))
+            if model in options.missing_models:
+                return "missing", 0.0
             if model in options.exhausted_models:
                 return "exhausted", latency
+            if model in options.daily_quota_models:
+                return "daily", 0.0
+            if model in options.storm_models:
+                return "storm", latency
             if options.quota_rpm is not None and stats.accepted_per_minute[model][minute] >= options.quota_rpm:
                 return "rpm", latency
             stats.accepted_per_minute[model][minute] += 1
@@ -269,11 +331,17 @@ class FakeGemini:
                 kind = self.random.choice(options.error_kinds)
                 stats.injected[kind] += 1
                 return kind, latency
-            return None, latency
+            # Drawn only when asked for, so that a seed gives the same faults as before these existed.
+            refusal = options.refusal(self.random.random()) if options.refuses else None
+            if refusal:
+                stats.injected[refusal] += 1
+            return refusal, latency
 
-    def record(self, model: str, status: int, usage: dict[str, int] | None = None) -> None:
+    def record(self, model: str, status: int, usage: dict[str, int] | None = None, finish: str | None = None) -> None:
         with self.lock:
             self.stats_data.responses_by_status[status] += 1
+            if finish:
+                self.stats_data.finish_reasons[finish] += 1
             if usage:
                 tokens = self.stats_data.tokens[model]
                 tokens["prompt"] += usage["promptTokenCount"]
@@ -306,6 +374,16 @@ class FakeGemini:
                 self.answers.pop(next(iter(self.answers)))
             self.answers[key] = answer
         return list(answer)
+
+
+def rest_after(sentences: list[str], done: int) -> list[str]:
+    """The sentences after the first ``done`` written ones (paragraph marks are not written)."""
+    written = 0
+    for index, sentence in enumerate(sentences):
+        if written == done:
+            return sentences[index:]
+        written += bool(sentence)
+    return []
 
 
 def sleep_until(moment: float) -> None:
@@ -377,15 +455,24 @@ class Handler(BaseHTTPRequestHandler):
             )
         if options.fail_text and options.fail_text.encode() in raw:
             return self.fail(model, 500, "An internal error has occurred.")
+        if fault == "missing":
+            return self.fail(
+                model,
+                404,
+                f"models/{model} is not found for API version v1beta, or is not supported for generateContent.",
+            )
         if fault in ("exhausted", "rpm", "quota"):
             quota_id = "GenerateRequestsPerMinutePerProjectPerModel"
             return self.reply(model, 429, quota_error(model, options.retry_delay, quota_id))
+        if fault == "daily":
+            quota_id = "GenerateRequestsPerDayPerProjectPerModel-FreeTier"
+            return self.reply(model, 429, quota_error(model, DAILY_RETRY_DELAY, quota_id))
         # The latency is the whole answer time, as with the real service:
         # computing the answer happens within it, not on top of it.
         answer_by = time.monotonic() + latency
-        if fault in ("internal", "unavailable", "gateway"):
+        if fault in ("internal", "unavailable", "gateway", "storm"):
             sleep_until(answer_by)
-            code = {"internal": 500, "unavailable": 503, "gateway": 504}[fault]
+            code = {"internal": 500, "unavailable": 503, "gateway": 504, "storm": 503}[fault]
             return self.fail(
                 model,
                 code,
@@ -404,6 +491,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             body = json.loads(raw or b"{}")
             fake.last_request = body
+            with fake.lock:
+                fake.bodies = [*fake.bodies[-BODIES_REMEMBERED + 1 :], body]
             request = read_request(body)
         except (BadPrompt, json.JSONDecodeError, AttributeError) as error:
             return self.fail(model, 400, f"fake gemini: {error}")
@@ -420,16 +509,29 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(code, payload)
 
     def answer(self, model: str, request: PromptRequest, sentences: list[str], fault: str | None) -> None:
+        if request.done:
+            sentences = rest_after(sentences, len(request.done))  # a continuation: only the rest
         if fault == "overlimit":
             sentences = over_limit(sentences)
+        prompt_tokens = math.ceil(request.prompt_chars / 4)
+        if fault in ("recitation", "safety", "blocked"):
+            return self.refuse(model, fault, prompt_tokens)
+        if fault == "looping" and sentences:
+            cap_chars = 4 * (request.max_output_tokens or 8192)
+            loop = sentences[: max(1, len(sentences) // 3)]
+            while len(json.dumps({"sentences": loop}, ensure_ascii=False)) < cap_chars:
+                loop.append(loop[-1])
+            sentences = loop
         text = json.dumps({"sentences": sentences}, ensure_ascii=False) if request.wants_json else "\n".join(sentences)
         finish = "STOP"
         if fault == "malformed":
             text = text[: len(text) // 2] + "\n}]"
-        elif fault == "truncated":
+        elif fault == "truncated" or fault == "truncation":
             text, finish = text[: len(text) // 2], "MAX_TOKENS"
+        if request.max_output_tokens and math.ceil(len(text) / 4) > request.max_output_tokens:
+            text, finish = text[: 4 * request.max_output_tokens], "MAX_TOKENS"
         usage = {
-            "promptTokenCount": math.ceil(request.prompt_chars / 4),
+            "promptTokenCount": prompt_tokens,
             "candidatesTokenCount": math.ceil(len(text) / 4),
             "thoughtsTokenCount": 0,
         }
@@ -442,5 +544,26 @@ class Handler(BaseHTTPRequestHandler):
             "modelVersion": model,
             "responseId": f"fake-{self.fake.stats_data.requests}",
         }
-        self.fake.record(model, 200, usage)
+        self.fake.record(model, 200, usage, finish)
+        self.send_json(200, payload)
+        return None
+
+    def refuse(self, model: str, kind: str, prompt_tokens: int) -> None:
+        """A refusal as the service sends it: HTTP 200, no text, the prompt's tokens counted."""
+        usage = {"promptTokenCount": prompt_tokens, "totalTokenCount": prompt_tokens}
+        payload: dict[str, Any] = {"usageMetadata": usage, "modelVersion": model}
+        if kind == "blocked":
+            payload["promptFeedback"] = {"blockReason": "PROHIBITED_CONTENT"}
+            finish = "PROMPT_BLOCKED"
+        else:
+            finish = kind.upper()
+            candidate: dict[str, Any] = {"finishReason": finish, "index": 0}
+            if kind == "safety":
+                candidate["safetyRatings"] = [
+                    {"category": "HARM_CATEGORY_SEXUALLY_EXPLICIT", "probability": "HIGH", "blocked": True}
+                ]
+            else:
+                candidate["citationMetadata"] = {"citationSources": [{"startIndex": 0, "endIndex": 120}]}
+            payload["candidates"] = [candidate]
+        self.fake.record(model, 200, {**usage, "candidatesTokenCount": 0, "thoughtsTokenCount": 0}, finish)
         self.send_json(200, payload)

@@ -26,6 +26,15 @@ class Engine(models.TextChoices):
     GEMINI = "gemini"
 
 
+class WrittenBy(models.TextChoices):
+    """Who wrote a recorded chunk's sentences: on Gemini, the local engine
+    takes over what Gemini refused or could not keep within the limit."""
+
+    GEMINI = "gemini"
+    LOCAL = "local"
+    MIXED = "mixed"
+
+
 class ModelPreference(models.TextChoices):
     SPEED = "speed"
     BALANCED = "balanced"
@@ -95,6 +104,11 @@ class Job(models.Model):
     output_tokens = models.PositiveBigIntegerField(default=0)
     total_tokens = models.PositiveBigIntegerField(default=0)
     gemini_api_calls = models.PositiveIntegerField(default=0)
+    models_used = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The Gemini models whose text was kept, and 'local' when the local engine wrote some (recorded chunks).",
+    )
 
     # The engine's quality figures (SPEC §8), summed over the recorded chunks.
     pieces = models.PositiveIntegerField(
@@ -243,7 +257,19 @@ class Chunk(models.Model):
     output_tokens = models.PositiveBigIntegerField(default=0)
     api_calls = models.PositiveIntegerField(default=0)
     tokens_by_model = models.JSONField(
-        default=dict, blank=True, help_text="Tokens per model (or 'local'): each is billed at its own rate."
+        default=dict,
+        blank=True,
+        help_text="Billed tokens per model (or 'local'): each at its own rate. Gemini's count only when its text was kept.",
+    )
+    usage_by_model = models.JSONField(
+        default=dict, blank=True, help_text="Tokens Gemini reported per model: {'input': …, 'output': …}, every call."
+    )
+    finish_reasons = models.JSONField(
+        default=dict, blank=True, help_text="Gemini answers by finish reason (STOP, MAX_TOKENS, RECITATION, SAFETY …)."
+    )
+    written_by = models.CharField(max_length=8, choices=WrittenBy.choices, blank=True, db_index=True)
+    sentences_by_engine = models.JSONField(
+        default=dict, blank=True, help_text="Sentences written per engine: {'gemini': n, 'local': m}."
     )
     sentences = models.JSONField(default=list, blank=True)
     chapters = models.JSONField(

@@ -509,6 +509,10 @@ def chunk_record(*, chunk_id: int, token: uuid.UUID, outcome: ChunkOutcome) -> b
         output_tokens=outcome.output_tokens,
         api_calls=outcome.api_calls,
         tokens_by_model=outcome.tokens_by_model,
+        usage_by_model=outcome.usage_by_model,
+        finish_reasons=outcome.finish_reasons,
+        sentences_by_engine=outcome.sentences_by_engine,
+        written_by=outcome.engine,
         timings=outcome.timings,
         **outcome.quality.counted(),
         error="",
@@ -524,8 +528,17 @@ def chunk_record(*, chunk_id: int, token: uuid.UUID, outcome: ChunkOutcome) -> b
         failed=0,
         figures=outcome.quality.summed(),
     )
+    _note_models_used(job, outcome.models_used)
     _after_chunk_done(job)
     return True
+
+
+def _note_models_used(job: Job, models: list[str]) -> None:
+    """Add a chunk's models to the job's (the job row is locked by the caller)."""
+    used = Job.objects.filter(pk=job.pk).values_list("models_used", flat=True).get()
+    merged = sorted(set(used) | set(models))
+    if merged != sorted(used):
+        Job.objects.filter(pk=job.pk).update(models_used=merged)
 
 
 @transaction.atomic

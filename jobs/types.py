@@ -77,6 +77,17 @@ class ChunkOutcome:
     chapters: list[dict] = dataclasses.field(default_factory=list)
     # The source sentence of each of `sentences` ("" where the engine cannot say; [] for none at all).
     sources: list[str] = dataclasses.field(default_factory=list)
+    usage_by_model: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
+    finish_reasons: dict[str, int] = dataclasses.field(default_factory=dict)
+    sentences_by_engine: dict[str, int] = dataclasses.field(default_factory=dict)
+    engine: str = ""  # gemini, local or mixed: who wrote the sentences
+
+    @property
+    def models_used(self) -> list[str]:
+        """The Gemini models whose text was kept (those that answered, when
+        some Gemini text was), and "local" when the local engine wrote some."""
+        models = sorted(self.usage_by_model) if self.sentences_by_engine.get("gemini") else []
+        return [*models, "local"] if self.sentences_by_engine.get("local") else models
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from jobs.pipeline import local_engine
@@ -59,6 +59,17 @@ class RewriteResult:
     tokens_by_model: dict[str, int]  # total tokens per model ("local" for the local engine): each billed at its rate
     api_calls: int
     quality: QualityFigures  # of these sentences; engine_seconds is the caller's to time
+    # Gemini's side: what it reported per model, each answer's finish reason,
+    # and who wrote how many sentences ({"gemini": n, "local": m}).
+    usage_by_model: dict[str, dict[str, int]] = field(default_factory=dict)
+    finish_reasons: dict[str, int] = field(default_factory=dict)
+    sentences_by_engine: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def engine(self) -> str:
+        """gemini, local or mixed: who wrote the sentences."""
+        written = {name for name, count in self.sentences_by_engine.items() if count}
+        return written.pop() if len(written) == 1 else ("mixed" if written else "local")
 
 
 def rewrite(source: ChunkSource, settings: ProcessingSettings, engine: LocalEngine | GeminiEngine) -> RewriteResult:
@@ -83,6 +94,7 @@ def _rewrite_locally(source: ChunkSource, settings: ProcessingSettings) -> Rewri
         output_tokens=result.output_tokens,
         tokens_by_model={"local": result.input_tokens + result.output_tokens},
         api_calls=0,
+        sentences_by_engine={"local": sum(1 for s in result.sentences if s)},
         quality=measure_output(
             result.sentences,
             limit=settings.sentence_length_limit,
@@ -121,6 +133,9 @@ def _rewrite_with_gemini(source: ChunkSource, settings: ProcessingSettings, engi
         output_tokens=result.output_tokens,
         tokens_by_model=result.tokens_by_model,
         api_calls=result.api_calls,
+        usage_by_model=result.usage_by_model,
+        finish_reasons=result.finish_reasons,
+        sentences_by_engine=result.sentences_by_engine,
         quality=measure_output(
             result.sentences,
             limit=settings.sentence_length_limit,

@@ -22,6 +22,7 @@ import logging
 import random
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -55,6 +56,18 @@ RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 # will not come back soon (a daily one): go to the fallback at once.
 LONG_RETRY_DELAY_FACTOR = 2
 PAUSE_STEP = 1.0  # seconds between should_stop checks while waiting
+DEFAULT_TEMPERATURE = 0.2
+# Novels draw the adjustable filters (violence, love scenes) on text the
+# reader chose; the filters Google does not let us adjust stay as they are.
+SAFETY_SETTINGS = [
+    types.SafetySetting(category=category, threshold=types.HarmBlockThreshold.OFF)
+    for category in (
+        types.HarmCategory.HARM_CATEGORY_HARASSMENT,
+        types.HarmCategory.HARM_CATEGORY_HATE_SPEECH,
+        types.HarmCategory.HARM_CATEGORY_SEXUALLY_EXPLICIT,
+        types.HarmCategory.HARM_CATEGORY_DANGEROUS_CONTENT,
+    )
+]
 
 
 @dataclass(frozen=True)
@@ -153,7 +166,9 @@ class Session:
     api_calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
-    tokens_by_model: dict[str, int] = field(default_factory=dict)
+    tokens_by_model: dict[str, int] = field(default_factory=dict)  # every reported token, per model
+    usage_by_model: dict[str, dict[str, int]] = field(default_factory=dict)  # {"input": …, "output": …} per model
+    finish_reasons: Counter[str] = field(default_factory=Counter)  # of every answer, counted by the engine
 
     def stopped(self) -> GeminiStopped:
         return GeminiStopped(api_calls=self.api_calls, input_tokens=self.input_tokens, output_tokens=self.output_tokens)
@@ -185,9 +200,18 @@ class Session:
         self.input_tokens += prompt
         self.output_tokens += output
         self.tokens_by_model[model] = self.tokens_by_model.get(model, 0) + prompt + output
+        usage_of = self.usage_by_model.setdefault(model, {"input": 0, "output": 0})
+        usage_of["input"] += prompt
+        usage_of["output"] += output
 
     def call(
-        self, model: str, prompt: str, *, estimated_tokens: int, max_output_tokens: int
+        self,
+        model: str,
+        prompt: str,
+        *,
+        estimated_tokens: int,
+        max_output_tokens: int,
+        temperature: float = DEFAULT_TEMPERATURE,
     ) -> types.GenerateContentResponse:
         """One answer from ``model``, retrying what is worth retrying."""
         last_error: Exception | None = None
@@ -198,7 +222,7 @@ class Session:
                 raise self.stopped()
             self.api_calls += 1
             try:
-                response = self.send(model, prompt, max_output_tokens)
+                response = self.send(model, prompt, max_output_tokens, temperature)
             except errors.APIError as error:
                 if error.code not in RETRYABLE_STATUS:
                     raise self.failed(*describe_fatal(model, error)) from error
@@ -224,14 +248,17 @@ class Session:
         code = "GEMINI_TIMEOUT" if isinstance(last_error, TIMEOUT_ERRORS) else "GEMINI_UNAVAILABLE"
         raise self.failed(code, f"Gemini {model}: {short(last_error)} after {self.config.max_attempts} attempts")
 
-    def send(self, model: str, prompt: str, max_output_tokens: int) -> types.GenerateContentResponse:
+    def send(
+        self, model: str, prompt: str, max_output_tokens: int, temperature: float
+    ) -> types.GenerateContentResponse:
         config = types.GenerateContentConfig(
             system_instruction=SYSTEM_INSTRUCTION,
             response_mime_type="application/json",
             response_schema=RESPONSE_SCHEMA,
             thinking_config=thinking_config(model),
             max_output_tokens=max_output_tokens,
-            temperature=0.2,
+            temperature=temperature,
+            safety_settings=SAFETY_SETTINGS,
             automatic_continuation=False,
             automatic_function_calling=types.AutomaticFunctionCallingConfig(
                 disable=True

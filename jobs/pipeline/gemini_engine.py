@@ -1,27 +1,51 @@
 """The Gemini engine: one chunk's owned sentences → short sentences.
 
 One entry point, :func:`rewrite`, called by the chunk task outside any
-transaction. What it guarantees whatever Gemini answers: every output
-sentence has at most ``limit`` words (an answer that breaks the limit gets
-one repair call, then the local engine splits what is still too long; an
-answer that stays unusable after the repair is replaced by the local
-engine's sentences for the whole chunk). The prompt is
-:mod:`gemini_prompt`'s, the calls :mod:`gemini_calls`'.
+transaction. Every answer is classified by its finish reason before its JSON
+is read (:func:`gemini_prompt.parse_answer`), and each class has its own
+handling:
+
+* STOP: the sentences; those over the limit get one repair call, then the
+  local engine splits what is still too long;
+* MAX_TOKENS: the complete sentences of the cut array are kept and one call
+  asks for the rest of the text only (the cap is not raised);
+* RECITATION: one retry, reworded and hotter; refused again, the local engine;
+* SAFETY, PROHIBITED_CONTENT, BLOCKLIST, SPII, a blocked prompt: no repair
+  (it would be refused again, and paid), the local engine at once;
+* empty, OTHER, malformed JSON, text lost: one repair, then the local engine.
+
+The output cap follows the chunk's expected output (about twice it), so a
+looping answer costs at most that. The result says which engine wrote how
+many sentences and what each answer's finish reason was; text the local
+engine wrote is billed at the local rate, and Gemini's tokens are billed
+only when some of its text is kept. The prompt is :mod:`gemini_prompt`'s,
+the calls :mod:`gemini_calls`'.
 
 Plain Python and google-genai: no Django here.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from jobs.pipeline import local_engine
-from jobs.pipeline.gemini_calls import GeminiChunkFailed, GeminiConfig, QuotaExhausted, Session
-from jobs.pipeline.gemini_prompt import SYSTEM_INSTRUCTION, build_prompt, parse_answer, repair_prompt
+from jobs.pipeline.gemini_calls import GeminiChunkFailed, GeminiConfig, QuotaExhausted, Session, thinking_config
+from jobs.pipeline.gemini_prompt import (
+    SYSTEM_INSTRUCTION,
+    Answer,
+    Verdict,
+    build_prompt,
+    continuation_prompt,
+    parse_answer,
+    read_sentences,
+    recitation_prompt,
+    repair_prompt,
+)
 from jobs.pipeline.text import SourceSentence
 from jobs.pipeline.words import count_words
 
@@ -29,16 +53,35 @@ logger = logging.getLogger(__name__)
 
 # Output tokens per source token: short sentences repeat subjects, and JSON quotes them.
 OUTPUT_TOKEN_FACTOR = 1.3
-MAX_OUTPUT_TOKENS_CEILING = 65536
+# The cap is this many times the expected output: room for a wordy answer,
+# not for a loop (the cap is what a looping answer costs).
+OUTPUT_CAP_FACTOR = 2
+MIN_OUTPUT_CAP = 1024
+# RECITATION: Google advises a retry with more randomness and other words.
+RECITATION_TEMPERATURE = 1.0
+GEMINI, LOCAL = "gemini", "local"
 
 
 @dataclass(frozen=True)
 class GeminiResult:
     sentences: list[str]
-    input_tokens: int  # prompt tokens over every call (retries, repairs included)
-    output_tokens: int  # candidates + thoughts tokens over every call
+    input_tokens: int  # prompt tokens Gemini reported over every call (retries, repairs included)
+    output_tokens: int  # candidates + thoughts tokens Gemini reported over every call
     api_calls: int  # every attempt counted
-    tokens_by_model: dict[str, int]  # total tokens billed per model
+    tokens_by_model: dict[str, int]  # billed: per Gemini model when its text is kept, "local" for the local engine's
+    usage_by_model: dict[str, dict[str, int]] = field(default_factory=dict)  # reported: {"input", "output"} per model
+    finish_reasons: dict[str, int] = field(default_factory=dict)  # every answer's, counted
+    sentences_by_engine: dict[str, int] = field(default_factory=dict)  # {"gemini": n, "local": m}
+
+
+@dataclass
+class Written:
+    """A chunk's sentences and who wrote how many (paragraph marks are nobody's)."""
+
+    sentences: list[str]
+    by_gemini: int = 0
+    by_local: int = 0
+    local_tokens: int = 0  # the local engine's tokens, billed at the local rate
 
 
 def rewrite(
@@ -80,7 +123,7 @@ def rewrite(
         models.append(config.fallback_model)
     for index, model in enumerate(models):
         try:
-            sentences_out = _answer_from(session, model, prompt, kept, **options)
+            written = _answer_from(session, model, prompt, kept, **options)
         except QuotaExhausted as exhausted:
             if index + 1 < len(models):
                 logger.warning("Gemini quota exhausted on %s; falling back to %s", model, models[index + 1])
@@ -88,14 +131,57 @@ def rewrite(
             raise session.failed(
                 "GEMINI_QUOTA", f"Gemini quota exhausted ({', '.join(models)}): {exhausted.error.message}"
             ) from exhausted
-        return GeminiResult(
-            sentences=sentences_out,
-            input_tokens=session.input_tokens,
-            output_tokens=session.output_tokens,
-            api_calls=session.api_calls,
-            tokens_by_model=dict(session.tokens_by_model),
-        )
+        return _result(session, written)
     raise AssertionError("unreachable")
+
+
+def _result(session: Session, written: Written) -> GeminiResult:
+    # Gemini's tokens are billed when some of its text is kept; a chunk the
+    # local engine wrote wholly (refused, blocked, unusable) costs the local rate.
+    billed = dict(session.tokens_by_model) if written.by_gemini else {}
+    if written.local_tokens:
+        billed[LOCAL] = written.local_tokens
+    return GeminiResult(
+        sentences=written.sentences,
+        input_tokens=session.input_tokens,
+        output_tokens=session.output_tokens,
+        api_calls=session.api_calls,
+        tokens_by_model=billed,
+        usage_by_model={model: dict(usage) for model, usage in session.usage_by_model.items()},
+        finish_reasons=dict(session.finish_reasons),
+        sentences_by_engine={GEMINI: written.by_gemini, LOCAL: written.by_local},
+    )
+
+
+@dataclass
+class _Asker:
+    """One model's calls for one chunk, each answer classified and its finish reason counted."""
+
+    session: Session
+    model: str
+    estimated_tokens: int
+    limit: int
+    preserve_formatting: bool
+
+    def ask(self, prompt: str, *, expected_words: int, cap: int, temperature: float | None = None) -> Answer:
+        extra = {} if temperature is None else {"temperature": temperature}
+        response = self.session.call(
+            self.model, prompt, estimated_tokens=self.estimated_tokens, max_output_tokens=cap, **extra
+        )
+        answer = parse_answer(
+            response, limit=self.limit, expected_words=expected_words, preserve_formatting=self.preserve_formatting
+        )
+        self.session.finish_reasons[answer.finish] += 1
+        if answer.verdict is not Verdict.USABLE or answer.problem:
+            logger.info("Gemini %s answer: %s %s", self.model, answer.finish, (answer.problem or "").split("\n")[0])
+        return answer
+
+
+def output_cap(expected_output_tokens: int, *, model: str, ceiling: int) -> int:
+    """About twice the expected output, plus what thinking may spend, within the configured ceiling."""
+    thinking = thinking_config(model)
+    budget = (thinking.thinking_budget or 0) if thinking is not None else 0
+    return min(ceiling, max(MIN_OUTPUT_CAP, OUTPUT_CAP_FACTOR * expected_output_tokens + budget))
 
 
 def _answer_from(
@@ -107,43 +193,78 @@ def _answer_from(
     limit: int,
     min_length: int,
     preserve_formatting: bool,
-) -> list[str]:
-    """Ask, check, repair once, then let the local engine enforce the limit."""
+) -> Written:
+    """Ask, handle the answer's class, then let the local engine enforce the limit."""
     expected_words = sum(count_words(s.text) for s in kept)
-    source_tokens = math.ceil(sum(len(s.text) for s in kept) / 4)
-    estimated = math.ceil((len(SYSTEM_INSTRUCTION) + len(prompt)) / 4) + math.ceil(source_tokens * OUTPUT_TOKEN_FACTOR)
-    max_output = session.config.max_output_tokens
-    check = dict(limit=limit, expected_words=expected_words, preserve_formatting=preserve_formatting)
+    expected_output = math.ceil(sum(len(s.text) for s in kept) / 4 * OUTPUT_TOKEN_FACTOR)
+    estimated = math.ceil((len(SYSTEM_INSTRUCTION) + len(prompt)) / 4) + expected_output
+    cap = output_cap(expected_output, model=model, ceiling=session.config.max_output_tokens)
+    asker = _Asker(session, model, estimated, limit, preserve_formatting)
+    local = dict(limit=limit, min_length=min_length, preserve_formatting=preserve_formatting)
 
-    answer = parse_answer(
-        session.call(model, prompt, estimated_tokens=estimated, max_output_tokens=max_output), **check
-    )
-    if answer.problem:
-        if answer.sentences is None and "MAX_TOKENS" in answer.problem:
-            max_output = min(MAX_OUTPUT_TOKENS_CEILING, max_output * 2)
-        logger.info("Gemini %s answer needs a repair: %s", model, answer.problem.splitlines()[0])
+    answer = asker.ask(prompt, expected_words=expected_words, cap=cap)
+    if answer.verdict is Verdict.RECITATION:
+        answer = asker.ask(
+            recitation_prompt(prompt), expected_words=expected_words, cap=cap, temperature=RECITATION_TEMPERATURE
+        )
+    if answer.verdict is Verdict.CUT:
+        answer = _rest_of_cut(asker, prompt, answer, expected_words=expected_words, expected_output=expected_output)
+    elif answer.verdict is Verdict.REPAIR:
+        answer = asker.ask(repair_prompt(prompt, answer.problem, limit=limit), expected_words=expected_words, cap=cap)
+    if answer.verdict is not Verdict.USABLE:
+        logger.warning("Gemini %s gave no usable answer (%s); local engine for this chunk", model, answer.finish)
+        return _locally(kept, **local)
+    if answer.over_limit:
         try:
-            response = session.call(
-                model,
-                repair_prompt(prompt, answer.problem, limit=limit),
-                estimated_tokens=estimated,
-                max_output_tokens=max_output,
+            repaired = asker.ask(
+                repair_prompt(prompt, answer.problem, limit=limit), expected_words=expected_words, cap=cap
             )
         except (GeminiChunkFailed, QuotaExhausted):
-            if answer.sentences is None:
-                raise
-            response = None  # the first answer is usable: the local engine splits what is too long
-        repaired = parse_answer(response, **check) if response is not None else None
-        if repaired is not None and (repaired.sentences is not None or answer.sentences is None):
+            repaired = None  # the first answer is usable: the local engine splits what is too long
+        if repaired is not None and repaired.verdict is Verdict.USABLE:
             answer = repaired
-    if answer.sentences is None:
-        logger.warning(
-            "Gemini %s answer unusable after a repair (%s); local engine for this chunk", model, answer.problem
-        )
-        return local_engine.rewrite(
-            kept, limit=limit, min_length=min_length, preserve_formatting=preserve_formatting
-        ).sentences
-    return enforce_limit(answer.sentences, limit=limit, min_length=min_length)
+    return _limited(answer.sentences or [], limit=limit, min_length=min_length)
+
+
+def _rest_of_cut(asker: _Asker, prompt: str, cut: Answer, *, expected_words: int, expected_output: int) -> Answer:
+    """The complete sentences of a cut answer and the rest asked for, as one
+    answer; the rest's cap is its share of the expected output, doubled."""
+    done = cut.sentences or []
+    done_words = sum(count_words(s) for s in done)
+    rest_words = max(0, expected_words - done_words)
+    share = rest_words / expected_words if expected_words else 1.0
+    cap = output_cap(
+        math.ceil(expected_output * share), model=asker.model, ceiling=asker.session.config.max_output_tokens
+    )
+    rest = asker.ask(continuation_prompt(prompt, done), expected_words=rest_words, cap=cap)
+    if rest.verdict is not Verdict.USABLE:
+        return rest
+    whole = [*done, *(rest.sentences or [])]
+    return read_sentences(
+        json.dumps({"sentences": whole}),
+        finish=cut.finish,
+        limit=asker.limit,
+        expected_words=expected_words,
+        preserve_formatting=asker.preserve_formatting,
+    )
+
+
+def _locally(kept: list[SourceSentence], *, limit: int, min_length: int, preserve_formatting: bool) -> Written:
+    result = local_engine.rewrite(kept, limit=limit, min_length=min_length, preserve_formatting=preserve_formatting)
+    return Written(
+        result.sentences,
+        by_local=sum(1 for s in result.sentences if s),
+        local_tokens=result.input_tokens + result.output_tokens,
+    )
+
+
+def _limited(sentences: list[str], *, limit: int, min_length: int) -> Written:
+    """Gemini's sentences, those over the limit split by the local engine (its pieces counted as local)."""
+    over = [s for s in sentences if count_words(s) > limit]
+    out = enforce_limit(sentences, limit=limit, min_length=min_length)
+    within = sum(1 for s in sentences if s and count_words(s) <= limit)
+    local_tokens = 2 * math.ceil(sum(len(s) for s in over) / 4)  # read and written again, as the local engine counts
+    return Written(out, by_gemini=within, by_local=sum(1 for s in out if s) - within, local_tokens=local_tokens)
 
 
 def enforce_limit(sentences: list[str], *, limit: int, min_length: int) -> list[str]:

@@ -11,8 +11,10 @@ Plain Python and google-genai's types: no Django, no calls here.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from google.genai import types
 
@@ -32,6 +34,9 @@ AFTER_START, AFTER_END = "<<<CONTEXTE_APRES>>>", "<<<FIN_CONTEXTE_APRES>>>"
 PARAGRAPH_PREFIX = "¶ "
 HEADING_PREFIX = "# "
 REPAIR_HEADER = "CORRECTION"
+RECITATION_HEADER = "REFORMULATION"
+CONTINUATION_HEADER = "SUITE"
+DONE_START, DONE_END = "<<<DEJA_ECRIT>>>", "<<<FIN_DEJA_ECRIT>>>"
 OPTION_KEYS = {
     "limit": "limite_mots",
     "min_length": "longueur_min",
@@ -144,42 +149,155 @@ def repair_prompt(prompt: str, problem: str, *, limit: int) -> str:
     )
 
 
+def recitation_prompt(prompt: str) -> str:
+    """Google's advice for RECITATION is to reword the request: ask for the
+    text's own words to be left behind (the call also runs hotter)."""
+    return (
+        f"{prompt}\n{RECITATION_HEADER}\nTa réponse précédente a été refusée parce qu'elle recopiait le texte. "
+        "Reformule chaque phrase avec tes propres mots et ton propre ordre des mots, "
+        "sans citer le texte, en gardant tout le sens et toutes les règles."
+    )
+
+
+def continuation_prompt(prompt: str, done: Sequence[str]) -> str:
+    """The rest of a cut answer: the sentences already written are named, so
+    that only the text after them is written (and paid for) again."""
+    written = "\n".join(_clean(sentence) for sentence in done if sentence)
+    return (
+        f"{prompt}\n{CONTINUATION_HEADER}\nTa réponse précédente a été coupée. Voici les phrases déjà écrites, "
+        f"dans l'ordre :\n{DONE_START}\n{written}\n{DONE_END}\n"
+        "Réponds avec le même objet JSON, qui contient seulement les phrases de la suite du texte, "
+        "sans répéter celles-ci."
+    )
+
+
 # --- answers -------------------------------------------------------------------------
+
+
+class Verdict(StrEnum):
+    """What an answer calls for, decided before its JSON is read."""
+
+    USABLE = "usable"  # STOP with sentences (some may still break the limit)
+    CUT = "cut"  # MAX_TOKENS: the complete sentences are kept, the rest is asked for
+    RECITATION = "recitation"  # one reworded retry, then the local engine
+    BLOCKED = "blocked"  # safety and the like, or a blocked prompt: no repair, the local engine at once
+    REPAIR = "repair"  # empty, OTHER, malformed JSON, text lost: one repair
+
+
+# Refusals that rewording does not change: a repair would be refused again (and paid).
+BLOCKING_FINISHES = frozenset({"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "IMAGE_SAFETY"})
+PROMPT_BLOCKED = "PROMPT_BLOCKED"  # the finish reason recorded for promptFeedback.blockReason
+EMPTY = "EMPTY"  # HTTP 200, no candidate and no block reason
+# A looping answer repeats a sentence; the third time marks where the loop began.
+LOOP_REPEATS = 3
+LOOP_MIN_WORDS = 3
 
 
 @dataclass
 class Answer:
-    sentences: list[str] | None  # None: unusable (bad JSON, empty, truncated, text lost)
+    verdict: Verdict
+    finish: str  # the finish reason as recorded on the chunk (STOP, MAX_TOKENS, RECITATION, PROMPT_BLOCKED …)
+    sentences: list[str] | None = None  # USABLE: all of them; CUT: the complete ones kept
     problem: str = ""  # why a repair is needed ("" = none)
     over_limit: list[str] = field(default_factory=list)
+
+
+def finish_of(response: types.GenerateContentResponse) -> str:
+    feedback = response.prompt_feedback
+    if feedback is not None and feedback.block_reason is not None:
+        return PROMPT_BLOCKED
+    candidate = response.candidates[0] if response.candidates else None
+    if candidate is None:
+        return EMPTY
+    reason = candidate.finish_reason
+    return reason.value if isinstance(reason, types.FinishReason) else str(reason or "STOP")
 
 
 def parse_answer(
     response: types.GenerateContentResponse, *, limit: int, expected_words: int, preserve_formatting: bool
 ) -> Answer:
-    candidate = response.candidates[0] if response.candidates else None
-    if candidate is None:
-        return Answer(None, "réponse vide")
-    if candidate.finish_reason == types.FinishReason.MAX_TOKENS:
-        return Answer(None, "réponse tronquée (MAX_TOKENS) : fais des phrases sans commentaire")
+    """Classify the answer by its finish reason, then read what the class allows."""
+    finish = finish_of(response)
+    if finish == PROMPT_BLOCKED or finish in BLOCKING_FINISHES:
+        return Answer(Verdict.BLOCKED, finish)
+    if finish == "RECITATION":
+        return Answer(Verdict.RECITATION, finish)
+    if finish == "MAX_TOKENS":
+        kept = tidy(drop_loop(complete_items(response.text or "")), preserve_formatting=preserve_formatting)
+        return Answer(Verdict.CUT, finish, sentences=kept)
+    if finish == EMPTY:
+        return Answer(Verdict.REPAIR, finish, problem="réponse vide")
+    if finish not in ("STOP", "FINISH_REASON_UNSPECIFIED"):
+        return Answer(Verdict.REPAIR, finish, problem=f"réponse interrompue ({finish})")
+    return read_sentences(
+        response.text or "",
+        finish=finish,
+        limit=limit,
+        expected_words=expected_words,
+        preserve_formatting=preserve_formatting,
+    )
+
+
+def read_sentences(text: str, *, finish: str, limit: int, expected_words: int, preserve_formatting: bool) -> Answer:
     try:
-        data = json.loads(response.text or "")
+        data = json.loads(text)
     except (json.JSONDecodeError, ValueError):
-        return Answer(None, "JSON invalide")
+        return Answer(Verdict.REPAIR, finish, problem="JSON invalide")
     items = data.get("sentences") if isinstance(data, dict) else data
     if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
-        return Answer(None, 'le JSON doit être {"sentences": [chaînes]}')
+        return Answer(Verdict.REPAIR, finish, problem='le JSON doit être {"sentences": [chaînes]}')
     sentences = tidy(items, preserve_formatting=preserve_formatting)
     words = sum(count_words(s) for s in sentences)
     if expected_words and not MIN_WORD_RATIO * expected_words <= words <= MAX_WORD_RATIO * expected_words:
         return Answer(
-            None, f"{words} mots pour un texte de {expected_words} mots : du texte manque ou le contexte a été réécrit"
+            Verdict.REPAIR,
+            finish,
+            problem=f"{words} mots pour un texte de {expected_words} mots : du texte manque ou le contexte a été réécrit",
         )
     over = [s for s in sentences if count_words(s) > limit]
     if over:
         listed = "\n".join(f"- {s}" for s in over[:10])
-        return Answer(sentences, f"ces phrases dépassent {limit} mots :\n{listed}", over_limit=over)
-    return Answer(sentences)
+        problem = f"ces phrases dépassent {limit} mots :\n{listed}"
+        return Answer(Verdict.USABLE, finish, sentences=sentences, problem=problem, over_limit=over)
+    return Answer(Verdict.USABLE, finish, sentences=sentences)
+
+
+def complete_items(text: str) -> list[str]:
+    """The strings of a JSON array cut anywhere (``{"sentences": ["a", "b", "c…``):
+    every item whose closing quote arrived, none after the cut."""
+    start = text.find("[")
+    items: list[str] = []
+    if start < 0:
+        return items
+    position = start + 1
+    while True:
+        while position < len(text) and text[position] in " \t\r\n,":
+            position += 1
+        if position >= len(text) or text[position] != '"':
+            return items
+        try:
+            item, position = json.decoder.scanstring(text, position + 1)
+        except json.JSONDecodeError:
+            return items  # the cut fell inside this item
+        items.append(item)
+
+
+def drop_loop(items: list[str]) -> list[str]:
+    """The items before a loop: structured output can repeat a sentence until
+    the cap; once a sentence of some length comes a third time, its second
+    occurrence is where the loop began."""
+    seen: Counter[str] = Counter()
+    second: dict[str, int] = {}
+    for index, item in enumerate(items):
+        key = " ".join(item.split())
+        if count_words(key) < LOOP_MIN_WORDS:
+            continue
+        seen[key] += 1
+        if seen[key] == 2:
+            second[key] = index
+        if seen[key] == LOOP_REPEATS:
+            return items[: second[key]]
+    return items
 
 
 def tidy(items: list[str], *, preserve_formatting: bool) -> list[str]:

@@ -22,3 +22,19 @@ def test_admin_index_links_the_task_queue_pages(admin_client):
         assert f'href="/admin/django_q/{model}/"' in body
     assert admin_client.get("/admin/django_q/success/").status_code == 200
     assert admin_client.get("/admin/django_q/failure/").status_code == 200
+
+
+def test_an_operator_lists_chunks_and_jobs_by_finish_reason(admin_client, user):
+    from jobs.models import Chunk
+    from jobs.tests.factories import make_chunk, make_job
+
+    refused, clean = make_job(user, chunks=1), make_job(user, chunks=1)
+    make_chunk(refused, 0, "succeeded", finish_reasons={"RECITATION": 2}, written_by="local")
+    make_chunk(clean, 0, "succeeded", finish_reasons={"STOP": 1}, written_by="gemini")
+
+    chunks = admin_client.get("/admin/jobs/chunk/?finish_reason=RECITATION")
+    assert list(chunks.context["cl"].queryset) == list(Chunk.objects.filter(job=refused))
+    jobs = admin_client.get("/admin/jobs/job/?finish_reason=RECITATION")
+    assert list(jobs.context["cl"].queryset) == [refused]
+    assert list(admin_client.get("/admin/jobs/job/?written_by=gemini").context["cl"].queryset) == [clean]
+    assert admin_client.get("/admin/jobs/job/?finish_reason=STOP").context["cl"].queryset.count() == 1

@@ -1,6 +1,8 @@
 """services.chunk_record: a chunk's sentences, usage and figures are stored;
 the last chunk completes and settles the job."""
 
+import math
+
 import pytest
 
 from credits.models import CreditLedger
@@ -63,3 +65,41 @@ def test_recording_chunks_sums_their_quality_figures_into_the_job(user):
     assert (job.pieces_checked, quality.pieces_checked) == (7, 7)
     assert quality.pieces_without_verb_share == pytest.approx(3 / 7)  # of the pieces checked
     assert quality.words_per_second == pytest.approx(11.0)
+
+
+def gemini_outcome(written: dict[str, int], usage: dict[str, dict[str, int]], finishes: dict[str, int]):
+    import dataclasses
+
+    from jobs.tests.factories import make_outcome
+
+    billed = {model: u["input"] + u["output"] for model, u in usage.items()} if written.get("gemini") else {}
+    if written.get("local"):
+        billed["local"] = 100
+    engine = "mixed" if all(written.values()) else ("gemini" if written.get("gemini") else "local")
+    return dataclasses.replace(
+        make_outcome(),
+        tokens_by_model=billed,
+        usage_by_model=usage,
+        finish_reasons=finishes,
+        sentences_by_engine=written,
+        engine=engine,
+    )
+
+
+def test_a_chunk_keeps_its_finish_reasons_and_writers_and_the_job_the_models_really_used(user, settings):
+    settings.CREDIT_RATES = {**settings.CREDIT_RATES, "local": 1.0}
+    job = make_started_job(user, chunks=3)
+    chunks = list(job.chunks.order_by("index"))
+    flash = {"gemini-2.5-flash": {"input": 3000, "output": 2000}}
+    record(chunks[0], gemini_outcome({"gemini": 4, "local": 0}, flash, {"STOP": 1}))
+    record(chunks[1], gemini_outcome({"gemini": 0, "local": 5}, flash, {"SAFETY": 1}))
+    record(chunks[2], gemini_outcome({"gemini": 3, "local": 2}, flash, {"MAX_TOKENS": 1, "STOP": 1}))
+
+    stored = {c.index: c for c in Chunk.objects.filter(job=job)}
+    assert [stored[i].written_by for i in range(3)] == ["gemini", "local", "mixed"]
+    assert stored[1].finish_reasons == {"SAFETY": 1} and stored[1].tokens_by_model == {"local": 100}
+    assert stored[1].usage_by_model == flash  # what Gemini reported is kept, though not billed
+    job.refresh_from_db()
+    assert job.models_used == ["gemini-2.5-flash", "local"]
+    # The refused chunk costs the local rate: flash's 5000 tokens twice at its rate, 2 × 100 local tokens at 1.
+    assert job.actual_credits == math.ceil((10000 * settings.CREDIT_RATES["balanced"] + 200 * 1.0) / 1000)

@@ -158,3 +158,72 @@ def test_management_command_serves_the_protocol():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# --- the real service's behaviours, through the real google-genai client ----------------
+
+
+def genai_call(fake: FakeGemini, model: str = "gemini-2.5-flash", text: str | None = None, **config):
+    from google import genai
+    from google.genai import types
+
+    client = genai.Client(api_key=KEY, http_options=types.HttpOptions(base_url=fake.url))
+    return client.models.generate_content(
+        model=model,
+        contents=text or prompt(),
+        config=types.GenerateContentConfig(response_mime_type="application/json", **config),
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "finish"),
+    [("recitation_rate", "RECITATION"), ("safety_rate", "SAFETY")],
+)
+def test_a_refused_answer_has_its_finish_reason_no_text_and_the_prompts_tokens(option, finish):
+    with FakeGemini(port=0, api_key=KEY, **{option: 1.0}) as fake:
+        response = genai_call(fake)
+    assert response.candidates[0].finish_reason.value == finish
+    assert response.text is None and response.usage_metadata.prompt_token_count > 0
+    assert fake.stats()["finish_reasons"] == {finish: 1}
+
+
+def test_a_blocked_prompt_comes_as_200_with_a_block_reason_and_no_candidate():
+    with FakeGemini(port=0, api_key=KEY, blocked_rate=1.0) as fake:
+        response = genai_call(fake)
+    assert response.prompt_feedback.block_reason.value == "PROHIBITED_CONTENT"
+    assert not response.candidates and response.text is None
+
+
+def test_every_answer_longer_than_the_cap_is_cut_there_and_a_looping_one_runs_to_it():
+    with FakeGemini(port=0, api_key=KEY, looping_rate=1.0) as fake:
+        response = genai_call(fake, max_output_tokens=300)
+    assert response.candidates[0].finish_reason.value == "MAX_TOKENS"
+    assert response.usage_metadata.candidates_token_count == 300
+    with FakeGemini(port=0, api_key=KEY) as fake:
+        cut = genai_call(fake, max_output_tokens=10)
+    assert cut.candidates[0].finish_reason.value == "MAX_TOKENS" and cut.usage_metadata.candidates_token_count == 10
+
+
+def test_a_continuation_gets_only_the_sentences_after_those_already_written():
+    with FakeGemini(port=0, api_key=KEY) as fake:
+        whole = json.loads(genai_call(fake).text)["sentences"]
+        rest = json.loads(genai_call(fake, text=gemini_prompt.continuation_prompt(prompt(), whole[:2])).text)
+    assert rest["sentences"] == whole[2:] and len(whole) > 2
+
+
+@pytest.mark.parametrize(
+    ("option", "code", "needle"),
+    [
+        ("missing_models", 404, "not found"),
+        ("daily_quota_models", 429, "PerDay"),
+        ("storm_models", 503, "overloaded"),
+    ],
+)
+def test_retired_models_spent_daily_quotas_and_storms(option, code, needle):
+    from google.genai import errors
+
+    with FakeGemini(port=0, api_key=KEY, **{option: frozenset({"gemini-old"})}) as fake:
+        with pytest.raises(errors.APIError) as failure:
+            genai_call(fake, model="gemini-old")
+        assert genai_call(fake).candidates[0].finish_reason.value == "STOP"  # other models answer
+    assert failure.value.code == code and needle in json.dumps(failure.value.details)

@@ -164,3 +164,53 @@ def test_cancel_while_chunks_wait_on_gemini_sends_and_charges_nothing_after(
         job.status == "cancelled"
         and not Chunk.objects.filter(job=job, status=ChunkStatus.SUCCEEDED, finished_at__gt=job.cancelled_at).exists()
     )
+
+
+BLOCKING = {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "PROMPT_BLOCKED"}
+
+
+def test_refusals_and_cut_answers_complete_the_book_each_handled_by_its_class(
+    live_server, cluster_factory, live_client, story_pdf, gemini, settings
+):
+    """Issue #13, must-show 1: the fake refuses 15 % (RECITATION), 10 %
+    (SAFETY), 5 % (blocked prompt) and cuts 10 % (MAX_TOKENS) of calls."""
+    from credits.pricing import credits_for_weighted_tokens
+
+    fake, env = gemini(recitation_rate=0.15, safety_rate=0.10, blocked_rate=0.05, truncation_rate=0.10, seed=13)
+    settings.CHUNK_SIZE_OVERRIDE = 5  # about 23 chunks: enough calls for every class to show
+    cluster_factory(**env)
+    client = live_client(live_server.url)
+    pdf, pages = the_book(story_pdf)
+    job_id = client.confirm_and_start(pdf, pages, sentence_length_limit=8)
+
+    job, _ = client.follow(job_id, timeout=400)
+
+    assert job["status"] == "completed" and job["failed_chunks"] == [], job
+    sentences = client.http.get(f"/jobs/{job_id}/result").json()["sentences"]
+    assert sentences and max(count_words(s) for s in sentences) <= 8
+    stats = fake.stats()
+    assert {"RECITATION", "SAFETY", "PROMPT_BLOCKED", "MAX_TOKENS"} <= set(stats["finish_reasons"]), stats
+    chunks = list(Chunk.objects.filter(job_id=job_id))
+    # No blind repair: a block is the chunk's last answer, and nothing asked for a correction.
+    assert not any("CORRECTION" in body["contents"][0]["parts"][0]["text"] for body in fake.bodies)
+    blocked = [c for c in chunks if BLOCKING & set(c.finish_reasons)]
+    assert blocked and all(c.written_by == "local" and sum(c.finish_reasons.values()) == c.api_calls for c in blocked)
+    # Chunks written locally are marked and billed at the local rate; the job charges what its chunks bill.
+    local = [c for c in chunks if c.written_by == "local"]
+    assert local and all(set(c.tokens_by_model) == {"local"} for c in local)
+    assert all(c.sentences_by_engine["gemini"] > 0 for c in chunks if c.written_by == "gemini")
+    billed: dict[str, int] = {}
+    for chunk in chunks:
+        for model, tokens in chunk.tokens_by_model.items():
+            billed[model] = billed.get(model, 0) + tokens
+    assert job["actual_credits"] == credits_for_weighted_tokens(billed)
+    assert set(job["models_used"]) == {"gemini-2.5-flash-lite", "local"}
+    # The job's tokens are the fake's reported usage; calls stay under 3 per chunk.
+    assert job["total_tokens"] == stats["total_tokens"] == sum(c.input_tokens + c.output_tokens for c in chunks)
+    assert job["gemini_api_calls"] == stats["requests"] < 3 * job["total_chunks"]
+    print(
+        f"\nmust-show 1: {job['total_chunks']} chunks, {job['gemini_api_calls']} calls "
+        f"({job['gemini_api_calls'] / job['total_chunks']:.2f}/chunk), finishes {stats['finish_reasons']}, "
+        f"{len(local)} local, {sum(c.written_by == 'mixed' for c in chunks)} mixed, tokens {job['total_tokens']}, "
+        f"credits {job['actual_credits']}"
+    )

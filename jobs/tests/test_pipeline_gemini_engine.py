@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from google.genai import types
 
@@ -88,10 +90,13 @@ def run(config: GeminiConfig, sentences=SOURCE, **kwargs):
 
 
 def assert_tokens_match(result, stats) -> None:
+    """Every token the fake reported is counted, per model (billing is another matter)."""
     tokens = stats["tokens"]
     assert result.input_tokens == sum(t["prompt"] for t in tokens.values())
     assert result.output_tokens == sum(t["candidates"] + t["thoughts"] for t in tokens.values())
-    assert result.tokens_by_model == {model: t["total"] for model, t in tokens.items()}
+    assert result.usage_by_model == {
+        model: {"input": t["prompt"], "output": t["candidates"] + t["thoughts"]} for model, t in tokens.items()
+    }
 
 
 def test_clean_answer_is_the_fakes_sentences_with_its_token_counts(fake_gemini):
@@ -151,7 +156,7 @@ def test_mixed_faults_still_give_sentences_within_the_limit(fake_gemini):
     assert len(stats["injected"]) >= 3  # mixed, not one kind of fault
     assert sum(r.api_calls for r in results) == stats["requests"]
     assert sum(r.input_tokens for r in results) == sum(t["prompt"] for t in stats["tokens"].values())
-    assert sum(sum(r.tokens_by_model.values()) for r in results) == stats["total_tokens"]
+    assert sum(u["input"] + u["output"] for r in results for u in r.usage_by_model.values()) == stats["total_tokens"]
 
 
 def test_quota_exhaustion_moves_to_the_fallback_and_bills_it(fake_gemini):
@@ -251,16 +256,23 @@ def test_over_limit_answer_gets_one_repair_then_local_splitting(fake_gemini):
     assert all(count_words(s) <= LIMIT for s in result.sentences)
     assert "CORRECTION" in server.last_request["contents"][0]["parts"][0]["text"]
     assert_tokens_match(result, server.stats())
+    # Gemini's words are kept, so its tokens are billed; the pieces the local engine cut, at the local rate.
+    within = sum(count_words(s) <= LIMIT for s in answer)
+    assert result.sentences_by_engine == {"gemini": within, "local": len(result.sentences) - within}
+    assert result.tokens_by_model[MAIN] == server.stats()["total_tokens"] and result.tokens_by_model["local"] > 0
 
 
 @pytest.mark.parametrize("kind", ["malformed", "truncated"])
-def test_unusable_answer_twice_falls_back_to_the_local_engine(fake_gemini, kind):
+def test_unusable_answer_twice_falls_back_to_the_local_engine_billed_at_its_rate(fake_gemini, kind):
     server = fake_gemini(error_rate=1.0, error_kinds=(kind,))
     result = run(config_for(server))
 
     assert result.api_calls == 2
-    assert result.sentences == local_engine.rewrite(SOURCE, limit=LIMIT, min_length=2).sentences
-    assert_tokens_match(result, server.stats())  # both unusable answers were still billed
+    local = local_engine.rewrite(SOURCE, limit=LIMIT, min_length=2)
+    assert result.sentences == local.sentences
+    assert_tokens_match(result, server.stats())  # both unusable answers are counted …
+    assert result.tokens_by_model == {"local": local.input_tokens + local.output_tokens}  # … and not billed
+    assert result.sentences_by_engine == {"gemini": 0, "local": len(local.sentences)}
 
 
 def test_answer_that_loses_most_words_is_treated_as_malformed():
@@ -304,3 +316,111 @@ def test_nothing_owned_costs_nothing():
 
     assert result.sentences == []
     assert result.api_calls == 0
+
+
+# --- every answer classified before parsing ------------------------------------------
+
+
+def prompt_of(body: dict) -> str:
+    return body["contents"][0]["parts"][0]["text"]
+
+
+def local_answer(**options) -> list[str]:
+    with ENGINE_LOCK:
+        return local_engine.rewrite(SOURCE, limit=LIMIT, min_length=2, **options).sentences
+
+
+def test_each_call_turns_the_adjustable_safety_filters_off_and_caps_output_near_twice_the_expected(fake_gemini):
+    server = fake_gemini()
+    run(config_for(server, max_output_tokens=32768))
+
+    body = server.last_request
+    assert {s["category"]: s["threshold"] for s in body["safetySettings"]} == {
+        "HARM_CATEGORY_HARASSMENT": "OFF",
+        "HARM_CATEGORY_HATE_SPEECH": "OFF",
+        "HARM_CATEGORY_SEXUALLY_EXPLICIT": "OFF",
+        "HARM_CATEGORY_DANGEROUS_CONTENT": "OFF",
+    }
+    expected = math.ceil(sum(len(s.text) for s in SOURCE) / 4 * gemini_engine.OUTPUT_TOKEN_FACTOR)
+    cap = body["generationConfig"]["maxOutputTokens"]
+    assert cap == max(gemini_engine.MIN_OUTPUT_CAP, 2 * expected) < 32768
+
+
+def test_a_long_chunks_cap_follows_its_expected_output():
+    assert gemini_engine.output_cap(9000, model="gemini-2.5-flash", ceiling=32768) == 18000
+    assert gemini_engine.output_cap(9000, model="gemini-2.5-pro", ceiling=32768) == 18000 + 128  # thinking's minimum
+    assert gemini_engine.output_cap(30000, model="gemini-2.5-flash", ceiling=32768) == 32768
+
+
+@pytest.mark.parametrize(("option", "finish"), [("safety_rate", "SAFETY"), ("blocked_rate", "PROMPT_BLOCKED")])
+def test_a_refused_or_blocked_answer_goes_to_the_local_engine_at_once_without_a_repair(fake_gemini, option, finish):
+    server = fake_gemini(**{option: 1.0})
+    result = run(config_for(server))
+
+    assert result.api_calls == 1 and server.stats()["requests"] == 1  # no blind repair
+    assert result.finish_reasons == {finish: 1}
+    assert result.sentences == local_answer()
+    assert result.sentences_by_engine == {"gemini": 0, "local": len(result.sentences)}
+    assert set(result.tokens_by_model) == {"local"}  # billed at the local rate
+    assert_tokens_match(result, server.stats())  # the prompt's tokens Gemini reported are still counted
+
+
+def test_recitation_gets_one_reworded_hotter_retry_then_the_local_engine(fake_gemini):
+    server = fake_gemini(recitation_rate=1.0)
+    result = run(config_for(server))
+
+    assert result.api_calls == 2 and result.finish_reasons == {"RECITATION": 2}
+    first, retry = server.bodies
+    assert "REFORMULATION" not in prompt_of(first) and "REFORMULATION" in prompt_of(retry)
+    assert retry["generationConfig"]["temperature"] == gemini_engine.RECITATION_TEMPERATURE
+    assert first["generationConfig"]["temperature"] < gemini_engine.RECITATION_TEMPERATURE
+    assert result.sentences == local_answer() and set(result.tokens_by_model) == {"local"}
+
+
+def test_a_reworded_retry_that_passes_keeps_geminis_answer(fake_gemini):
+    server = fake_gemini(recitation_rate=0.5, seed=3)
+    results = [run(config_for(server)) for _ in range(12)]
+
+    passed = [r for r in results if r.finish_reasons == {"RECITATION": 1, "STOP": 1}]
+    assert passed, [r.finish_reasons for r in results]
+    for result in passed:
+        assert result.api_calls == 2 and result.sentences == local_answer()  # the fake's answer: its engine's
+        assert result.sentences_by_engine["local"] == 0 and set(result.tokens_by_model) == {MAIN}
+    assert all(r.finish_reasons.get("RECITATION", 0) <= 2 and r.api_calls <= 2 for r in results)
+
+
+@pytest.mark.parametrize("option", ["truncation_rate", "looping_rate"])
+def test_a_cut_answer_keeps_its_complete_sentences_and_asks_only_for_the_rest(fake_gemini, option):
+    server = fake_gemini(**{option: 0.5}, seed=5)
+    results = [run(config_for(server)) for _ in range(12)]
+
+    continued = [r for r in results if r.finish_reasons == {"MAX_TOKENS": 1, "STOP": 1}]
+    assert continued, [r.finish_reasons for r in results]
+    for result in continued:
+        assert result.api_calls == 2 and result.sentences == local_answer()  # nothing lost, nothing twice
+        assert result.sentences_by_engine["local"] == 0
+    rests = [b for b in server.bodies if "<<<DEJA_ECRIT>>>" in prompt_of(b)]
+    assert rests and all(
+        b["generationConfig"]["maxOutputTokens"] <= server.bodies[0]["generationConfig"]["maxOutputTokens"]
+        for b in rests
+    )  # the cap is never raised
+    assert all(r.api_calls <= 2 for r in results)
+
+
+def test_a_looping_answer_costs_at_most_its_cap(fake_gemini):
+    server = fake_gemini(looping_rate=1.0)
+    result = run(config_for(server))
+
+    cap = server.bodies[0]["generationConfig"]["maxOutputTokens"]
+    assert result.finish_reasons == {"MAX_TOKENS": 2} and result.api_calls == 2
+    assert result.output_tokens <= 2 * cap and result.sentences == local_answer()
+
+
+@pytest.mark.parametrize("kind", ["malformed"])
+def test_a_malformed_answer_gets_one_repair(fake_gemini, kind):
+    server = fake_gemini(error_rate=0.5, error_kinds=(kind,), seed=11)
+    results = [run(config_for(server)) for _ in range(8)]
+
+    repaired = [r for r in results if r.api_calls == 2 and r.sentences_by_engine["local"] == 0]
+    assert repaired and all(r.sentences == local_answer() for r in repaired)
+    assert any("CORRECTION" in prompt_of(b) for b in server.bodies)

@@ -287,3 +287,14 @@ def test_job_page_shows_one_page_of_sentences_and_links_each_chapter_to_its_page
     assert '<li id="s-450">Phrase 2-149.</li>' in last
     assert 'id="pager-next" href="?page=3" data-page="3" rel="next" hidden' in last
     assert 'id="s-1">Phrase 0-0.' in browser.get(f"/jobs/{job.pk}/?page=deux").content.decode()
+
+
+def test_job_page_and_api_name_the_models_really_used_and_the_charge(browser, user):
+    job = make_completed_job(user)
+    Job.objects.filter(pk=job.pk).update(models_used=["gemini-2.5-flash-lite", "local"], actual_credits=7)
+
+    body = browser.get(f"/jobs/{job.pk}/").content.decode()
+    api = browser.get(f"/api/v1/jobs/{job.pk}").json()
+
+    assert "Written by: gemini-2.5-flash-lite, the local engine · charged 7 credits" in body
+    assert api["models_used"] == ["gemini-2.5-flash-lite", "local"] and api["actual_credits"] == 7

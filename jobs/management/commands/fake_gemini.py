@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from devtools.fakegemini import ERROR_KINDS, FakeGemini
+from devtools.fakegemini import ERROR_KINDS, REFUSALS, FakeGemini
 
 
 class Command(BaseCommand):
@@ -34,6 +34,16 @@ class Command(BaseCommand):
         parser.add_argument("--api-key", default=None, help="The only key accepted (default: any non-empty key).")
         parser.add_argument("--seed", type=int, default=None)
         parser.add_argument("--fail-text", default=None, help="Answer 500 to every request whose text contains this.")
+        for kind in REFUSALS:
+            parser.add_argument(
+                f"--{kind}-rate", type=float, default=0.0, help=f"Share of accepted calls answered with {kind} (0..1)."
+            )
+        for option, what in (
+            ("missing-model", "404 NOT_FOUND (retired)"),
+            ("daily-quota-model", "429 with a PerDay quotaId (the day's quota spent)"),
+            ("storm-model", "503 UNAVAILABLE (a storm)"),
+        ):
+            parser.add_argument(f"--{option}", action="append", default=[], help=f"Answer {what} to this model.")
 
     def handle(self, *args, **options):
         try:
@@ -50,6 +60,10 @@ class Command(BaseCommand):
                 api_key=options["api_key"],
                 seed=options["seed"],
                 fail_text=options["fail_text"],
+                missing_models=frozenset(options["missing_model"]),
+                daily_quota_models=frozenset(options["daily_quota_model"]),
+                storm_models=frozenset(options["storm_model"]),
+                **{f"{kind}_rate": options[f"{kind}_rate"] for kind in REFUSALS},
             )
         except (ValueError, OSError) as error:
             raise CommandError(str(error)) from error

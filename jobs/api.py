@@ -113,7 +113,10 @@ class JobViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses={200: JobDetailSerializer, **errors(401, 404)})
     def retrieve(self, request, pk=None):
-        return Response(JobDetailSerializer(self.get_job()).data)
+        # Polled by every client of a running job: a few indexed queries, no
+        # sentences loaded; an unchanged answer is a 304 (ConditionalGetMiddleware).
+        job = selectors.get_owned_job_status(user=request.user, job_id=pk)
+        return Response(JobDetailSerializer(job).data)
 
     @extend_schema(responses={204: None, **errors(401, 404, 409)})
     def destroy(self, request, pk=None):

@@ -136,13 +136,7 @@ class JobWatch:
             "quality": dict(JobQualitySerializer(job_quality(job=job)).data),
         }
         if job.is_terminal:
-            previous = self.last_job
-            known = previous is not None and previous["status"] == job.status and previous["sentence_count"] is not None
-            summary["sentence_count"] = (
-                previous["sentence_count"]
-                if known
-                else len(Job.objects.values_list("sentences", flat=True).get(pk=job.pk))
-            )
+            summary["sentence_count"] = job.sentence_count
         self.chunk_status.update({row["index"]: row["status"] for row in rows})
         self.sent_sentences.update(new_done)
         self.last_job = summary

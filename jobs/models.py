@@ -134,6 +134,9 @@ class Job(models.Model):
     total_chunks = models.PositiveIntegerField(default=0)
     processed_chunks = models.PositiveIntegerField(default=0)
     failed_chunk_count = models.PositiveIntegerField(default=0)
+    # Stored, so that a status read never loads or counts sentences: those of
+    # the succeeded chunks so far, the result's once finished.
+    sentence_count = models.PositiveIntegerField(default=0)
     progress_percent = models.PositiveSmallIntegerField(default=0)
     current_step = models.CharField(max_length=120, blank=True)
 

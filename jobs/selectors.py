@@ -42,8 +42,16 @@ def get_owned_job(*, user, job_id: int) -> Job:
         raise JobNotFound() from None
 
 
+def get_owned_job_status(*, user, job_id: int) -> Job:
+    """The user's job for a status read: one indexed query by primary key, without its sentences."""
+    try:
+        return Job.objects.defer("sentences", "sources", "chapters").get(pk=job_id, owner=user, deleted_at__isnull=True)
+    except (Job.DoesNotExist, ValueError, TypeError):
+        raise JobNotFound() from None
+
+
 def jobs_of(*, user, status: str | None = None) -> QuerySet[Job]:
-    jobs = Job.objects.filter(owner=user, deleted_at__isnull=True).defer("sentences", "sources")
+    jobs = Job.objects.filter(owner=user, deleted_at__isnull=True).defer("sentences", "sources", "chapters")
     return jobs.filter(status=status) if status else jobs
 
 
@@ -167,8 +175,7 @@ class JSONArrayLength(Func):
 def job_quality(*, job: Job) -> QualityFigures:
     """The job's figures over its output so far: the sentences of its
     succeeded chunks, which is the merged result once it has finished."""
-    sentences = job.chunks.filter(status=ChunkStatus.SUCCEEDED).aggregate(n=Sum(JSONArrayLength("sentences")))["n"]
-    return QualityFigures(sentences=sentences or 0, **{name: getattr(job, name) for name in QualityFigures.SUMMED})
+    return QualityFigures(sentences=job.sentence_count, **{name: getattr(job, name) for name in QualityFigures.SUMMED})
 
 
 def chunk_summary(*, job: Job) -> dict[str, int]:

@@ -152,7 +152,7 @@ class JobSerializer(serializers.ModelSerializer):
         return ProcessingSettings.from_job(job).as_fields()
 
     def get_sentence_count(self, job: Job) -> int | None:
-        return len(job.sentences) if job.is_terminal and "sentences" not in job.get_deferred_fields() else None
+        return job.sentence_count if job.is_terminal else None
 
 
 class JobQualitySerializer(serializers.Serializer):

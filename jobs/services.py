@@ -526,7 +526,7 @@ def chunk_record(*, chunk_id: int, token: uuid.UUID, outcome: ChunkOutcome) -> b
         total=tokens,
         api_calls=outcome.api_calls,
         failed=0,
-        figures=outcome.quality.summed(),
+        figures={**outcome.quality.summed(), "sentence_count": len(outcome.sentences)},
     )
     _note_models_used(job, outcome.models_used)
     _after_chunk_done(job)
@@ -633,6 +633,7 @@ def _merge_results(job: Job) -> None:
         for sentences, _, sources in chunks
         for source in (sources if len(sources) == len(sentences) else [""] * len(sentences))
     ]
+    job.sentence_count = len(job.sentences)
     job.chapters = [
         chapter.as_json() for chapter in book_chapters([(len(sentences), starts) for sentences, starts, _ in chunks])
     ]
@@ -666,6 +667,7 @@ def _job_complete(job: Job) -> None:
             "status",
             "sentences",
             "sources",
+            "sentence_count",
             "chapters",
             "completed_at",
             "progress_percent",
@@ -732,6 +734,7 @@ def job_cancel(*, user, job_id: int) -> Reconciliation:
             "current_step",
             "sentences",
             "sources",
+            "sentence_count",
             "chapters",
             "processing_time_seconds",
         ]

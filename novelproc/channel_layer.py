@@ -58,6 +58,10 @@ class ResilientRedisChannelLayer(RedisChannelLayer):
         except REDIS_DOWN as exc:
             self._failed("group_discard", exc)
 
+    async def probe(self, group, message):
+        """group_send that raises while Redis is down: for /readyz, which must see it."""
+        await super().group_send(group, message)
+
     async def group_send(self, group, message):
         try:
             await super().group_send(group, message)

@@ -5,6 +5,7 @@ engine), everything on one machine. `DATABASE_URL` switches to PostgreSQL,
 `REDIS_URL` to the Redis broker, cache and channel layer. See README.md.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -80,6 +81,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # ETag on every GET, 304 for If-None-Match: a poller whose job did not change gets no body.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -109,9 +112,28 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------
 DATABASE_URL = env_url("DATABASE_URL", ("postgres", "postgresql", "pgsql"))
+# The web server's processes (novelproc.asgi marks them) share a pool among
+# their request threads: without one, every in-flight request held a
+# connection of its own (257 for 200 pollers, against PostgreSQL's 100).
+# Every other process keeps one persistent connection: qcluster forks its
+# workers, and a pool's threads and sockets do not survive a fork. Both check
+# a connection before use, so a restarted PostgreSQL costs no failed request.
+# The bound: WEB_WORKERS × DB_POOL_MAX_SIZE + each cluster's Q_WORKERS + 3.
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 10, minimum=1)
+DB_POOL_TIMEOUT = env_float("DB_POOL_TIMEOUT", 10, minimum=0.1)
+SERVING_HTTP = env_str("NOVELPROC_SERVING") == "asgi"
 if DATABASE_URL:
-    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0))
+    _db = dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=0 if SERVING_HTTP else env_int("DB_CONN_MAX_AGE", 60, minimum=0),
+        conn_health_checks=True,
+    )
     _db["ENGINE"] = "django.db.backends.postgresql"
+    if SERVING_HTTP:
+        _db["OPTIONS"] = {
+            **_db.get("OPTIONS", {}),
+            "pool": {"min_size": 2, "max_size": DB_POOL_MAX_SIZE, "timeout": DB_POOL_TIMEOUT},
+        }
     DATABASES = {"default": _db}
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -283,6 +305,9 @@ SPECTACULAR_SETTINGS = {
 
 # --- Product limits and pricing ------------------------------------------------------
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_MB", 50, minimum=1) * 1024 * 1024
+# Any request whose Content-Length says more is refused with 413 before its
+# body is read (novelproc.asgi_limits), on every URL: an upload plus its form.
+MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 MAX_PDF_PAGES = env_int("MAX_PDF_PAGES", 500, minimum=1)
@@ -354,6 +379,11 @@ GEMINI_MAX_OUTPUT_TOKENS = env_int("GEMINI_MAX_OUTPUT_TOKENS", 32768, minimum=10
 # Requests and tokens per minute per model for the whole cluster (0: no limit).
 GEMINI_RPM = env_int("GEMINI_RPM", 0, minimum=0)
 GEMINI_TPM = env_int("GEMINI_TPM", 0, minimum=0)
+
+# --- Web server (manage.py serve: uvicorn) -------------------------------------------------
+# Processes serving HTTP and sockets; each runs its sync views in threads that
+# share its connection pool. One per core: the machine's cores are the limit.
+WEB_WORKERS = env_int("WEB_WORKERS", os.cpu_count() or 1, minimum=1)
 
 # --- Operating ------------------------------------------------------------------------------
 # /metrics answers staff, and a scraper sending `Authorization: Bearer <METRICS_TOKEN>`.

@@ -1,5 +1,5 @@
 """The one harness for running the service for real: a free port, the ASGI
-server (daphne), a `qcluster`, and an API client that follows seed 000's flow.
+server (uvicorn, through `manage.py serve`), a `qcluster`, and an API client that follows seed 000's flow.
 
 Every end-to-end test (through the fixtures in conftest.py) and every bench
 under bench/ starts its processes and talks to them through here. Plain
@@ -59,7 +59,11 @@ def cluster_env(**overrides: str) -> dict[str, str]:
     from django.conf import settings
     from django.db import connection
 
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SQLITE_PATH"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SQLITE_PATH", "NOVELPROC_SERVING"}
+    }
     db = connection.settings_dict
     if connection.vendor == "postgresql":
         env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
@@ -141,14 +145,15 @@ class Cluster(Started):
 
 
 class AsgiServer(Started):
-    """daphne serving novelproc.asgi (HTTP and WebSockets) on a free port, as in production."""
+    """`manage.py serve` (uvicorn serving novelproc.asgi, HTTP and WebSockets) on a free port, as in production."""
 
     def __init__(self, *, env: dict[str, str], log_path: Path | None = None, timeout: float = 60):
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         self.url = f"http://{self.host}"
-        daphne = [str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(self.port)]
-        super().__init__([*daphne, "novelproc.asgi:application"], env=env, log_path=log_path)
+        env = {"WEB_WORKERS": "1", **env}
+        serve = [sys.executable, str(ROOT / "manage.py"), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        super().__init__(serve, env=env, log_path=log_path)
         try:
             wait_until_serving(f"{self.url}/healthz", timeout=timeout)
         except AssertionError:
@@ -176,6 +181,74 @@ class RedisServer(Started):
         command = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"]
         super().__init__(command, env=dict(os.environ), log_path=log_path)
         wait_for_port(self.port, timeout=timeout, what=f"redis-server on port {self.port}")
+
+
+def _as_postgres_user(command: list[str]) -> list[str]:
+    # PostgreSQL refuses to run as root; the machine's `postgres` account runs ours then.
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+class PostgresServer:
+    """A PostgreSQL of the caller's own (initdb in a temporary folder, a free
+    port, PostgreSQL's default max_connections of 100), for tests and benches
+    that load it, restart it or count its connections; never the shared one."""
+
+    def __init__(self, *, port: int | None = None, max_connections: int = 100):
+        import shutil
+        import tempfile
+
+        self.dir = Path(tempfile.mkdtemp(prefix="novelproc-pg-"))
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        self.data = self.dir / "data"
+        self.port = port or free_port()
+        self.options = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections={max_connections}"
+            " -c fsync=off"
+        )
+        subprocess.run(
+            _as_postgres_user(["initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        self.start()
+        self.psql("postgres", "CREATE DATABASE novelproc")
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/novelproc"
+
+    def start(self) -> None:
+        log = str(self.dir / "log")
+        subprocess.run(
+            _as_postgres_user(["pg_ctl", "-D", str(self.data), "-o", self.options, "-l", log, "-w", "start"]),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def restart(self) -> None:
+        """`pg_ctl restart -m fast`: every connection is cut."""
+        subprocess.run(
+            _as_postgres_user(["pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop"]),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        self.start()
+
+    def psql(self, database: str, sql: str) -> str:
+        command = ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database, "-tAc", sql]
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+
+    def connections(self) -> int:
+        """Client connections to the service's database now."""
+        return int(self.psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = 'novelproc'") or 0)
+
+    def stop(self) -> None:
+        import shutil
+
+        subprocess.run(
+            _as_postgres_user(["pg_ctl", "-D", str(self.data), "-m", "immediate", "stop"]),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class S3Server(Started):

@@ -55,8 +55,8 @@ def test_the_web_migrates_then_serves_the_asgi_application_on_its_published_port
     migrate, serve = command_of("web")
 
     assert migrate[:3] == ["python", "manage.py", "migrate"] and "migrate" in get_commands()
-    assert serve[0] == "daphne" and serve[-1] == "novelproc.asgi:application"
-    port = serve[serve.index("-p") + 1]
+    assert serve[:3] == ["python", "manage.py", "serve"] and get_commands()["serve"] == "jobs"
+    port = serve[serve.index("--port") + 1]
     assert f"{port}:{port}" in SERVICES["web"]["ports"]
     assert (ROOT / "novelproc" / "asgi.py").read_text().count("application =") == 1
 
@@ -73,7 +73,7 @@ def probe_url(service: str) -> str:
 
 
 def test_the_web_healthcheck_asks_healthz_and_the_workers_asks_readyz_of_the_web():
-    port = command_of("web")[1][command_of("web")[1].index("-p") + 1]
+    port = command_of("web")[1][command_of("web")[1].index("--port") + 1]
 
     assert probe_url("web") == f"http://127.0.0.1:{port}/healthz"
     assert probe_url("worker") == f"http://web:{port}/readyz"

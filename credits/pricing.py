@@ -18,6 +18,9 @@ def rate_for_model(model: str) -> float:
     for preference, name in settings.GEMINI_MODELS.items():
         if name == model:
             return settings.CREDIT_RATES[preference]
+    if model == settings.GEMINI_FALLBACK_MODEL:
+        # The cheap model chunks fall back to: the cheapest preference's rate.
+        return min(settings.CREDIT_RATES[p] for p in settings.GEMINI_MODELS)
     return max(
         settings.CREDIT_RATES[p] for p in settings.GEMINI_MODELS
     )  # unknown model: the dearest rate, never undercharge silently

@@ -95,6 +95,10 @@ class FakeGeminiOptions:
     missing_models: frozenset[str] = frozenset()  # 404 NOT_FOUND: retired or never existed
     daily_quota_models: frozenset[str] = frozenset()  # 429 with a PerDay quotaId: the day's quota is spent
     storm_models: frozenset[str] = frozenset()  # 503 UNAVAILABLE to every call: a storm that outlasts the retries
+    # 400 INVALID_ARGUMENT when thinking is off (budget 0), as 2.5 pro and some successors answer;
+    # and when sent a thinking_budget at all, as Gemini 3 models answer.
+    thinking_required_models: frozenset[str] = frozenset()
+    level_only_models: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         unknown = set(self.error_kinds) - set(ERROR_KINDS)
@@ -105,7 +109,14 @@ class FakeGeminiOptions:
         rates = [getattr(self, f"{kind}_rate") for kind in REFUSALS]
         if any(not 0 <= rate <= 1 for rate in rates) or sum(rates) > 1:
             raise ValueError("the refusal rates must be between 0 and 1 and sum to at most 1")
-        for name in ("exhausted_models", "missing_models", "daily_quota_models", "storm_models"):
+        for name in (
+            "exhausted_models",
+            "missing_models",
+            "daily_quota_models",
+            "storm_models",
+            "thinking_required_models",
+            "level_only_models",
+        ):
             setattr(self, name, frozenset(getattr(self, name)))
 
     @property
@@ -376,6 +387,17 @@ class FakeGemini:
         return list(answer)
 
 
+def configuration_refused(model: str, body: dict[str, Any], options: FakeGeminiOptions) -> str | None:
+    """The real service's 400 for a thinking config the model does not take, or None."""
+    thinking = (body.get("generationConfig") or {}).get("thinkingConfig") or {}
+    budget = thinking.get("thinkingBudget", thinking.get("thinking_budget"))  # the SDK sends snake case
+    if model in options.thinking_required_models and budget == 0:
+        return "Budget 0 is invalid. This model only works in thinking mode."
+    if model in options.level_only_models and budget is not None:
+        return "Thinking budget is not supported for this model; use thinking_level instead."
+    return None
+
+
 def rest_after(sentences: list[str], done: int) -> list[str]:
     """The sentences after the first ``done`` written ones (paragraph marks are not written)."""
     written = 0
@@ -496,6 +518,9 @@ class Handler(BaseHTTPRequestHandler):
             request = read_request(body)
         except (BadPrompt, json.JSONDecodeError, AttributeError) as error:
             return self.fail(model, 400, f"fake gemini: {error}")
+        refused = configuration_refused(model, body, options)
+        if refused:
+            return self.fail(model, 400, refused)
         sentences = fake.sentences_for(request)
         sleep_until(answer_by)
         self.answer(model, request, sentences, fault)

@@ -26,7 +26,7 @@ from django.db import connection
 
 from jobs import quota
 from jobs.models import Engine, Job
-from jobs.pipeline import engines, gemini_calls, local_engine
+from jobs.pipeline import engines, gemini_calls, gemini_models, local_engine
 from jobs.pipeline.chapters import chapter_starts
 from jobs.pipeline.gemini_calls import GeminiConfig, GeminiStopped
 from jobs.pipeline.pdf import extract_pages
@@ -198,6 +198,7 @@ def engine_for(job: Job, *, stopped: Callable[[], bool]) -> engines.LocalEngine 
         acquire=quota.limiter_for(settings, on_wait=note, should_stop=stopped),
         should_stop=stopped,
         on_wait=note,
+        spent_models=quota.spent_quotas(settings),
         verb_sample=settings.QUALITY_VERB_SAMPLE,
     )
 
@@ -214,4 +215,5 @@ def gemini_config(job: Job) -> GeminiConfig:
         backoff_initial=settings.GEMINI_BACKOFF_INITIAL,
         backoff_max=settings.GEMINI_BACKOFF_MAX,
         max_output_tokens=settings.GEMINI_MAX_OUTPUT_TOKENS,
+        models=gemini_models.table_with(settings.GEMINI_MODEL_TABLE),
     )

@@ -228,3 +228,48 @@ def limiter_for(
         return acquire(model, tokens, rpm=rpm, tpm=tpm, on_wait=on_wait, should_stop=should_stop, store=store)
 
     return limiter
+
+
+# --- daily quotas ------------------------------------------------------------------------
+# A 429 whose quotaId names a per-day quota will not clear for hours (Google
+# resets them at midnight Pacific): the model is remembered as spent, for every
+# worker of the cluster, until then, so later chunks go straight to the
+# fallback instead of each paying a call to learn it again.
+DAILY_RESET_ZONE = "America/Los_Angeles"
+
+
+def seconds_until_daily_reset(now: float | None = None) -> float:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(DAILY_RESET_ZONE)
+    moment = datetime.fromtimestamp(time.time() if now is None else now, zone)
+    midnight = (moment + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1.0, (midnight - moment).total_seconds())
+
+
+class SpentQuotas:
+    """The cluster's memory of spent daily quotas, in the quota store's cache
+    (Redis, or the shared database table): the engine's ``spent_models``."""
+
+    def __init__(self, cache: Any, clock: Callable[[], float] = time.time) -> None:
+        self.cache = cache
+        self.clock = clock
+
+    def key(self, model: str) -> str:
+        return f"{KEY_PREFIX}:{model}:day-spent"
+
+    def spent(self, model: str) -> bool:
+        return bool(self.cache.get(self.key(model)))
+
+    def remember(self, model: str, seconds: float) -> None:
+        # Until the reset, whatever the server's RetryInfo said: it may be shorter than the day.
+        until_reset = seconds_until_daily_reset(self.clock())
+        self.cache.set(self.key(model), True, int(max(seconds, until_reset)) + 1)
+
+
+def spent_quotas(settings_like: Any = None) -> SpentQuotas:
+    settings_like = settings_like or settings
+    if getattr(settings_like, "REDIS_URL", ""):
+        return SpentQuotas(caches["default"])
+    return SpentQuotas(DatabaseCache(settings_like.CACHES["q2stats"]["LOCATION"], {}))

@@ -5,6 +5,7 @@ engine), everything on one machine. `DATABASE_URL` switches to PostgreSQL,
 `REDIS_URL` to the Redis broker, cache and channel layer. See README.md.
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -358,13 +359,25 @@ RESULT_RETENTION_DAYS = env_int("RESULT_RETENTION_DAYS", 0, minimum=0)
 # With a key, new jobs run on Gemini; without one, on the local engine.
 GEMINI_API_KEY = env_str("GEMINI_API_KEY")
 GEMINI_BASE_URL = env_url("GEMINI_BASE_URL", ("http", "https"))
+# Generally available models in late 2026 (gemini-2.5-flash and -pro are being
+# shut down; 2.5 flash-lite stays): see jobs/pipeline/gemini_models.py.
 GEMINI_MODELS = {
-    "speed": env_str("GEMINI_MODEL_SPEED", "gemini-2.5-flash-lite"),
-    "balanced": env_str("GEMINI_MODEL_BALANCED", "gemini-2.5-flash"),
-    "quality": env_str("GEMINI_MODEL_QUALITY", "gemini-2.5-pro"),
+    "speed": env_str("GEMINI_MODEL_SPEED", "gemini-3.1-flash-lite"),
+    "balanced": env_str("GEMINI_MODEL_BALANCED", "gemini-3.7-flash"),
+    "quality": env_str("GEMINI_MODEL_QUALITY", "gemini-3.8-flash"),
 }
-# On quota exhaustion a chunk moves to this cheaper model and is billed at its rate.
+# When the job's model cannot serve a chunk (quota, 404, a configuration 400,
+# a 503 storm, a spent daily quota) the chunk moves to this model, billed at its rate.
 GEMINI_FALLBACK_MODEL = env_str("GEMINI_FALLBACK_MODEL", "gemini-2.5-flash-lite")
+# Rows added to or replacing the capability table (jobs/pipeline/gemini_models.py), as JSON:
+# {"model": {"thinking": "budget"|"level"|"none", "budget_range": [lo, hi], "levels": [...],
+#            "temperature": 1.0, "max_output_tokens": 65536}}. A model in no row gets no thinking config.
+try:
+    GEMINI_MODEL_TABLE = json.loads(env_str("GEMINI_MODEL_TABLE") or "{}")
+except json.JSONDecodeError as error:
+    raise ImproperlyConfigured(f"GEMINI_MODEL_TABLE must be JSON: {error}") from error
+if not isinstance(GEMINI_MODEL_TABLE, dict) or not all(isinstance(v, dict) for v in GEMINI_MODEL_TABLE.values()):
+    raise ImproperlyConfigured("GEMINI_MODEL_TABLE must be a JSON object of model name → capabilities object")
 GEMINI_TIMEOUT = env_float("GEMINI_TIMEOUT", 120, minimum=1)
 if GEMINI_API_KEY and CHUNK_LEASE_SECONDS < 2 * GEMINI_TIMEOUT:
     raise ImproperlyConfigured(

@@ -25,7 +25,7 @@ from jobs.pipeline.words import count_words
 from jobs.types import ProcessingSettings
 
 if TYPE_CHECKING:
-    from jobs.pipeline.gemini_calls import GeminiConfig
+    from jobs.pipeline.gemini_calls import GeminiConfig, SpentModels
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class GeminiEngine:
     acquire: Callable[[str, int], object] | None = None
     should_stop: Callable[[], bool] = lambda: False
     on_wait: Callable[[str], None] = lambda step: None
+    spent_models: SpentModels | None = None  # daily quotas spent, remembered across chunks
     # Sentences of a chunk checked for a finite verb: parsing all of them would
     # cost this machine's CPU as much as pypdf does (docs/benchmarks.md).
     verb_sample: int = 40
@@ -123,6 +124,7 @@ def _rewrite_with_gemini(source: ChunkSource, settings: ProcessingSettings, engi
         acquire=engine.acquire,
         should_stop=engine.should_stop,
         on_wait=engine.on_wait,
+        spent_models=engine.spent_models,
     )
     # Gemini rewrote every sentence, so each is a piece; a fixed sample of them is parsed.
     pieces = [sentence for sentence in result.sentences if sentence.strip()]

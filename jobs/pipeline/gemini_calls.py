@@ -8,8 +8,12 @@ What a session guarantees:
   included, so billing never rests on an estimate where a count exists;
 * retryable failures (429, 500, 502, 503, 504, timeouts, connection errors)
   are retried with exponential backoff and jitter; a quota that stays
-  exhausted raises ``QuotaExhausted`` for the engine to fall back; any other
-  4xx fails at once;
+  exhausted raises ``QuotaExhausted``, and a model that cannot serve the
+  chunk raises ``ModelUnusable`` (404: retired; 400: it refused the
+  configuration; a daily quota spent, at once; retries spent on 503: a
+  storm), both for the engine to fall back; a refused key fails at once;
+* each model gets the thinking config and temperature of its row in the
+  capability table (:mod:`gemini_models`); an unknown model gets neither;
 * ``should_stop`` is checked before every call and during every wait: after
   it returns True nothing more is sent.
 
@@ -22,14 +26,17 @@ import logging
 import random
 import re
 import threading
+import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import httpx
 from google import genai
 from google.genai import errors, types
 
+from jobs.pipeline.gemini_models import ModelCapabilities, capabilities
 from jobs.pipeline.gemini_prompt import RESPONSE_SCHEMA, SYSTEM_INSTRUCTION
 
 logger = logging.getLogger(__name__)
@@ -56,7 +63,6 @@ RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 # will not come back soon (a daily one): go to the fallback at once.
 LONG_RETRY_DELAY_FACTOR = 2
 PAUSE_STEP = 1.0  # seconds between should_stop checks while waiting
-DEFAULT_TEMPERATURE = 0.2
 # Novels draw the adjustable filters (violence, love scenes) on text the
 # reader chose; the filters Google does not let us adjust stay as they are.
 SAFETY_SETTINGS = [
@@ -81,6 +87,10 @@ class GeminiConfig:
     backoff_initial: float = 1.0
     backoff_max: float = 30.0
     max_output_tokens: int = 8192
+    models: Mapping[str, ModelCapabilities] | None = None  # the capability table; None: the defaults
+
+    def capabilities(self, model: str) -> ModelCapabilities:
+        return capabilities(model, self.models)
 
 
 class GeminiChunkFailed(Exception):
@@ -115,6 +125,39 @@ class GeminiStopped(Exception):
         self.output_tokens = output_tokens
 
 
+class ModelUnusable(Exception):
+    """Internal: this model cannot serve the chunk (retired, refused the
+    configuration, its daily quota spent, a storm); another model may."""
+
+    def __init__(self, code: str, message: str, *, spent_for: float = 0.0) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.spent_for = spent_for  # > 0: a daily quota, spent for about this many seconds
+
+
+class SpentModels(Protocol):
+    """Models whose daily quota is spent, remembered until it resets, so later chunks do not try them."""
+
+    def spent(self, model: str) -> bool: ...
+
+    def remember(self, model: str, seconds: float) -> None: ...
+
+
+class ProcessSpentModels:
+    """This process's memory only (the cluster's is jobs.quota.SpentQuotas)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.until: dict[str, float] = {}
+
+    def spent(self, model: str) -> bool:
+        return self.until.get(model, 0.0) > self.clock()
+
+    def remember(self, model: str, seconds: float) -> None:
+        self.until[model] = self.clock() + seconds
+
+
 class QuotaExhausted(Exception):
     """Internal: the model's quota stayed exhausted through the retries."""
 
@@ -140,15 +183,10 @@ def client_for(api_key: str, base_url: str = "") -> genai.Client:
         return _clients[key]
 
 
-def thinking_config(model: str) -> types.ThinkingConfig | None:
-    """Thinking tokens eat the output budget: off where the model allows it,
-    the minimum where it does not (pro)."""
-    name = model.lower()
-    if "pro" in name:
-        return types.ThinkingConfig(thinking_budget=128)
-    if "flash" in name:
-        return types.ThinkingConfig(thinking_budget=0)
-    return None
+def thinking_config(model: str, table: Mapping[str, ModelCapabilities] | None = None) -> types.ThinkingConfig | None:
+    """The least thinking the model's row allows (thinking tokens eat the output
+    budget); None for a model the table does not know."""
+    return capabilities(model, table).thinking_config()
 
 
 # --- calls ---------------------------------------------------------------------------
@@ -211,7 +249,7 @@ class Session:
         *,
         estimated_tokens: int,
         max_output_tokens: int,
-        temperature: float = DEFAULT_TEMPERATURE,
+        temperature: float | None = None,
     ) -> types.GenerateContentResponse:
         """One answer from ``model``, retrying what is worth retrying."""
         last_error: Exception | None = None
@@ -225,9 +263,17 @@ class Session:
                 response = self.send(model, prompt, max_output_tokens, temperature)
             except errors.APIError as error:
                 if error.code not in RETRYABLE_STATUS:
-                    raise self.failed(*describe_fatal(model, error)) from error
+                    code, message = describe_fatal(model, error)
+                    if code in ("GEMINI_MODEL_NOT_FOUND", "GEMINI_BAD_REQUEST"):
+                        raise ModelUnusable(code, message) from error
+                    raise self.failed(code, message) from error
                 last_error = error
                 server_delay = retry_delay(error)
+                if is_daily_quota(error):
+                    # Spent until midnight Pacific: waiting through the retries would gain nothing.
+                    raise ModelUnusable(
+                        "GEMINI_QUOTA", f"Gemini {model}: daily quota spent", spent_for=max(server_delay, 1.0)
+                    ) from error
                 if is_quota(error) and server_delay > LONG_RETRY_DELAY_FACTOR * self.config.backoff_max:
                     raise QuotaExhausted(error) from error
             except TRANSPORT_ERRORS as error:
@@ -246,18 +292,22 @@ class Session:
         if is_quota(last_error):
             raise QuotaExhausted(last_error)
         code = "GEMINI_TIMEOUT" if isinstance(last_error, TIMEOUT_ERRORS) else "GEMINI_UNAVAILABLE"
-        raise self.failed(code, f"Gemini {model}: {short(last_error)} after {self.config.max_attempts} attempts")
+        message = f"Gemini {model}: {short(last_error)} after {self.config.max_attempts} attempts"
+        if isinstance(last_error, errors.APIError) and last_error.code == 503:
+            raise ModelUnusable(code, message)  # a storm on this model: another may answer
+        raise self.failed(code, message)
 
     def send(
-        self, model: str, prompt: str, max_output_tokens: int, temperature: float
+        self, model: str, prompt: str, max_output_tokens: int, temperature: float | None
     ) -> types.GenerateContentResponse:
+        row = self.config.capabilities(model)
         config = types.GenerateContentConfig(
             system_instruction=SYSTEM_INSTRUCTION,
             response_mime_type="application/json",
             response_schema=RESPONSE_SCHEMA,
-            thinking_config=thinking_config(model),
+            thinking_config=row.thinking_config(),
             max_output_tokens=max_output_tokens,
-            temperature=temperature,
+            temperature=row.temperature if temperature is None else temperature,
             safety_settings=SAFETY_SETTINGS,
             automatic_continuation=False,
             automatic_function_calling=types.AutomaticFunctionCallingConfig(
@@ -277,6 +327,20 @@ def backoff(attempt: int, config: GeminiConfig) -> float:
 
 def is_quota(error: Exception | None) -> bool:
     return isinstance(error, errors.APIError) and error.code == 429
+
+
+def is_daily_quota(error: errors.APIError) -> bool:
+    """A 429 whose ``QuotaFailure`` names a per-day quota (…PerDay…)."""
+    if error.code != 429:
+        return False
+    body = error.details if isinstance(error.details, dict) else {}
+    details = body.get("error", body).get("details") or []
+    failures = [
+        detail
+        for detail in (details if isinstance(details, list) else [])
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("google.rpc.QuotaFailure")
+    ]
+    return any("PerDay" in str(v.get("quotaId", "")) for f in failures for v in f.get("violations") or [])
 
 
 def retry_delay(error: errors.APIError) -> float:

@@ -34,7 +34,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from jobs.pipeline import local_engine
-from jobs.pipeline.gemini_calls import GeminiChunkFailed, GeminiConfig, QuotaExhausted, Session, thinking_config
+from jobs.pipeline.gemini_calls import (
+    GeminiChunkFailed,
+    GeminiConfig,
+    ModelUnusable,
+    ProcessSpentModels,
+    QuotaExhausted,
+    Session,
+    SpentModels,
+)
 from jobs.pipeline.gemini_prompt import (
     SYSTEM_INSTRUCTION,
     Answer,
@@ -99,7 +107,9 @@ def rewrite(
     should_stop: Callable[[], bool] = lambda: False,
     on_wait: Callable[[str], None] = lambda msg: None,
     sleep: Callable[[float], None] = time.sleep,
+    spent_models: SpentModels | None = None,
 ) -> GeminiResult:
+    """Raises GeminiChunkFailed when no model could serve the chunk (with what was spent)."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
     # Dialogue is left out here, with the local engine's own rule, so both engines agree on what it is.
@@ -121,18 +131,27 @@ def rewrite(
     models = [config.model]
     if config.fallback_model and config.fallback_model != config.model:
         models.append(config.fallback_model)
-    for index, model in enumerate(models):
+    spent_models = spent_models or _PROCESS_SPENT
+    problems: list[tuple[str, str]] = []
+    for model in models:
+        if spent_models.spent(model):
+            problems.append(("GEMINI_QUOTA", f"Gemini {model}: daily quota spent (remembered)"))
+            continue  # a daily quota stays spent until it resets: no call, no wait
         try:
-            written = _answer_from(session, model, prompt, kept, **options)
+            return _result(session, _answer_from(session, model, prompt, kept, **options))
         except QuotaExhausted as exhausted:
-            if index + 1 < len(models):
-                logger.warning("Gemini quota exhausted on %s; falling back to %s", model, models[index + 1])
-                continue
-            raise session.failed(
-                "GEMINI_QUOTA", f"Gemini quota exhausted ({', '.join(models)}): {exhausted.error.message}"
-            ) from exhausted
-        return _result(session, written)
-    raise AssertionError("unreachable")
+            problems.append(("GEMINI_QUOTA", f"Gemini {model}: quota exhausted ({exhausted.error.message})"))
+        except ModelUnusable as unusable:
+            if unusable.spent_for:
+                spent_models.remember(model, unusable.spent_for)
+            problems.append((unusable.code, unusable.message))
+        logger.warning("Gemini %s cannot serve this chunk (%s); trying the next model", model, problems[-1][1])
+    code = problems[-1][0]
+    raise session.failed(code, "; ".join(message for _, message in problems))
+
+
+# Daily quotas seen by this process, when the caller keeps no cluster-wide memory.
+_PROCESS_SPENT = ProcessSpentModels()
 
 
 def _result(session: Session, written: Written) -> GeminiResult:
@@ -177,11 +196,12 @@ class _Asker:
         return answer
 
 
-def output_cap(expected_output_tokens: int, *, model: str, ceiling: int) -> int:
-    """About twice the expected output, plus what thinking may spend, within the configured ceiling."""
-    thinking = thinking_config(model)
-    budget = (thinking.thinking_budget or 0) if thinking is not None else 0
-    return min(ceiling, max(MIN_OUTPUT_CAP, OUTPUT_CAP_FACTOR * expected_output_tokens + budget))
+def output_cap(expected_output_tokens: int, *, model: str, ceiling: int, config: GeminiConfig | None = None) -> int:
+    """About twice the expected output, plus what thinking may spend, within
+    the configured ceiling and the model's own cap."""
+    row = config.capabilities(model) if config else GeminiConfig(api_key="").capabilities(model)
+    ceiling = min(ceiling, row.max_output_tokens)
+    return min(ceiling, max(MIN_OUTPUT_CAP, OUTPUT_CAP_FACTOR * expected_output_tokens + row.thinking_allowance))
 
 
 def _answer_from(
@@ -198,7 +218,7 @@ def _answer_from(
     expected_words = sum(count_words(s.text) for s in kept)
     expected_output = math.ceil(sum(len(s.text) for s in kept) / 4 * OUTPUT_TOKEN_FACTOR)
     estimated = math.ceil((len(SYSTEM_INSTRUCTION) + len(prompt)) / 4) + expected_output
-    cap = output_cap(expected_output, model=model, ceiling=session.config.max_output_tokens)
+    cap = output_cap(expected_output, model=model, ceiling=session.config.max_output_tokens, config=session.config)
     asker = _Asker(session, model, estimated, limit, preserve_formatting)
     local = dict(limit=limit, min_length=min_length, preserve_formatting=preserve_formatting)
 
@@ -219,7 +239,7 @@ def _answer_from(
             repaired = asker.ask(
                 repair_prompt(prompt, answer.problem, limit=limit), expected_words=expected_words, cap=cap
             )
-        except (GeminiChunkFailed, QuotaExhausted):
+        except (GeminiChunkFailed, QuotaExhausted, ModelUnusable):
             repaired = None  # the first answer is usable: the local engine splits what is too long
         if repaired is not None and repaired.verdict is Verdict.USABLE:
             answer = repaired
@@ -233,8 +253,9 @@ def _rest_of_cut(asker: _Asker, prompt: str, cut: Answer, *, expected_words: int
     done_words = sum(count_words(s) for s in done)
     rest_words = max(0, expected_words - done_words)
     share = rest_words / expected_words if expected_words else 1.0
+    config = asker.session.config
     cap = output_cap(
-        math.ceil(expected_output * share), model=asker.model, ceiling=asker.session.config.max_output_tokens
+        math.ceil(expected_output * share), model=asker.model, ceiling=config.max_output_tokens, config=config
     )
     rest = asker.ask(continuation_prompt(prompt, done), expected_words=rest_words, cap=cap)
     if rest.verdict is not Verdict.USABLE:

@@ -20,3 +20,24 @@ def job(user):
     from jobs.tests.factories import make_started_job
 
     return make_started_job(user, chunks=3)
+
+
+@pytest.fixture
+def fake_gemini():
+    """Start fake Gemini servers (devtools.fakegemini) with the given options; all stop after the test."""
+    from devtools.fakegemini import FakeGemini
+    from jobs.tests.test_pipeline_gemini_engine import KEY
+
+    servers: list[FakeGemini] = []
+
+    def start(**options) -> FakeGemini:
+        options.setdefault("api_key", KEY)
+        options.setdefault("seed", 7)
+        options.setdefault("retry_delay", 0)
+        server = FakeGemini(port=0, **options).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

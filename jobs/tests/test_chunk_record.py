@@ -90,7 +90,8 @@ def test_a_chunk_keeps_its_finish_reasons_and_writers_and_the_job_the_models_rea
     settings.CREDIT_RATES = {**settings.CREDIT_RATES, "local": 1.0}
     job = make_started_job(user, chunks=3)
     chunks = list(job.chunks.order_by("index"))
-    flash = {"gemini-2.5-flash": {"input": 3000, "output": 2000}}
+    balanced = settings.GEMINI_MODELS["balanced"]
+    flash = {balanced: {"input": 3000, "output": 2000}}
     record(chunks[0], gemini_outcome({"gemini": 4, "local": 0}, flash, {"STOP": 1}))
     record(chunks[1], gemini_outcome({"gemini": 0, "local": 5}, flash, {"SAFETY": 1}))
     record(chunks[2], gemini_outcome({"gemini": 3, "local": 2}, flash, {"MAX_TOKENS": 1, "STOP": 1}))
@@ -100,6 +101,6 @@ def test_a_chunk_keeps_its_finish_reasons_and_writers_and_the_job_the_models_rea
     assert stored[1].finish_reasons == {"SAFETY": 1} and stored[1].tokens_by_model == {"local": 100}
     assert stored[1].usage_by_model == flash  # what Gemini reported is kept, though not billed
     job.refresh_from_db()
-    assert job.models_used == ["gemini-2.5-flash", "local"]
+    assert job.models_used == [balanced, "local"]
     # The refused chunk costs the local rate: flash's 5000 tokens twice at its rate, 2 × 100 local tokens at 1.
     assert job.actual_credits == math.ceil((10000 * settings.CREDIT_RATES["balanced"] + 200 * 1.0) / 1000)

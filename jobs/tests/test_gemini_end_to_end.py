@@ -18,6 +18,11 @@ from jobs.tests.test_end_to_end import the_book
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 API_KEY = "test-key-not-secret"
+SPEED, BALANCED, FALLBACK = (
+    "gemini-3.1-flash-lite",
+    "gemini-3.7-flash",
+    "gemini-2.5-flash-lite",
+)  # the settings' defaults
 
 
 @pytest.fixture
@@ -33,7 +38,11 @@ def gemini(settings):
         env = {
             "GEMINI_API_KEY": API_KEY,
             "GEMINI_BASE_URL": fake.url,
-            "GEMINI_TIMEOUT": "5",
+            # The fake computes each answer with the local engine, one at a time: parallel
+            # chunks of a long book queue there for seconds, which a 5 s timeout would cut
+            # (and the fake would count tokens the client never received).
+            "GEMINI_TIMEOUT": "20",
+            "CHUNK_LEASE_SECONDS": "40",
             "GEMINI_BACKOFF_INITIAL": "0.2",
             "GEMINI_BACKOFF_MAX": "1",
         }
@@ -57,7 +66,7 @@ def test_the_book_on_speed_is_billed_from_reported_usage(live_server, cluster_fa
 
     job, _ = client.follow(job_id, timeout=300)
 
-    assert job["status"] == "completed" and job["engine"] == "gemini" and job["model"] == "gemini-2.5-flash-lite"
+    assert job["status"] == "completed" and job["engine"] == "gemini" and job["model"] == SPEED
     assert job["gemini_tokens_used"] == reported_tokens(fake) > 0
     assert job["gemini_api_calls"] == fake.stats()["requests"] >= job["total_chunks"]
     assert job["actual_credits"] == max(1, math.ceil(job["gemini_tokens_used"] / 1000 * 2)) <= job["estimated_credits"]
@@ -71,7 +80,7 @@ def test_the_book_on_speed_is_billed_from_reported_usage(live_server, cluster_fa
 
 def test_a_flaky_gemini_still_completes_within_the_limit(live_server, cluster_factory, live_client, story_pdf, gemini):
     fake, env = gemini(error_rate=0.3, seed=7, slow_seconds=6)
-    cluster_factory(**env)
+    cluster_factory(**{**env, "GEMINI_TIMEOUT": "5", "CHUNK_LEASE_SECONDS": "10"})  # slow answers outlast the timeout
     client = live_client(live_server.url)
     job_id = client.confirm_and_start(story_pdf(45), 45)
 
@@ -87,7 +96,7 @@ def test_a_flaky_gemini_still_completes_within_the_limit(live_server, cluster_fa
 def test_quota_exhaustion_moves_to_the_fallback_and_bills_its_rate(
     live_server, cluster_factory, live_client, story_pdf, gemini, settings
 ):
-    fake, env = gemini(exhausted_models=frozenset({"gemini-2.5-flash"}), retry_delay=0.1)
+    fake, env = gemini(exhausted_models=frozenset({BALANCED}), retry_delay=0.1)
     cluster_factory(**env)
     client = live_client(live_server.url)
     job_id = client.confirm_and_start(story_pdf(45), 45, model_preference="balanced")
@@ -96,12 +105,10 @@ def test_quota_exhaustion_moves_to_the_fallback_and_bills_its_rate(
 
     assert job["status"] == "completed"
     by_model = fake.stats()["tokens"]
-    assert (
-        "gemini-2.5-flash" not in by_model and by_model["gemini-2.5-flash-lite"]["total"] == job["gemini_tokens_used"]
-    )
+    assert BALANCED not in by_model and by_model[FALLBACK]["total"] == job["gemini_tokens_used"]
     # Billed at the fallback's rate (speed, 2), not balanced's 3.
     assert job["actual_credits"] == max(1, math.ceil(job["gemini_tokens_used"] / 1000 * settings.CREDIT_RATES["speed"]))
-    assert all(c.tokens_by_model.keys() == {"gemini-2.5-flash-lite"} for c in Chunk.objects.filter(job_id=job_id))
+    assert all(c.tokens_by_model.keys() == {FALLBACK} for c in Chunk.objects.filter(job_id=job_id))
 
 
 def test_a_chunk_that_always_fails_is_listed_and_not_charged(
@@ -136,7 +143,7 @@ def test_two_workers_never_exceed_the_quota_per_minute(live_server, cluster_fact
     job, _ = client.follow(job_id, timeout=200)
 
     assert job["status"] == "completed" and job["failed_chunks"] == []
-    per_minute = fake.stats()["requests_per_minute"]["gemini-2.5-flash-lite"]
+    per_minute = fake.stats()["requests_per_minute"][SPEED]
     assert max(per_minute.values()) <= 3 and sum(per_minute.values()) >= 4
     assert fake.stats()["responses_by_status"].get("429", 0) == 0  # the limiter, not the server, held the fourth call
 
@@ -204,7 +211,7 @@ def test_refusals_and_cut_answers_complete_the_book_each_handled_by_its_class(
         for model, tokens in chunk.tokens_by_model.items():
             billed[model] = billed.get(model, 0) + tokens
     assert job["actual_credits"] == credits_for_weighted_tokens(billed)
-    assert set(job["models_used"]) == {"gemini-2.5-flash-lite", "local"}
+    assert set(job["models_used"]) == {SPEED, "local"}
     # The job's tokens are the fake's reported usage; calls stay under 3 per chunk.
     assert job["total_tokens"] == stats["total_tokens"] == sum(c.input_tokens + c.output_tokens for c in chunks)
     assert job["gemini_api_calls"] == stats["requests"] < 3 * job["total_chunks"]
@@ -214,3 +221,45 @@ def test_refusals_and_cut_answers_complete_the_book_each_handled_by_its_class(
         f"{len(local)} local, {sum(c.written_by == 'mixed' for c in chunks)} mixed, tokens {job['total_tokens']}, "
         f"credits {job['actual_credits']}"
     )
+
+
+def test_a_model_refusing_thinking_off_and_a_retired_one_complete_on_the_fallback(
+    live_server, cluster_factory, live_client, story_pdf, gemini, settings
+):
+    """Issue #13, must-show 2 (gemini_check's half: test_gemini_check_command)."""
+    fake, env = gemini(thinking_required_models={"gemini-2.5-flash"}, missing_models={"gemini-2.5-pro"})
+    # The web process names the job's model at confirm; the cluster calls it.
+    settings.GEMINI_MODELS = {**settings.GEMINI_MODELS, "balanced": "gemini-2.5-flash", "quality": "gemini-2.5-pro"}
+    cluster_factory(**env, GEMINI_MODEL_BALANCED="gemini-2.5-flash", GEMINI_MODEL_QUALITY="gemini-2.5-pro")
+    client = live_client(live_server.url)
+    pdf = story_pdf(45)
+    jobs = [client.confirm_and_start(pdf, 45, model_preference=p) for p in ("balanced", "quality")]
+
+    for job_id in jobs:
+        job, _ = client.follow(job_id, timeout=300)
+        assert job["status"] == "completed" and job["failed_chunks"] == [], job
+        assert job["models_used"] == [FALLBACK]
+    by_model = fake.stats()["requests_by_model"]
+    # Each chunk asked its model once (a 400 or a 404 is not retried), then the fallback.
+    chunks = Chunk.objects.filter(job_id__in=jobs).count()
+    assert by_model["gemini-2.5-flash"] + by_model["gemini-2.5-pro"] == chunks == by_model[FALLBACK]
+
+
+def test_a_spent_daily_quota_moves_the_job_to_the_fallback_at_once_and_for_its_later_chunks(
+    live_server, cluster_factory, live_client, story_pdf, gemini
+):
+    """Issue #13, must-show 4."""
+    fake, env = gemini(daily_quota_models={BALANCED})
+    # Backoff of a minute: had any chunk waited through the retries, the job would take minutes.
+    cluster_factory(**{**env, "GEMINI_BACKOFF_INITIAL": "60", "GEMINI_BACKOFF_MAX": "60"})
+    client = live_client(live_server.url)
+    started = time.monotonic()
+    job_id = client.confirm_and_start(story_pdf(80), 80, model_preference="balanced")
+
+    job, _ = client.follow(job_id, timeout=300)
+
+    assert job["status"] == "completed" and job["models_used"] == [FALLBACK], job
+    assert time.monotonic() - started < 60  # no retry wait
+    by_model = fake.stats()["requests_by_model"]
+    # Only the chunks already calling when the first 429 came back asked the spent model.
+    assert by_model[BALANCED] <= job["parallel"] < job["total_chunks"] == by_model[FALLBACK]

@@ -159,3 +159,19 @@ def test_limiter_for_reads_per_model_settings_and_skips_unlimited_models(monkeyp
     assert limiter("gemini-2.5-pro", 500) is True  # rpm unlimited, tpm still applies
     assert calls == [("gemini-2.5-flash", 500, 10, 250_000), ("gemini-2.5-pro", 500, 0, 250_000)]
     assert quota.limiter_for(SimpleNamespace(REDIS_URL="", GEMINI_RPM=0, GEMINI_TPM=None))("m", 1) is True
+
+
+@pytest.mark.django_db
+def test_a_spent_daily_quota_is_remembered_by_the_cluster_until_midnight_pacific():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    # 23:00 in Los Angeles: an hour to the reset, whatever the server's delay said.
+    eleven_pm = datetime(2026, 12, 1, 23, 0, tzinfo=ZoneInfo("America/Los_Angeles")).timestamp()
+    assert quota.seconds_until_daily_reset(eleven_pm) == 3600
+    store = quota.spent_quotas(SimpleNamespace(REDIS_URL="", CACHES=settings.CACHES))
+    other = quota.spent_quotas(SimpleNamespace(REDIS_URL="", CACHES=settings.CACHES))  # another worker
+
+    assert not store.spent("gemini-3.7-flash")
+    store.remember("gemini-3.7-flash", 60)
+    assert other.spent("gemini-3.7-flash") and not other.spent("gemini-2.5-flash-lite")

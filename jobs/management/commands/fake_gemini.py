@@ -42,6 +42,8 @@ class Command(BaseCommand):
             ("missing-model", "404 NOT_FOUND (retired)"),
             ("daily-quota-model", "429 with a PerDay quotaId (the day's quota spent)"),
             ("storm-model", "503 UNAVAILABLE (a storm)"),
+            ("thinking-required-model", "400 when sent thinking budget 0"),
+            ("level-only-model", "400 when sent a thinking budget"),
         ):
             parser.add_argument(f"--{option}", action="append", default=[], help=f"Answer {what} to this model.")
 
@@ -63,6 +65,8 @@ class Command(BaseCommand):
                 missing_models=frozenset(options["missing_model"]),
                 daily_quota_models=frozenset(options["daily_quota_model"]),
                 storm_models=frozenset(options["storm_model"]),
+                thinking_required_models=frozenset(options["thinking_required_model"]),
+                level_only_models=frozenset(options["level_only_model"]),
                 **{f"{kind}_rate": options[f"{kind}_rate"] for kind in REFUSALS},
             )
         except (ValueError, OSError) as error:

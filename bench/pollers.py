@@ -87,7 +87,13 @@ class OldDaphne(Started):
 
 def sample_connections(pg: PostgresServer, stop: threading.Event, seen: list[int]) -> None:
     while not stop.is_set():
-        seen.append(pg.connections())
+        try:
+            seen.append(pg.connections())
+        except subprocess.CalledProcessError as exc:
+            # Even the superuser's reserved slots are taken: the server is at its limit.
+            if "too many clients" not in exc.stderr:
+                raise
+            seen.append(pg.max_connections)
         stop.wait(0.25)
 
 

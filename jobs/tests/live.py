@@ -202,6 +202,7 @@ class PostgresServer:
             shutil.chown(self.dir, "postgres", "postgres")
         self.data = self.dir / "data"
         self.port = port or free_port()
+        self.max_connections = max_connections
         self.options = (
             f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections={max_connections}"
             " -c fsync=off"

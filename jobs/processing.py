@@ -48,44 +48,24 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
     beat = heartbeat or (lambda: chunk_heartbeat(chunk_id=chunk.pk, token=claimed.token))
     timings: dict[str, float] = {"pdf": 0.0}
 
-    started = time.perf_counter()
-    # The upload is fetched from its storage once for the chunk, and only if
-    # some page is not in the job's page store yet; its copy goes once the
-    # chunk's pages are read.
-    with contextlib.ExitStack() as fetched:
-
-        @functools.cache
-        def pdf_path() -> str:
-            return fetched.enter_context(local_path(job.pdf_file))
-
-        def read_pages(first: int, last: int) -> list[str]:
-            read_started = time.perf_counter()
-            try:
-                return job_pages(job, first, last, pdf_path=pdf_path)
-            finally:
-                timings["pdf"] += time.perf_counter() - read_started
-
-        source = chunk_source(
-            read_pages,
-            first=chunk.first_page,
-            last=chunk.last_page,
-            page_count=job.page_count,
-            fix_hyphenation=job.fix_hyphenation,
-        )
-    timings["cleaning"] = time.perf_counter() - started - timings["pdf"]
-    if not beat():
-        raise ChunkAbandoned()
-    started = time.perf_counter()
-    if job.engine == Engine.GEMINI:
-        _wait_for_call_slot(claimed, beat)
-        timings["slot_wait"] = time.perf_counter() - started
+    # The heartbeat runs from the first page read to the engine's last word:
+    # with a short lease (seconds), a slow pypdf read must not lose it either.
+    with lease_kept(beat, every=renew_every()) as lost:
         started = time.perf_counter()
-    try:
-        with lease_kept(beat, every=renew_every()) as lost:
+        source = _read_source(claimed, timings)
+        timings["cleaning"] = time.perf_counter() - started - timings["pdf"]
+        if lost.is_set() or not beat():
+            raise ChunkAbandoned()
+        started = time.perf_counter()
+        if job.engine == Engine.GEMINI:
+            _wait_for_call_slot(claimed, beat)
+            timings["slot_wait"] = time.perf_counter() - started
+            started = time.perf_counter()
+        try:
             engine = engine_for(job, stopped=lambda: lost.is_set() or not beat())
             result = engines.rewrite(source, ProcessingSettings.from_job(job), engine)
-    except GeminiStopped as exc:
-        raise ChunkAbandoned() from exc
+        except GeminiStopped as exc:
+            raise ChunkAbandoned() from exc
     timings["engine"] = time.perf_counter() - started
     timings = {step: round(seconds, 4) for step, seconds in timings.items()}
     return ChunkOutcome(
@@ -102,6 +82,33 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
         quality=dataclasses.replace(result.quality, engine_seconds=timings["engine"]),
         chapters=[start.as_json() for start in chapter_starts(source.sentences, result.sentences)],
     )
+
+
+def _read_source(claimed: ClaimedChunk, timings: dict[str, float]):
+    """The chunk's cleaned text. The upload is fetched from its storage once
+    for the chunk, and only if some page is not in the job's page store yet;
+    its copy goes once the chunk's pages are read."""
+    chunk, job = claimed.chunk, claimed.job
+    with contextlib.ExitStack() as fetched:
+
+        @functools.cache
+        def pdf_path() -> str:
+            return fetched.enter_context(local_path(job.pdf_file))
+
+        def read_pages(first: int, last: int) -> list[str]:
+            read_started = time.perf_counter()
+            try:
+                return job_pages(job, first, last, pdf_path=pdf_path)
+            finally:
+                timings["pdf"] += time.perf_counter() - read_started
+
+        return chunk_source(
+            read_pages,
+            first=chunk.first_page,
+            last=chunk.last_page,
+            page_count=job.page_count,
+            fix_hyphenation=job.fix_hyphenation,
+        )
 
 
 def job_pages(job: Job, first: int, last: int, *, pdf_path: Callable[[], str]) -> list[str]:

@@ -94,7 +94,14 @@ def ensure_broker_up() -> None:
 def _enqueue_chunk(chunk_id: int) -> None:
     # The task goes by name: a web process that queues chunks never imports
     # the pipeline (google-genai, spaCy), which cost its first start 0.4 s.
-    async_task("jobs.tasks.process_chunk", chunk_id, task_name=f"chunk-{chunk_id}")
+    try:
+        async_task("jobs.tasks.process_chunk", chunk_id, task_name=f"chunk-{chunk_id}")
+    except REDIS_DOWN:
+        # Not queued: a pending chunk goes back to "not dispatched", which the
+        # next sweep (every SWEEP_SECONDS) dispatches again; a released one
+        # keeps its expired lease, which the sweep hands out too.
+        logger.warning("Chunk %s could not be queued (broker down); the sweep queues it again", chunk_id)
+        Chunk.objects.filter(pk=chunk_id, status=ChunkStatus.PENDING).update(enqueued_at=None)
 
 
 # --- Confirm ------------------------------------------------------------------------
@@ -471,6 +478,20 @@ def job_note_step(*, job_id: int, step: str) -> None:
 
 
 @transaction.atomic
+@transaction.atomic
+def chunk_release(*, chunk_id: int, token: uuid.UUID) -> bool:
+    """Give a claimed chunk back after a transient failure (the database or
+    the broker dropped out under the task): its lease ends now and it is
+    queued again at once, and this attempt does not count against
+    CHUNK_MAX_ATTEMPTS, since no worker was lost."""
+    released = Chunk.objects.filter(pk=chunk_id, claim_token=token, status=ChunkStatus.RUNNING).update(
+        lease_expires_at=timezone.now(), call_slot_since=None, attempts=F("attempts") - 1
+    )
+    if released:
+        _requeue([chunk_id])
+    return bool(released)
+
+
 def chunk_abandon(*, chunk_id: int, token: uuid.UUID) -> None:
     """A task stopped without a result (its job was cancelled or its lease
     lost): a chunk of a finished job is closed now rather than at lease expiry."""

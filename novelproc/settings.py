@@ -199,10 +199,15 @@ else:
 # The lease is renewed every quarter of it, and also while a Gemini call is in
 # flight (a heartbeat thread); with a key it may not be shorter than two call
 # timeouts (checked below), so that a missed heartbeat still outlives a call.
-CHUNK_LEASE_SECONDS = env_int("CHUNK_LEASE_SECONDS", 240, minimum=5)
+# Without Gemini the lease is short (a heartbeat renews it every quarter),
+# so that a killed worker's chunk goes to another within seconds.
+CHUNK_LEASE_SECONDS = env_int("CHUNK_LEASE_SECONDS", 240 if env_str("GEMINI_API_KEY") else 10, minimum=5)
 CHUNK_TASK_TIMEOUT = env_int("CHUNK_TASK_TIMEOUT", 900, minimum=10)
 CHUNK_MAX_ATTEMPTS = env_int("CHUNK_MAX_ATTEMPTS", 3, minimum=1)
 SWEEP_MINUTES = env_int("SWEEP_MINUTES", 1, minimum=1)
+# Each cluster's main process also sweeps this often (django-q2 schedules
+# count in minutes): lost work is found within seconds of its lease ending.
+SWEEP_SECONDS = env_float("SWEEP_SECONDS", 5, minimum=0.5)
 # The local engine is CPU-bound: one worker per core. Gemini chunks mostly wait
 # on the network: enough workers for a job's calls plus its read-ahead (5 + 2).
 Q_WORKERS = env_int("Q_WORKERS", 7 if env_str("GEMINI_API_KEY") else 2, minimum=1)

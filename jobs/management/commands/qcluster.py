@@ -19,19 +19,52 @@ keep the default, because SIGTERM is how the sentinel stops a worker stuck
 past its task timeout.
 """
 
+import logging
 import signal
+import threading
 
+from django.conf import settings
+from django.db import close_old_connections, connection
 from django_q import cluster
+from django_q.management.commands import qcluster as qcluster_command
 from django_q.management.commands.qcluster import Command as ClusterCommand
 from django_q.signals import post_spawn
 
 from jobs.processing import warm_up
+
+logger = logging.getLogger(__name__)
 
 
 class Sentinel(cluster.Sentinel):
     def start(self):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # after django-q2 set it back to the default
         super().start()
+
+
+class Cluster(cluster.Cluster):
+    """django-q2's cluster, plus a sweeper thread in this main process."""
+
+    def start(self) -> int:
+        pid = super().start()  # the sentinel is forked first: no thread of ours crosses a fork
+        threading.Thread(target=sweep_every, args=(settings.SWEEP_SECONDS, self), name="sweeper", daemon=True).start()
+        return pid
+
+
+def sweep_every(seconds: float, owner: cluster.Cluster) -> None:
+    """The sweep (jobs.services.sweep_stale_work) every few seconds: django-q2
+    schedules count in minutes, and a chunk whose worker died should go to
+    another within seconds of its short lease ending. Every cluster sweeps;
+    each repair is a conditional update, so sweeps running at once do no harm."""
+    from jobs.services import sweep_stale_work
+
+    stopped = owner.stop_event if getattr(owner, "stop_event", None) is not None else threading.Event()
+    while not stopped.wait(seconds):
+        try:
+            close_old_connections()  # a dead connection (PostgreSQL restarted) is replaced here
+            sweep_stale_work()
+        except Exception:  # a database or broker outage: the next sweep tries again
+            logger.warning("Sweep failed; next in %.0fs", seconds, exc_info=True)
+            connection.close()
 
 
 def worker_takes_sigterm(**kwargs) -> None:
@@ -42,5 +75,6 @@ class Command(ClusterCommand):
     def handle(self, *args, **options):
         warm_up()
         cluster.Sentinel = Sentinel  # what `Cluster.start` runs in its sentinel process
+        qcluster_command.Cluster = Cluster  # what django-q2's command starts
         post_spawn.connect(worker_takes_sigterm, dispatch_uid="novelproc-worker-sigterm")
         super().handle(*args, **options)

@@ -6,7 +6,9 @@ Everything runs against servers of the module's own: a PostgreSQL and a
 Redis on free ports (restarted or stopped here; the shared ones are never
 touched), `manage.py serve` and one `qcluster` with two workers, on the
 service's default lease (10 s, renewed by a heartbeat) and sweep (every 5 s).
-The book is a 40-page story in 2-page chunks: about ten seconds of work.
+The book is a 40-page story in 2-page chunks: a few seconds of work.
+`RECOVERY_BOOK=../shared/data/albert-savarus-115p.pdf` runs the same faults on a
+real book in the service's own chunks (docs/benchmarks.md; minutes, not for CI).
 bin/test runs this module in its first pass only (it brings its own servers).
 """
 
@@ -25,9 +27,9 @@ import pytest
 from jobs.tests.live import ROOT, ApiClient, AsgiServer, Cluster, PostgresServer, RedisServer, wait_for
 from jobs.tests.pdfmaker import write_story_pdf
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+BOOK = os.environ.get("RECOVERY_BOOK")
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800 if BOOK else 240)]
 
-PAGES = 40
 SLOWER_BY_AT_MOST = 20.0  # seconds, against the uninterrupted run
 
 
@@ -37,6 +39,7 @@ class Stack:
     redis: RedisServer
     env: dict[str, str]
     book: Path
+    pages: int
     cluster: Cluster
     server: AsgiServer
     logs: Path
@@ -63,9 +66,14 @@ def run_job(stack: Stack, fault=None) -> tuple[int, Run]:
     """One job from start to completion, `fault(stack, job_id)` applied once a third of it is done."""
     client = stack.client()
     started = time.monotonic()
-    job_id = client.confirm_and_start(stack.book, PAGES)
+    job_id = client.confirm_and_start(stack.book, stack.pages)
     if fault is not None:
-        wait_for(lambda: client.job(job_id)["processed_chunks"] >= 5, timeout=60, what="a third of the job")
+
+        def a_third_done() -> bool:
+            job = client.job(job_id)
+            return job["total_chunks"] > 0 and job["processed_chunks"] * 3 >= job["total_chunks"]
+
+        wait_for(a_third_done, timeout=600, interval=0.1, what="a third of the job")
         client = fault(stack, job_id) or client
 
     def finished():
@@ -75,7 +83,7 @@ def run_job(stack: Stack, fault=None) -> tuple[int, Run]:
             return None
         return job if job["status"] in {"completed", "failed", "cancelled"} else None
 
-    job = wait_for(finished, timeout=120, interval=0.2, what=f"job {job_id} to finish")
+    job = wait_for(finished, timeout=900, interval=0.2, what=f"job {job_id} to finish")
     seconds = time.monotonic() - started
     assert job["status"] == "completed" and job["failed_chunks"] == [], job
     result = client.http.get(f"/jobs/{job_id}/result").json()
@@ -99,7 +107,6 @@ def stack(tmp_path_factory):
         REDIS_URL=redis.url,
         Q_CLUSTER_NAME="recovery",
         Q_WORKERS="2",
-        CHUNK_SIZE_OVERRIDE="2",
         RATELIMIT_ENABLE="0",
         LOG_LEVEL="WARNING",
     )
@@ -111,9 +118,16 @@ def stack(tmp_path_factory):
         check=True,
         stdout=subprocess.DEVNULL,
     )
+    if BOOK:
+        from pypdf import PdfReader
+
+        book, pages = Path(BOOK), len(PdfReader(BOOK).pages)
+    else:
+        env["CHUNK_SIZE_OVERRIDE"] = "2"
+        book, pages = write_story_pdf(logs / "story.pdf", 40), 40
     cluster = Cluster(env=env, log_path=logs / "qcluster.log")
     server = AsgiServer(env=env, log_path=logs / "web.log")
-    stack = Stack(pg, redis, env, write_story_pdf(logs / "story.pdf", PAGES), cluster, server, logs)
+    stack = Stack(pg, redis, env, book, pages, cluster, server, logs)
     try:
         yield stack
     finally:

@@ -116,3 +116,49 @@ def sentence_deck(deck: DeckSource) -> bytes:
     out = io.BytesIO()
     genanki.Package(package_deck).write_to_file(out, timestamp=deck.created_at.timestamp())
     return out.getvalue()
+
+
+# The words deck's note type, as fixed as the sentences' (see SENTENCE_MODEL_ID).
+WORD_MODEL_ID = 1_738_204_118
+WORD_FIELDS = ("Lemma", "Forms", "Part of speech", "Count", "Band", "Example")
+POS_NAMES = {"NOUN": "nom", "VERB": "verbe", "ADJ": "adjectif", "ADV": "adverbe", "PROPN": "nom propre"}
+
+WORD_MODEL = genanki.Model(
+    WORD_MODEL_ID,
+    "novelproc word",
+    fields=[{"name": name} for name in WORD_FIELDS],
+    templates=[
+        {
+            "name": "Recognise",
+            "qfmt": '<div lang="fr">{{Lemma}}</div><div class="where">{{Part of speech}}</div>',
+            "afmt": '{{FrontSide}}<hr id="answer"><div class="source" lang="fr">{{Example}}</div>'
+            '<div class="where">{{Forms}} · {{Count}}× in the book · {{Band}}</div>',
+        }
+    ],
+    css=CSS,
+)
+
+
+def word_deck(deck: DeckSource, lemmas: Sequence) -> bytes:
+    """The .apkg of a book's words (jobs.pipeline.vocabulary.Lemma), in the
+    order given, each with the first sentence it appears in as its example.
+    Its own deck id; a word's GUID is the job's and the word's, so a later
+    export with other filters updates the words a learner already has."""
+    words = genanki.Deck(deck_id(f"{deck.key}:words"), f"novelproc::{deck.title}::vocabulary")
+    for due, entry in enumerate(lemmas):
+        forms = ", ".join(sorted(entry.forms, key=lambda form: (-entry.forms[form], form)))
+        fields = [entry.lemma, forms, POS_NAMES[entry.pos], str(entry.count), entry.band, entry.first_sentence]
+        words.add_note(
+            genanki.Note(
+                model=WORD_MODEL,
+                fields=[html.escape(value) for value in fields],
+                guid=genanki.guid_for(deck.key, "word", entry.lemma, entry.pos),
+                tags=[f"band::{entry.band}", f"pos::{entry.pos.lower()}"],
+                due=due,  # new cards come in the order asked (usefulness by default)
+            )
+        )
+    out = io.BytesIO()
+    # Its note and card ids follow the sentence deck's (two per sentence), so both decks import side by side.
+    after_sentences = deck.created_at.timestamp() + (2 * len(deck.sentences) + 2) / 1000
+    genanki.Package(words).write_to_file(out, timestamp=after_sentences)
+    return out.getvalue()

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from jobs import selectors, services
-from jobs.exports import EXPORT_FORMATS, EXPORT_MEDIA_TYPES, export_job
+from jobs.exports import EXPORT_FORMATS, EXPORT_MEDIA_TYPES, VOCABULARY_FORMATS, export_job, export_vocabulary
 from jobs.models import Job, JobStatus
 from jobs.serializers import (
     CancelledSerializer,
@@ -35,6 +35,8 @@ from jobs.serializers import (
     ResultSerializer,
     StartedSerializer,
     StartSerializer,
+    VocabularyQuerySerializer,
+    VocabularySerializer,
 )
 from novelproc.errors import DomainError, NotReady
 from novelproc.ratelimits import enforce_rate
@@ -222,6 +224,54 @@ class JobViewSet(viewsets.GenericViewSet):
             content_type=EXPORT_FORMATS[fmt],
         )
         response["Content-Disposition"] = content_disposition_header(True, f"{stem}-sentences.{fmt}")
+        return response
+
+    @extend_schema(
+        parameters=[JOB_ID, VocabularyQuerySerializer],
+        responses={200: VocabularySerializer, **errors(400, 401, 404, 410, 425)},
+    )
+    @action(detail=True, methods=["get"])
+    def vocabulary(self, request, pk=None):
+        query = VocabularyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        page = selectors.vocabulary_page(job=self.get_job(), **query.validated_data)
+        return Response(VocabularySerializer(page).data)
+
+    @extend_schema(
+        parameters=[
+            JOB_ID,
+            VocabularyQuerySerializer,
+            OpenApiParameter(
+                "format",
+                str,
+                enum=[*VOCABULARY_FORMATS],
+                description="csv, or apkg: an Anki deck of the words with their first sentence",
+            ),
+        ],
+        responses={
+            **{(200, media_type): bytes for media_type in VOCABULARY_FORMATS.values()},
+            **errors(400, 401, 404, 410, 425),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="vocabulary/export",
+        renderer_classes=[JSONRenderer],
+        content_negotiation_class=ExportNegotiation,
+    )
+    def vocabulary_export(self, request, pk=None):
+        fmt = request.query_params.get("format", "csv").lower()
+        if fmt not in VOCABULARY_FORMATS:
+            raise DomainError(f"Unknown format {fmt!r}; use csv or apkg.", error_code="BAD_FORMAT")
+        query = VocabularyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        job = self.get_job()
+        filters = {name: query.validated_data[name] for name in ("pos", "min_count", "sort")}
+        lemmas, _ = selectors.vocabulary_selection(job=job, **filters)
+        response = HttpResponse(export_vocabulary(job, lemmas, fmt), content_type=VOCABULARY_FORMATS[fmt])
+        stem = os.path.splitext(job.original_filename)[0] or f"job-{job.pk}"
+        response["Content-Disposition"] = content_disposition_header(True, f"{stem}-vocabulary.{fmt}")
         return response
 
     @extend_schema(parameters=[JOB_ID], responses={200: JobChunksSerializer, **errors(401, 404)})

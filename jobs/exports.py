@@ -13,6 +13,7 @@ import json
 from openpyxl import Workbook
 
 from jobs.pipeline.chapters import chapter_of_each
+from jobs.pipeline.vocabulary import Lemma
 
 EXPORT_FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -33,6 +34,27 @@ def export_job(job, fmt: str) -> bytes:
 
         return sentence_deck(DeckSource.of(job))
     return export_sentences(job.sentences, fmt, title=job.original_filename, chapters=job.chapters)
+
+
+VOCABULARY_FORMATS = {"csv": "text/csv; charset=utf-8", "apkg": "application/apkg"}
+VOCABULARY_COLUMNS = ["Lemma", "Part of speech", "Count", "Forms", "Band", "Zipf", "Usefulness", "First sentence"]
+
+
+def export_vocabulary(job, lemmas: list[Lemma], fmt: str) -> bytes:
+    """A job's lemmas (jobs.selectors.vocabulary_selection) as CSV, or as an Anki deck of words."""
+    if fmt == "apkg":
+        from jobs.anki import DeckSource, word_deck
+
+        return word_deck(DeckSource.of(job), lemmas)
+    if fmt != "csv":
+        raise ValueError(f"unknown vocabulary format {fmt!r}")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(VOCABULARY_COLUMNS)
+    for e in lemmas:
+        forms = ", ".join(sorted(e.forms, key=lambda form: (-e.forms[form], form)))
+        writer.writerow([e.lemma, e.pos, e.count, forms, e.band, e.zipf, e.usefulness, e.first_sentence])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def export_sentences(sentences: list[str], fmt: str, *, title: str, chapters: list[dict] | None = None) -> bytes:

@@ -219,8 +219,9 @@ class ChunkStatus(models.TextChoices):
 
 CHUNK_DONE_STATUSES = (ChunkStatus.SUCCEEDED, ChunkStatus.FAILED, ChunkStatus.CANCELLED)
 # The steps a recorded chunk's `timings` has seconds for (jobs.processing):
-# reading pages, cleaning them, waiting for a Gemini call slot, the engine.
-CHUNK_STAGES = ("pdf", "cleaning", "slot_wait", "engine")
+# reading pages, cleaning them, waiting for a Gemini call slot, the engine,
+# counting the vocabulary.
+CHUNK_STAGES = ("pdf", "cleaning", "slot_wait", "engine", "vocabulary")
 
 # A chunk is claimed (running), then done. A running chunk whose lease expired
 # is claimed again (running → running); retrying a finished job's failed
@@ -282,6 +283,11 @@ class Chunk(models.Model):
         default=list,
         blank=True,
         help_text="The source sentence each of `sentences` came from, as the engine said (empty when it cannot).",
+    )
+    vocabulary = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Lemmas of the sentences this chunk owns (jobs.pipeline.vocabulary.chunk_vocabulary).",
     )
     pieces = models.PositiveIntegerField(default=0)
     pieces_checked = models.PositiveIntegerField(default=0)

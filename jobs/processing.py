@@ -19,18 +19,18 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from django.conf import settings
 from django.db import connection
 
 from jobs import quota
 from jobs.models import Engine, Job
-from jobs.pipeline import engines, gemini_calls, gemini_models, local_engine
+from jobs.pipeline import engines, gemini_calls, gemini_models, local_engine, vocabulary
 from jobs.pipeline.chapters import chapter_starts
 from jobs.pipeline.gemini_calls import GeminiConfig, GeminiStopped
 from jobs.pipeline.pdf import extract_pages
-from jobs.pipeline.text import chunk_source, runs
+from jobs.pipeline.text import SourceSentence, chunk_source, runs
 from jobs.selectors import kept_pages
 from jobs.services import chunk_heartbeat, chunk_take_call_slot, job_keep_pages, job_note_step
 from jobs.storage import local_path
@@ -67,6 +67,9 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
         except GeminiStopped as exc:
             raise ChunkAbandoned() from exc
     timings["engine"] = time.perf_counter() - started
+    started = time.perf_counter()
+    lemmas = chunk_lemmas(source.sentences, ignore_dialogue=job.ignore_dialogue)
+    timings["vocabulary"] = time.perf_counter() - started
     timings = {step: round(seconds, 4) for step, seconds in timings.items()}
     return ChunkOutcome(
         sentences=result.sentences,
@@ -81,6 +84,7 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
         timings=timings,
         quality=dataclasses.replace(result.quality, engine_seconds=timings["engine"]),
         chapters=[start.as_json() for start in chapter_starts(source.sentences, result.sentences)],
+        vocabulary=lemmas,
     )
 
 
@@ -111,6 +115,14 @@ def _read_source(claimed: ClaimedChunk, timings: dict[str, float]):
         )
 
 
+def chunk_lemmas(sentences: Sequence[SourceSentence], *, ignore_dialogue: bool) -> dict:
+    """The vocabulary of the source sentences the job keeps (without the
+    dialogue it leaves out). They are parsed here a second time, after the
+    engine's parse (docs/benchmarks.md has what it costs)."""
+    texts = [s.text for s in sentences if not (ignore_dialogue and local_engine.is_dialogue(s))]
+    return vocabulary.chunk_vocabulary(texts, vocabulary.parse(texts))
+
+
 def job_pages(job: Job, first: int, last: int, *, pdf_path: Callable[[], str]) -> list[str]:
     """Raw texts of pages first..last: those a neighbouring chunk already read
     from the job's page store, the others from pypdf (on the file at
@@ -130,11 +142,12 @@ def job_pages(job: Job, first: int, last: int, *, pdf_path: Callable[[], str]) -
 
 
 def warm_up() -> None:
-    """Load what chunks need (spaCy's model, the hyphenation lexicon, the
+    """Load what chunks need (spaCy's model and lemmatizer, the hyphenation lexicon, the
     Gemini client with its TLS context) now, once, rather than in each
     worker's first chunk (see the qcluster command). Nothing here opens a
     connection, so the forked workers share no socket."""
     local_engine.load()
+    vocabulary.load()
     if settings.GEMINI_API_KEY:
         gemini_calls.client_for(settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL)
 

@@ -21,6 +21,7 @@ from jobs.models import (
     PageText,
 )
 from jobs.pipeline.figures import QualityFigures
+from jobs.pipeline.vocabulary import PROPER_NAME, Lemma, merge_vocabularies, select
 from jobs.types import ProcessingSettings
 from novelproc.errors import JobNotFound, NotReady, ResultsExpired
 
@@ -135,6 +136,57 @@ def job_result(*, job: Job) -> JobResult:
         raise NotReady(f"Job {job.pk} is {job.status} ({job.progress_percent}%); results come when it has finished.")
     check_results_kept(job=job)
     return JobResult(job=job, failed_chunks=failed_chunk_indexes(job=job))
+
+
+def job_vocabulary(*, job: Job) -> list[Lemma]:
+    """The lemmas of a finished job's sentences, summed over its succeeded
+    chunks (each counted its own sentences); NotReady before it finishes."""
+    job_result(job=job)
+    chunks = job.chunks.filter(status=ChunkStatus.SUCCEEDED).order_by("index").values_list("vocabulary", flat=True)
+    return merge_vocabularies(chunks)
+
+
+VOCABULARY_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class VocabularyPage:
+    job_id: int
+    total: int
+    proper_names: int
+    page: int
+    pages: int
+    page_size: int
+    min_count: int
+    pos: list[str]
+    sort: str
+    lemmas: list[dict]
+
+
+def vocabulary_selection(*, job: Job, pos: list[str], min_count: int, sort: str) -> tuple[list[Lemma], int]:
+    """The job's lemmas that match, in order, and how many proper names the book has."""
+    lemmas = job_vocabulary(job=job)
+    names = sum(entry.pos == PROPER_NAME for entry in lemmas)
+    return select(lemmas, pos=pos, min_count=min_count, sort=sort), names
+
+
+def vocabulary_page(*, job: Job, pos: list[str], min_count: int, sort: str, page: int) -> VocabularyPage:
+    chosen, names = vocabulary_selection(job=job, pos=pos, min_count=min_count, sort=sort)
+    pages = max(1, -(-len(chosen) // VOCABULARY_PAGE_SIZE))
+    page = min(page, pages)
+    shown = chosen[(page - 1) * VOCABULARY_PAGE_SIZE : page * VOCABULARY_PAGE_SIZE]
+    return VocabularyPage(
+        job_id=job.pk,
+        total=len(chosen),
+        proper_names=names,
+        page=page,
+        pages=pages,
+        page_size=VOCABULARY_PAGE_SIZE,
+        min_count=min_count,
+        pos=pos,
+        sort=sort,
+        lemmas=[entry.as_json() for entry in shown],
+    )
 
 
 def check_results_kept(*, job: Job) -> None:

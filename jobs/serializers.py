@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from jobs.models import DEFAULT_SETTINGS, Chunk, Job, ModelPreference
 from jobs.pipeline.figures import QualityFigures
+from jobs.pipeline.vocabulary import BANDS, CONTENT_POS, COUNTED_POS, SORTS
 from jobs.selectors import TASK_STATES, chunk_summary, failed_chunk_indexes, job_quality, queue_position
 from jobs.sockets import socket_path
 from jobs.types import Bounds, ProcessingSettings, Reconciliation
@@ -339,6 +340,59 @@ class ResultSerializer(serializers.Serializer):
     sentence_count = serializers.IntegerField()
     sentences = serializers.ListField(child=serializers.CharField(allow_blank=True), source="job.sentences")
     chapters = ChapterSerializer(many=True, source="job.chapters")
+
+
+# What an empty query means (the vocabulary page falls back on it when its query is wrong).
+VOCABULARY_DEFAULTS = {"min_count": 1, "pos": list(CONTENT_POS), "sort": "usefulness", "page": 1}
+
+
+class VocabularyQuerySerializer(serializers.Serializer):
+    """Which lemmas, in which order: the query of GET jobs/{id}/vocabulary (and of its export)."""
+
+    min_count = serializers.IntegerField(min_value=1, default=1, help_text="Only lemmas seen at least this often.")
+    pos = serializers.CharField(
+        default=",".join(CONTENT_POS),
+        help_text=f"Parts of speech, comma-separated, among {', '.join(COUNTED_POS)} (PROPN: the proper names, apart).",
+    )
+    sort = serializers.ChoiceField(choices=list(SORTS), default="usefulness")
+    page = serializers.IntegerField(min_value=1, default=1)
+
+    def validate_pos(self, value: str) -> list[str]:
+        chosen = [part.strip().upper() for part in value.split(",") if part.strip()]
+        unknown = sorted(set(chosen) - set(COUNTED_POS))
+        if unknown or not chosen:
+            raise serializers.ValidationError(
+                f"Choose among {', '.join(COUNTED_POS)}; not {', '.join(unknown) or 'none'}."
+            )
+        return chosen
+
+
+class LemmaSerializer(serializers.Serializer):
+    lemma = serializers.CharField()
+    pos = serializers.CharField(help_text="NOUN, VERB, ADJ, ADV, or PROPN for a proper name.")
+    count = serializers.IntegerField(help_text="Times it occurs in the book's sentences.")
+    forms = serializers.ListField(child=serializers.CharField(), help_text="The forms seen, the commonest first.")
+    first_sentence = serializers.CharField(help_text="The first sentence of the book it occurs in (the source text).")
+    zipf = serializers.FloatField(help_text="Its frequency in French at large (wordfreq's Zipf scale; 0: not listed).")
+    band = serializers.ChoiceField(
+        choices=[name for name, _ in BANDS], help_text="core ≥ 5 > common ≥ 4 > intermediate ≥ 3 > rare."
+    )
+    usefulness = serializers.FloatField(help_text="count × min(3, 5 − zipf): frequent here, not among the commonest.")
+
+
+class VocabularySerializer(serializers.Serializer):
+    """One page of a job's vocabulary."""
+
+    job_id = serializers.IntegerField()
+    total = serializers.IntegerField(help_text="Lemmas that match the query.")
+    proper_names = serializers.IntegerField(help_text="Proper names in the book (list them with pos=PROPN).")
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    min_count = serializers.IntegerField()
+    pos = serializers.ListField(child=serializers.CharField())
+    sort = serializers.CharField()
+    lemmas = LemmaSerializer(many=True)
 
 
 @extend_schema_serializer(component_name="Chunks")

@@ -526,6 +526,7 @@ def chunk_record(*, chunk_id: int, token: uuid.UUID, outcome: ChunkOutcome) -> b
         sentences=outcome.sentences,
         chapters=outcome.chapters,
         sources=outcome.sources,
+        vocabulary=outcome.vocabulary,
         input_tokens=outcome.input_tokens,
         output_tokens=outcome.output_tokens,
         api_calls=outcome.api_calls,
@@ -953,7 +954,7 @@ def job_delete_results(*, job_id: int) -> bool:
     if not job.is_terminal or job.results_deleted_at is not None:
         return False  # reopened by a retry, or already done by another sweep
     job_delete_upload(job=job)
-    job.chunks.update(sentences=[], sources=[], chapters=[])
+    job.chunks.update(sentences=[], sources=[], chapters=[], vocabulary={})
     Job.objects.filter(pk=job.pk).update(sentences=[], sources=[], chapters=[], results_deleted_at=timezone.now())
     return True
 

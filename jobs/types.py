@@ -81,6 +81,8 @@ class ChunkOutcome:
     finish_reasons: dict[str, int] = dataclasses.field(default_factory=dict)
     sentences_by_engine: dict[str, int] = dataclasses.field(default_factory=dict)
     engine: str = ""  # gemini, local or mixed: who wrote the sentences
+    # The lemmas of the chunk's own source sentences (jobs.pipeline.vocabulary.chunk_vocabulary).
+    vocabulary: dict = dataclasses.field(default_factory=dict)
 
     @property
     def models_used(self) -> list[str]:

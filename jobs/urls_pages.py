@@ -11,4 +11,5 @@ urlpatterns = [
     path("jobs/", views.history_page, name="history"),
     path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/delete/", views.job_delete, name="job_delete"),
+    path("jobs/<int:job_id>/vocabulary/", views.vocabulary_page, name="job_vocabulary"),
 ]

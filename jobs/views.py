@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -22,9 +23,10 @@ from credits.services import credits_current
 from jobs import selectors, services
 from jobs.forms import SignUpForm
 from jobs.models import ChunkStatus, Engine, JobStatus, ModelPreference
-from jobs.serializers import JobDetailSerializer
+from jobs.pipeline.vocabulary import CONTENT_POS, PROPER_NAME, SORTS
+from jobs.serializers import VOCABULARY_DEFAULTS, JobDetailSerializer, VocabularyQuerySerializer
 from jobs.sockets import socket_path
-from novelproc.errors import InvalidTransition, JobNotFound
+from novelproc.errors import DomainError, InvalidTransition, JobNotFound
 
 MODEL_LABELS = {
     ModelPreference.SPEED: "Speed — quickest, cheapest",
@@ -121,6 +123,33 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
             and job.failed_chunk_count > 0
             and job.results_deleted_at is None,
             "socket_path": socket_path(job.pk),
+        },
+    )
+
+
+@login_required
+@job_not_found_is_404
+def vocabulary_page(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = selectors.get_owned_job(user=request.user, job_id=job_id)
+    query = VocabularyQuerySerializer(data=request.GET)
+    filters = query.validated_data if query.is_valid() else VOCABULARY_DEFAULTS
+    try:
+        page = selectors.vocabulary_page(job=job, **filters)
+    except DomainError as exc:  # not finished yet, or its sentences expired
+        return render(request, "jobs/vocabulary.html", {"job": job, "unavailable": exc.message}, status=exc.status_code)
+    names = filters["pos"] == [PROPER_NAME]
+    export = {"pos": ",".join(page.pos), "min_count": page.min_count, "sort": page.sort}
+    return render(
+        request,
+        "jobs/vocabulary.html",
+        {
+            "job": job,
+            "vocabulary": page,
+            "names": names,
+            "errors": query.errors,
+            "export_query": urlencode(export),
+            "sorts": list(SORTS),
+            "pos_choices": CONTENT_POS,
         },
     )
 

@@ -1,9 +1,12 @@
-"""Reading a finished book on its job page, in Chromium: the chapter list
-jumps to a chapter, and the sentences come a page at a time (the 115-page
-novel, run inline through the API; the in-process live server serves it)."""
+"""Reading a finished book in Chromium: on its job page the chapter list
+jumps to a chapter and the sentences come a page at a time; its vocabulary
+page lists the words and the proper names apart, and downloads them (the
+115-page novel, run inline through the API; the in-process live server
+serves it)."""
 
 from __future__ import annotations
 
+import csv
 import re
 
 import pytest
@@ -31,7 +34,7 @@ def book_page(live_server, user, api, transactional_db):
     session.force_login(user)
     with sync_playwright() as playwright:
         browser = launch(playwright)
-        context = browser.new_context(viewport={"width": 1200, "height": 900})
+        context = browser.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True)
         context.add_cookies(
             [{"name": "sessionid", "value": session.cookies["sessionid"].value, "url": live_server.url}]
         )
@@ -93,3 +96,37 @@ def test_the_chapter_list_jumps_to_a_chapter_and_pages_turn(book_page):
     assert page.locator("#sentences li").last.inner_text() == sentences[-1]
     assert page.is_hidden("#pager-next")
     shots.take("last-page")
+
+
+def test_the_vocabulary_page_lists_words_and_names_apart_and_downloads_them(book_page):
+    from jobs.tests.apkg import read_apkg
+
+    page, _ = book_page
+    shots = Screenshots(page, "vocabulary")
+    page.click("#vocabulary-link")
+    page.wait_for_url(re.compile(r".*/vocabulary/$"))
+    words = page.locator("#lemmas tbody tr")
+    assert words.count() == 100 and int(page.inner_text("#lemma-total")) > 1000
+    bands = page.locator("#lemmas tbody .band").all_inner_texts()
+    assert "core" not in bands[:20] and page.is_visible("#vocabulary-next")
+    shots.take("words")
+
+    page.click("#tab-names")
+    page.wait_for_url(re.compile(r".*pos=PROPN.*"))
+    names = page.locator("#lemmas tbody td.lemma").all_inner_texts()
+    assert names[0] in ("Philomène", "Albert", "Savarus", "Watteville") and "Philomène" in names
+    assert all(name[:1].isupper() for name in names)
+    shots.take("names")
+
+    page.goto(page.url.split("?")[0] + "?pos=VERB&min_count=10&sort=count")
+    shown = page.locator("#lemmas tbody td.lemma").all_inner_texts()
+    counts = [int(c) for c in page.locator("#lemmas tbody td.num").all_inner_texts()]
+    assert shown and counts == sorted(counts, reverse=True) and min(counts) >= 10
+    with page.expect_download() as download:
+        page.click("#vocabulary-downloads a[data-format=csv]")
+    rows = list(csv.reader(open(download.value.path(), encoding="utf-8-sig")))
+    assert [row[0] for row in rows[1:]] == shown and {row[1] for row in rows[1:]} == {"VERB"}
+    with page.expect_download() as deck:
+        page.click("#vocabulary-downloads a[data-format=apkg]")
+    assert [note.fields[0] for note in read_apkg(open(deck.value.path(), "rb").read()).notes] == shown
+    shots.take("verbs")

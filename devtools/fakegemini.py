@@ -99,6 +99,7 @@ class FakeGeminiOptions:
     # and when sent a thinking_budget at all, as Gemini 3 models answer.
     thinking_required_models: frozenset[str] = frozenset()
     level_only_models: frozenset[str] = frozenset()
+    answer_with: tuple[str, ...] | None = None  # these sentences instead of the local engine's (a chunk's first answer)
 
     def __post_init__(self) -> None:
         unknown = set(self.error_kinds) - set(ERROR_KINDS)
@@ -178,6 +179,36 @@ def read_request(body: dict[str, Any]) -> PromptRequest:
         done=done_sentences(prompt[end:]),
         max_output_tokens=config.get("maxOutputTokens"),
     )
+
+
+def prompt_text(body: dict[str, Any]) -> tuple[str, int]:
+    """The prompt, and its characters with the system instruction's (for the usage)."""
+    texts = [part.get("text", "") for content in body.get("contents", []) for part in content.get("parts", [])]
+    system = [part.get("text", "") for part in (body.get("systemInstruction") or {}).get("parts", [])]
+    prompt = "\n".join(texts)
+    return prompt, len(prompt) + sum(len(text) for text in system)
+
+
+def read_fixes(body: dict[str, Any]) -> tuple[list[tuple[int, str]], int, int] | None:
+    """A targeted repair's numbered sentences, its limit and minimum length; None for another prompt."""
+    prompt, _ = prompt_text(body)
+    start = prompt.find(prompt_format.FIX_START)
+    end = prompt.find(prompt_format.FIX_END, start + 1)
+    if start < 0 or end < 0:
+        return None
+    options = dict(re.findall(r"^(\w+): *(\S+)$", prompt[:start], flags=re.MULTILINE))
+    limit = int(options.get(prompt_format.OPTION_KEYS["limit"], "8"))
+    min_length = int(options.get(prompt_format.OPTION_KEYS["min_length"], "2"))
+    items = []
+    for line in prompt[start + len(prompt_format.FIX_START) : end].splitlines():
+        match = re.match(r"^\[(\d+)\] \((.*)$", line)
+        if not match:
+            continue
+        rest = match.group(2)
+        for label in prompt_format.FIX_PROBLEMS.values():
+            if rest.startswith(label + ") "):
+                items.append((int(match.group(1)), rest[len(label) + 2 :]))
+    return items, limit, min_length
 
 
 def done_sentences(after_owned: str) -> list[str]:
@@ -515,13 +546,17 @@ class Handler(BaseHTTPRequestHandler):
             fake.last_request = body
             with fake.lock:
                 fake.bodies = [*fake.bodies[-BODIES_REMEMBERED + 1 :], body]
+            fixes = read_fixes(body)
+            if fixes is not None:
+                sleep_until(answer_by)
+                return self.correct(model, body, *fixes, fault)
             request = read_request(body)
         except (BadPrompt, json.JSONDecodeError, AttributeError) as error:
             return self.fail(model, 400, f"fake gemini: {error}")
         refused = configuration_refused(model, body, options)
         if refused:
             return self.fail(model, 400, refused)
-        sentences = fake.sentences_for(request)
+        sentences = list(options.answer_with) if options.answer_with is not None else fake.sentences_for(request)
         sleep_until(answer_by)
         self.answer(model, request, sentences, fault)
         return None
@@ -570,6 +605,39 @@ class Handler(BaseHTTPRequestHandler):
             "responseId": f"fake-{self.fake.stats_data.requests}",
         }
         self.fake.record(model, 200, usage, finish)
+        self.send_json(200, payload)
+        return None
+
+    def correct(
+        self, model: str, body: dict[str, Any], items: list[tuple[int, str]], limit: int, min_length: int, fault
+    ) -> None:
+        """A targeted repair: each named sentence rewritten on its own by the local engine."""
+        _, prompt_chars = prompt_text(body)
+        if fault in ("recitation", "safety", "blocked"):
+            return self.refuse(model, fault, math.ceil(prompt_chars / 4))
+        with ENGINE_LOCK:
+            corrections = [
+                {
+                    "numero": number,
+                    "phrases": local_engine.rewrite(
+                        [SourceSentence(text=text)], limit=limit, min_length=min_length
+                    ).sentences,
+                }
+                for number, text in items
+            ]
+        text = json.dumps({"corrections": corrections}, ensure_ascii=False)
+        usage = {
+            "promptTokenCount": math.ceil(prompt_chars / 4),
+            "candidatesTokenCount": math.ceil(len(text) / 4),
+            "thoughtsTokenCount": 0,
+        }
+        usage["totalTokenCount"] = sum(usage.values())
+        payload = {
+            "candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP"}],
+            "usageMetadata": usage,
+            "modelVersion": model,
+        }
+        self.fake.record(model, 200, usage, "STOP")
         self.send_json(200, payload)
         return None
 

@@ -236,4 +236,5 @@ def gemini_config(job: Job) -> GeminiConfig:
         backoff_max=settings.GEMINI_BACKOFF_MAX,
         max_output_tokens=settings.GEMINI_MAX_OUTPUT_TOKENS,
         models=gemini_models.table_with(settings.GEMINI_MODEL_TABLE),
+        repair_fragments=settings.GEMINI_REPAIR_FRAGMENTS,
     )

@@ -394,6 +394,8 @@ GEMINI_BACKOFF_INITIAL = env_float("GEMINI_BACKOFF_INITIAL", 1.0, minimum=0)
 GEMINI_BACKOFF_MAX = env_float("GEMINI_BACKOFF_MAX", 30.0, minimum=0)
 # A 15-page chunk rewritten as short sentences needs ~10k output tokens; 8192 would truncate.
 GEMINI_MAX_OUTPUT_TOKENS = env_int("GEMINI_MAX_OUTPUT_TOKENS", 32768, minimum=1024)
+# Gemini sentences without a finite verb join the over-limit ones in the one targeted repair call.
+GEMINI_REPAIR_FRAGMENTS = env_bool("GEMINI_REPAIR_FRAGMENTS", True)
 # Requests and tokens per minute per model for the whole cluster (0: no limit).
 GEMINI_RPM = env_int("GEMINI_RPM", 0, minimum=0)
 GEMINI_TPM = env_int("GEMINI_TPM", 0, minimum=0)

@@ -88,6 +88,10 @@ class GeminiConfig:
     backoff_max: float = 30.0
     max_output_tokens: int = 8192
     models: Mapping[str, ModelCapabilities] | None = None  # the capability table; None: the defaults
+    # Fragments (no finite verb) join the over-limit sentences in the targeted repair.
+    # Off here, on in the service (GEMINI_REPAIR_FRAGMENTS): the fake answers with the
+    # local engine's pieces, some verbless, and most engine tests count calls.
+    repair_fragments: bool = False
 
     def capabilities(self, model: str) -> ModelCapabilities:
         return capabilities(model, self.models)
@@ -250,6 +254,8 @@ class Session:
         estimated_tokens: int,
         max_output_tokens: int,
         temperature: float | None = None,
+        system_instruction: str = SYSTEM_INSTRUCTION,
+        response_schema: types.Schema = RESPONSE_SCHEMA,
     ) -> types.GenerateContentResponse:
         """One answer from ``model``, retrying what is worth retrying."""
         last_error: Exception | None = None
@@ -260,7 +266,7 @@ class Session:
                 raise self.stopped()
             self.api_calls += 1
             try:
-                response = self.send(model, prompt, max_output_tokens, temperature)
+                response = self.send(model, prompt, max_output_tokens, temperature, system_instruction, response_schema)
             except errors.APIError as error:
                 if error.code not in RETRYABLE_STATUS:
                     code, message = describe_fatal(model, error)
@@ -298,13 +304,19 @@ class Session:
         raise self.failed(code, message)
 
     def send(
-        self, model: str, prompt: str, max_output_tokens: int, temperature: float | None
+        self,
+        model: str,
+        prompt: str,
+        max_output_tokens: int,
+        temperature: float | None,
+        system_instruction: str = SYSTEM_INSTRUCTION,
+        response_schema: types.Schema = RESPONSE_SCHEMA,
     ) -> types.GenerateContentResponse:
         row = self.config.capabilities(model)
         config = types.GenerateContentConfig(
-            system_instruction=SYSTEM_INSTRUCTION,
+            system_instruction=system_instruction,
             response_mime_type="application/json",
-            response_schema=RESPONSE_SCHEMA,
+            response_schema=response_schema,
             thinking_config=row.thinking_config(),
             max_output_tokens=max_output_tokens,
             temperature=row.temperature if temperature is None else temperature,

@@ -5,8 +5,10 @@ transaction. Every answer is classified by its finish reason before its JSON
 is read (:func:`gemini_prompt.parse_answer`), and each class has its own
 handling:
 
-* STOP: the sentences; those over the limit get one repair call, then the
-  local engine splits what is still too long;
+* STOP: the sentences; those over the limit and the fragments (no finite
+  verb) go to one repair call that names only them, with their neighbours,
+  and its answers replace them in place; the local engine then splits what
+  is still too long;
 * MAX_TOKENS: the complete sentences of the cut array are kept and one call
   asks for the rest of the text only (the cap is not raised);
 * RECITATION: one retry, reworded and hotter; refused again, the local engine;
@@ -44,15 +46,21 @@ from jobs.pipeline.gemini_calls import (
     SpentModels,
 )
 from jobs.pipeline.gemini_prompt import (
+    REPAIR_INSTRUCTION,
+    REPAIR_SCHEMA,
     SYSTEM_INSTRUCTION,
     Answer,
+    Fix,
     Verdict,
     build_prompt,
     continuation_prompt,
+    finish_of,
     parse_answer,
+    read_corrections,
     read_sentences,
     recitation_prompt,
     repair_prompt,
+    targeted_repair_prompt,
 )
 from jobs.pipeline.text import SourceSentence
 from jobs.pipeline.words import count_words
@@ -67,6 +75,11 @@ OUTPUT_CAP_FACTOR = 2
 MIN_OUTPUT_CAP = 1024
 # RECITATION: Google advises a retry with more randomness and other words.
 RECITATION_TEMPERATURE = 1.0
+# A verbless line this short is a reply or an exclamation ("Oui, monsieur."), not a cut-off clause.
+FRAGMENT_MIN_WORDS = 3
+# Fragments named in one repair, at most: an answer full of them is better left to the
+# figures than sent back whole (the cost the targeted repair exists to avoid).
+FRAGMENTS_PER_REPAIR = 20
 GEMINI, LOCAL = "gemini", "local"
 
 
@@ -234,16 +247,76 @@ def _answer_from(
     if answer.verdict is not Verdict.USABLE:
         logger.warning("Gemini %s gave no usable answer (%s); local engine for this chunk", model, answer.finish)
         return _locally(kept, **local)
-    if answer.over_limit:
-        try:
-            repaired = asker.ask(
-                repair_prompt(prompt, answer.problem, limit=limit), expected_words=expected_words, cap=cap
-            )
-        except (GeminiChunkFailed, QuotaExhausted, ModelUnusable):
-            repaired = None  # the first answer is usable: the local engine splits what is too long
-        if repaired is not None and repaired.verdict is Verdict.USABLE:
-            answer = repaired
-    return _limited(answer.sentences or [], limit=limit, min_length=min_length)
+    sentences = answer.sentences or []
+    headings = {s.text for s in kept if s.heading}
+    fixes = fixes_for(sentences, limit=limit, headings=headings, fragments=session.config.repair_fragments)
+    if fixes:
+        sentences = _repaired_in_place(asker, sentences, fixes, min_length=min_length)
+    return _limited(sentences, limit=limit, min_length=min_length)
+
+
+def fixes_for(sentences: list[str], *, limit: int, headings: set[str], fragments: bool = True) -> list[Fix]:
+    """The sentences of an answer that need a repair, each with its
+    neighbours: those over the limit, and fragments (no finite verb, by the
+    local engine's parse; headings and very short lines are not fragments)."""
+    written = [index for index, sentence in enumerate(sentences) if sentence]
+    over = {index for index in written if count_words(sentences[index]) > limit}
+    candidates = [
+        index
+        for index in written
+        if fragments
+        and index not in over
+        and sentences[index] not in headings
+        and count_words(sentences[index]) >= FRAGMENT_MIN_WORDS
+    ]
+    verbs = has_finite_verb([sentences[index] for index in candidates])
+    verbless = set([index for index, verb in zip(candidates, verbs, strict=True) if not verb][:FRAGMENTS_PER_REPAIR])
+    fixes = []
+    for place, index in enumerate(written):
+        if index in over or index in verbless:
+            before = sentences[written[place - 1]] if place else ""
+            after = sentences[written[place + 1]] if place + 1 < len(written) else ""
+            problem = "over_limit" if index in over else "fragment"
+            fixes.append(Fix(index, problem, sentences[index], before, after))
+    return fixes
+
+
+def has_finite_verb(texts: list[str]) -> list[bool]:
+    """For each text, whether the local engine's parse finds a finite verb in it."""
+    return [any(info.finite_verb) for info in local_engine.parse(texts)]
+
+
+def _repaired_in_place(asker: _Asker, sentences: list[str], fixes: list[Fix], *, min_length: int) -> list[str]:
+    """One call naming only the sentences to repair; each answer replaces its
+    sentence where it stands. What the call does not fix stays (the local
+    engine then splits what is still too long)."""
+    prompt = targeted_repair_prompt(fixes, limit=asker.limit, min_length=min_length)
+    words = sum(count_words(fix.text) for fix in fixes)
+    cap = output_cap(
+        math.ceil(words * 6 / 4 * OUTPUT_TOKEN_FACTOR),  # ~6 characters a French word, 4 a token
+        model=asker.model,
+        ceiling=asker.session.config.max_output_tokens,
+        config=asker.session.config,
+    )
+    try:
+        response = asker.session.call(
+            asker.model,
+            prompt,
+            estimated_tokens=math.ceil((len(REPAIR_INSTRUCTION) + len(prompt)) / 4) + cap // 2,
+            max_output_tokens=cap,
+            system_instruction=REPAIR_INSTRUCTION,
+            response_schema=REPAIR_SCHEMA,
+        )
+    except (GeminiChunkFailed, QuotaExhausted, ModelUnusable):
+        return sentences  # the answer is usable as it is
+    asker.session.finish_reasons[finish_of(response)] += 1
+    corrections = read_corrections(response, len(fixes), limit=asker.limit)
+    by_index = {fix.index: corrections[number] for number, fix in enumerate(fixes, 1) if number in corrections}
+    logger.info("Gemini %s repaired %d of %d sentences in place", asker.model, len(by_index), len(fixes))
+    out: list[str] = []
+    for index, sentence in enumerate(sentences):
+        out.extend(by_index.get(index, [sentence]))
+    return out
 
 
 def _rest_of_cut(asker: _Asker, prompt: str, cut: Answer, *, expected_words: int, expected_output: int) -> Answer:

@@ -315,3 +315,93 @@ def tidy(items: list[str], *, preserve_formatting: bool) -> list[str]:
     while out and not out[-1]:
         out.pop()
     return out
+
+
+# --- targeted repairs ------------------------------------------------------------------
+
+FIX_START, FIX_END = "<<<A_CORRIGER>>>", "<<<FIN_A_CORRIGER>>>"
+FIX_PROBLEMS = {"over_limit": "trop longue", "fragment": "incomplète (pas de verbe conjugué)"}
+
+REPAIR_INSTRUCTION = f"""\
+Tu es un éditeur qui adapte des romans français pour des apprenants.
+Entre {FIX_START} et {FIX_END}, chaque ligne « [n] (problème) phrase » est une
+phrase d'une adaptation en phrases courtes qui doit être corrigée ; les lignes
+« avant : » et « après : » qui la suivent sont ses voisines, à lire seulement.
+
+Pour chaque phrase, écris une ou plusieurs phrases qui la remplacent :
+1. Chacune a au plus `{OPTION_KEYS["limit"]}` mots. C'est une limite stricte.
+2. Chacune est complète : une majuscule, une ponctuation finale, un sujet et un
+   verbe conjugué chaque fois que c'est possible. Une phrase « incomplète »
+   se rattache à sa voisine ou reçoit le sujet et le verbe qu'elle sous-entend.
+3. Garde tout le sens et l'ordre des faits, n'invente rien, ne répète pas les
+   voisines (elles restent telles quelles).
+
+Réponds uniquement avec un objet JSON :
+{{"corrections": [{{"numero": n, "phrases": ["…"]}}]}}, une entrée par phrase à corriger.
+"""
+
+REPAIR_SCHEMA = types.Schema(
+    type=types.Type.OBJECT,
+    properties={
+        "corrections": types.Schema(
+            type=types.Type.ARRAY,
+            items=types.Schema(
+                type=types.Type.OBJECT,
+                properties={
+                    "numero": types.Schema(type=types.Type.INTEGER),
+                    "phrases": types.Schema(type=types.Type.ARRAY, items=types.Schema(type=types.Type.STRING)),
+                },
+                required=["numero", "phrases"],
+            ),
+        )
+    },
+    required=["corrections"],
+)
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One sentence of an answer to repair: its place in the answer, its problem, its neighbours."""
+
+    index: int
+    problem: str  # a FIX_PROBLEMS key
+    text: str
+    before: str
+    after: str
+
+
+def targeted_repair_prompt(fixes: Sequence[Fix], *, limit: int, min_length: int) -> str:
+    """A prompt naming only the sentences to repair, each with its neighbours: not the chunk."""
+    lines = [f"[{number}] ({FIX_PROBLEMS[fix.problem]}) {_clean(fix.text)}" for number, fix in enumerate(fixes, 1)]
+    blocks = [
+        f"{line}\navant : {_clean(fix.before)}\naprès : {_clean(fix.after)}"
+        for line, fix in zip(lines, fixes, strict=True)
+    ]
+    return (
+        f"PARAMÈTRES\n{OPTION_KEYS['limit']}: {limit}\n{OPTION_KEYS['min_length']}: {min_length}\n\n"
+        f"{FIX_START}\n" + "\n\n".join(blocks) + f"\n{FIX_END}\n"
+    )
+
+
+def read_corrections(response: types.GenerateContentResponse, count: int, *, limit: int) -> dict[int, list[str]]:
+    """Correction n (1-based, as numbered in the prompt) → its sentences; the
+    numbers missing, malformed or still over the limit are left out (the
+    local engine takes them)."""
+    if finish_of(response) != "STOP":
+        return {}
+    try:
+        data = json.loads(response.text or "")
+    except (json.JSONDecodeError, ValueError):
+        return {}
+    items = data.get("corrections") if isinstance(data, dict) else None
+    fixes: dict[int, list[str]] = {}
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        number, sentences = item.get("numero"), item.get("phrases")
+        if not isinstance(number, int) or not 1 <= number <= count or not isinstance(sentences, list):
+            continue
+        texts = [" ".join(s.split()) for s in sentences if isinstance(s, str) and s.strip()]
+        if texts and all(count_words(s) <= limit for s in texts):
+            fixes[number] = texts
+    return fixes

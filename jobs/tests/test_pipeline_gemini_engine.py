@@ -229,21 +229,51 @@ def test_wrong_api_key_fails_at_once_without_retry(fake_gemini):
     assert server.stats()["requests"] == 1
 
 
-def test_over_limit_answer_gets_one_repair_then_local_splitting(fake_gemini):
+def test_over_limit_sentences_get_one_repair_naming_only_them_answered_in_place(fake_gemini):
     server = fake_gemini(error_rate=1.0, error_kinds=("overlimit",))
     result = run(config_for(server))
 
     assert result.api_calls == 2
     with ENGINE_LOCK:
         answer = over_limit(local_engine.rewrite(SOURCE, limit=LIMIT, min_length=2).sentences)
+    over = [s for s in answer if count_words(s) > LIMIT]
+    repair = prompt_of(server.bodies[1])
+    assert "<<<A_CORRIGER>>>" in repair and "<<<TEXTE>>>" not in repair  # not the chunk
+    assert repair.count("(trop longue)") == len(over) and all(s in repair for s in over)
+    # The fake corrects each with its local engine: the same pieces as splitting them here.
     assert result.sentences == gemini_engine.enforce_limit(answer, limit=LIMIT, min_length=2) != answer
     assert all(count_words(s) <= LIMIT for s in result.sentences)
-    assert "CORRECTION" in server.last_request["contents"][0]["parts"][0]["text"]
     assert_tokens_match(result, server.stats())
-    # Gemini's words are kept, so its tokens are billed; the pieces the local engine cut, at the local rate.
-    within = sum(count_words(s) <= LIMIT for s in answer)
-    assert result.sentences_by_engine == {"gemini": within, "local": len(result.sentences) - within}
-    assert result.tokens_by_model[MAIN] == server.stats()["total_tokens"] and result.tokens_by_model["local"] > 0
+    assert result.sentences_by_engine == {"gemini": len(result.sentences), "local": 0}  # Gemini wrote every one
+    assert result.tokens_by_model == {MAIN: server.stats()["total_tokens"]}
+
+
+def test_a_repair_call_holds_only_the_bad_sentences_and_their_neighbours(fake_gemini):
+    """Issue #13, must-show 5: 3 over-limit sentences and 2 fragments, one repair call."""
+    good = [f"Le marin numéro {n} regardait la mer." for n in range(1, 9)]
+    long = [
+        "Le vieux marin regardait la mer depuis le port pendant que les enfants couraient sur la plage.",
+        "Il se leva lentement et ramassa son chapeau de paille avant de remonter le chemin de pierres.",
+        "La cloche de l'église sonnait midi quand le facteur arriva au village avec ses lettres du matin.",
+    ]
+    fragments = ["Depuis le vieux port de pêche.", "Sur le chemin de pierres blanches."]
+    answer = [good[0], long[0], good[1], fragments[0], good[2], good[3], long[1], good[4], fragments[1], good[5],
+              long[2], good[6], good[7]]  # fmt: skip
+    server = fake_gemini(answer_with=tuple(answer))
+    result = run(config_for(server, repair_fragments=True), sentences=[SourceSentence(s) for s in answer])
+
+    assert result.api_calls == 2  # the answer, one repair
+    repair = prompt_of(server.bodies[1])
+    assert repair.count("(trop longue)") == 3 and repair.count("(incomplète") == 2
+    assert all(s in repair for s in long + fragments)
+    # Each with its neighbours as context, and nothing of the chunk besides.
+    assert f"avant : {good[1]}\naprès : {good[2]}" in repair and f"après : {good[6]}" in repair
+    assert {good[7]} & set(repair.replace("avant : ", "\n").replace("après : ", "\n").split("\n")) == set()
+    assert "<<<TEXTE>>>" not in repair and len(repair) < sum(len(s) for s in answer) * 3
+    # The answers replace them where they stood; the good sentences are untouched, in order.
+    assert [s for s in result.sentences if s in good] == good
+    assert all(count_words(s) <= LIMIT for s in result.sentences)
+    assert result.sentences.index(good[0]) < result.sentences.index(good[1]) - 1  # long[0]'s pieces in between
 
 
 @pytest.mark.parametrize("kind", ["malformed", "truncated"])

@@ -59,6 +59,7 @@ def run_gemini_job_while_sweeping(api, book, settings) -> tuple[Job, dict]:
     settings.CHUNK_LEASE_SECONDS = 2
     settings.GEMINI_TIMEOUT = 10  # longer than the lease, as settings.py refuses: only the heartbeat saves it
     settings.GEMINI_FALLBACK_MODEL = ""
+    settings.GEMINI_REPAIR_FRAGMENTS = False  # one call a chunk: every extra one is the lease's doing
     done = threading.Event()
 
     def sweep() -> None:

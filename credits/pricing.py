@@ -10,27 +10,32 @@ def credit_rate(engine: str, model_preference: str) -> float:
     return settings.CREDIT_RATES[key]
 
 
-def rate_for_model(model: str) -> float:
-    """The rate of a model by name ("local" for the local engine); a fallback
-    model is billed at the rate of the preference it serves."""
+def credit_rates(model: str) -> dict[str, float]:
+    """Credits per 1000 input and per 1000 output tokens of a model, from its
+    real price (GEMINI_PRICES × CREDITS_PER_USD); the local engine has one
+    rate for both. A model without a price pays the dearest prices: never
+    undercharge silently."""
     if model == "local":
-        return settings.CREDIT_RATES["local"]
-    for preference, name in settings.GEMINI_MODELS.items():
-        if name == model:
-            return settings.CREDIT_RATES[preference]
-    if model == settings.GEMINI_FALLBACK_MODEL:
-        # The cheap model chunks fall back to: the cheapest preference's rate.
-        return min(settings.CREDIT_RATES[p] for p in settings.GEMINI_MODELS)
-    return max(
-        settings.CREDIT_RATES[p] for p in settings.GEMINI_MODELS
-    )  # unknown model: the dearest rate, never undercharge silently
+        rate = settings.CREDIT_RATES["local"]
+        return {"input": rate, "output": rate}
+    prices = settings.GEMINI_PRICES.get(model) or {
+        side: max(p[side] for p in settings.GEMINI_PRICES.values()) for side in ("input", "output")
+    }
+    # USD per million tokens → credits per thousand.
+    return {side: prices[side] * settings.CREDITS_PER_USD / 1000 for side in ("input", "output")}
 
 
-def credits_for_weighted_tokens(tokens_by_model: dict[str, int]) -> int:
-    """Credits for tokens spread over several models, each at its own rate."""
-    if sum(tokens_by_model.values()) <= 0:
+def credits_for_usage(usage_by_model: dict[str, dict[str, int]]) -> int:
+    """Credits for input and output tokens spread over several models, each side at its model's rate."""
+    total = sum(tokens for usage in usage_by_model.values() for tokens in usage.values())
+    if total <= 0:
         return 0
-    return max(1, math.ceil(sum(tokens * rate_for_model(model) for model, tokens in tokens_by_model.items()) / 1000))
+    cost = sum(
+        usage.get(side, 0) * credit_rates(model)[side]
+        for model, usage in usage_by_model.items()
+        for side in ("input", "output")
+    )
+    return max(1, math.ceil(cost / 1000))
 
 
 def credits_for_tokens(tokens: int, rate: float) -> int:

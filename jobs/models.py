@@ -96,6 +96,11 @@ class Job(models.Model):
     estimated_credits = models.PositiveIntegerField(default=0)
     actual_credits = models.PositiveIntegerField(null=True, blank=True)
     credit_rate = models.FloatField()
+    credit_rates = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Credits per 1000 input and output tokens of each model billed, from its price (set at settlement).",
+    )
     pricing_version = models.CharField(max_length=32)
     billing_round = models.PositiveSmallIntegerField(default=1, help_text="Raised when failed chunks are retried.")
     settled_round = models.PositiveSmallIntegerField(default=0)

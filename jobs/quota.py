@@ -1,4 +1,11 @@
-"""The cluster-wide Gemini quota: requests and tokens per clock minute, per model.
+"""The cluster-wide Gemini quota: requests and input tokens per clock minute,
+and requests per day, per model.
+
+Google's tokens-per-minute limit counts input tokens only: the engine asks
+with a call's prompt tokens, not its expected output. A model whose day's
+requests (``GEMINI_RPD``) are spent cannot serve the chunk before the reset
+(midnight Pacific): ``acquire`` raises the engine's ``ModelUnusable`` then,
+so that the chunk falls back at once and the model is remembered as spent.
 
 Every worker process on every machine asks :func:`acquire` before each
 Gemini call; it returns once the call fits in the current minute's budget
@@ -152,6 +159,7 @@ def acquire(
     *,
     rpm: int,
     tpm: int,
+    rpd: int = 0,
     on_wait: Callable[[str], None] = lambda message: None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.time,
@@ -161,12 +169,16 @@ def acquire(
     """Block until one call of ``model`` with about ``tokens`` tokens fits in
     the cluster's budget (``rpm``/``tpm``, 0 = no limit). False if
     ``should_stop`` turned True first (nothing was claimed then)."""
-    if not rpm and not tpm:
+    if not rpm and not tpm and not rpd:
         return True
     tokens = max(0, int(tokens))
     if tpm:
         tokens = min(tokens, tpm)  # a call bigger than the budget still goes, alone in its minute
     store = store or default_store()
+    if rpd:
+        claim_day(store, model, rpd, now=clock())
+    if not rpm and not tpm:
+        return not should_stop()
     waiting = False
     while not should_stop():
         now = clock()
@@ -183,6 +195,29 @@ def acquire(
             sleep(step)
             delay -= step
     return False
+
+
+def claim_day(store: QuotaStore, model: str, rpd: int, *, now: float) -> None:
+    """Count the call in the model's day (Pacific), or raise the engine's
+    ModelUnusable when the day's requests are spent."""
+    from jobs.pipeline.gemini_calls import ModelUnusable
+
+    day = int((now - pacific_offset(now)) // 86400)
+    # The day's counter is the store's minute counter for a name of its own: one window a day.
+    if store.claim(f"{model}:day", day, 0, rpm=rpd, tpm=0, now=now) is None:
+        raise ModelUnusable(
+            "GEMINI_QUOTA",
+            f"Gemini {model}: {rpd} requests a day (GEMINI_RPD) spent",
+            spent_for=seconds_until_daily_reset(now),
+        )
+
+
+def pacific_offset(now: float) -> float:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    offset = datetime.fromtimestamp(now, ZoneInfo(DAILY_RESET_ZONE)).utcoffset()
+    return -offset.total_seconds() if offset else 0.0
 
 
 def claim_all(
@@ -217,15 +252,16 @@ def limiter_for(
     settings_like = settings_like or settings
     rpm_setting = getattr(settings_like, "GEMINI_RPM", None)
     tpm_setting = getattr(settings_like, "GEMINI_TPM", None)
+    rpd_setting = getattr(settings_like, "GEMINI_RPD", None)
     store: QuotaStore | None = None
 
     def limiter(model: str, tokens: int) -> bool:
         nonlocal store
-        rpm, tpm = limit_for(rpm_setting, model), limit_for(tpm_setting, model)
-        if not rpm and not tpm:
+        rpm, tpm, rpd = (limit_for(value, model) for value in (rpm_setting, tpm_setting, rpd_setting))
+        if not rpm and not tpm and not rpd:
             return True
         store = store or default_store(settings_like)
-        return acquire(model, tokens, rpm=rpm, tpm=tpm, on_wait=on_wait, should_stop=should_stop, store=store)
+        return acquire(model, tokens, rpm=rpm, tpm=tpm, rpd=rpd, on_wait=on_wait, should_stop=should_stop, store=store)
 
     return limiter
 

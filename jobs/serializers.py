@@ -106,6 +106,7 @@ class JobSerializer(serializers.ModelSerializer):
             "estimated_credits",
             "actual_credits",
             "credit_rate",
+            "credit_rates",
             "pricing_version",
             "progress_percent",
             "current_step",

@@ -28,8 +28,9 @@ from django_q.tasks import async_task
 
 from credits.pricing import (
     credit_rate,
+    credit_rates,
     credits_for_tokens,
-    credits_for_weighted_tokens,
+    credits_for_usage,
     tokens_for_characters,
     tokens_for_pages,
 )
@@ -708,21 +709,39 @@ def _settle(job: Job) -> Reconciliation:
     rest. Once per billing round (ledger keys enforce it)."""
     if job.settled_round >= job.billing_round:
         return _reconciliation(job)
-    used: dict[str, int] = {}
-    for tokens_by_model in job.chunks.filter(status=ChunkStatus.SUCCEEDED).values_list("tokens_by_model", flat=True):
-        for model, tokens in tokens_by_model.items():
-            used[model] = used.get(model, 0) + tokens
+    used = billed_usage(
+        job.chunks.filter(status=ChunkStatus.SUCCEEDED).values_list("tokens_by_model", "usage_by_model")
+    )
     already = job_charged(job=job)
     credits_settle(
         user=job.owner,
         job=job,
-        charge=credits_for_weighted_tokens(used) - already,
+        charge=credits_for_usage(used) - already,
         key_prefix=f"job:{job.pk}:r{job.billing_round}",
     )
     job.actual_credits = job_charged(job=job)
     job.settled_round = job.billing_round
-    Job.objects.filter(pk=job.pk).update(actual_credits=job.actual_credits, settled_round=job.settled_round)
+    job.credit_rates = {model: credit_rates(model) for model in sorted(used)}
+    Job.objects.filter(pk=job.pk).update(
+        actual_credits=job.actual_credits, settled_round=job.settled_round, credit_rates=job.credit_rates
+    )
     return _reconciliation(job)
+
+
+def billed_usage(chunks) -> dict[str, dict[str, int]]:
+    """Input and output tokens billed per model over (tokens_by_model, usage_by_model) rows: a
+    Gemini model's split is what it reported; a total without one (the local engine, old rows)
+    is billed as output, the dearer side."""
+    used: dict[str, dict[str, int]] = {}
+    for billed, reported in chunks:
+        for model, total in billed.items():
+            split = (reported or {}).get(model)
+            if not split or split.get("input", 0) + split.get("output", 0) != total:
+                split = {"input": 0, "output": total}
+            into = used.setdefault(model, {"input": 0, "output": 0})
+            into["input"] += split.get("input", 0)
+            into["output"] += split.get("output", 0)
+    return used
 
 
 def _reconciliation(job: Job) -> Reconciliation:

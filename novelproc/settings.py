@@ -325,6 +325,27 @@ RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 MONTHLY_GRANT_CREDITS = env_int("MONTHLY_GRANT_CREDITS", 2000, minimum=0)
 PRICING_VERSION = env_str("PRICING_VERSION", "2026-11")
 # Credits per 1000 tokens, by engine/model preference (SPEC §4).
+# What Gemini really costs, USD per million tokens on the standard tier (Google's
+# pricing page, late 2026; thinking tokens are paid as output). A job's charge
+# bills each model's input and output at these prices × CREDITS_PER_USD;
+# GEMINI_PRICES (JSON, {"model": {"input": 0.3, "output": 2.5}}) adds or replaces rows.
+GEMINI_PRICES = {
+    "gemini-3.8-flash": {"input": 0.75, "output": 3.75},
+    "gemini-3.7-flash": {"input": 0.75, "output": 3.75},
+    "gemini-3.5-flash": {"input": 1.50, "output": 9.00},
+    "gemini-3.1-flash-lite": {"input": 0.25, "output": 1.50},
+    "gemini-2.5-flash-lite": {"input": 0.10, "output": 0.40},
+    "gemini-2.5-flash": {"input": 0.30, "output": 2.50},
+    "gemini-2.5-pro": {"input": 1.25, "output": 10.00},
+}
+try:
+    GEMINI_PRICES.update(json.loads(env_str("GEMINI_PRICES") or "{}"))
+except (json.JSONDecodeError, TypeError, ValueError) as error:
+    raise ImproperlyConfigured(f"GEMINI_PRICES must be a JSON object of model → {{input, output}}: {error}") from error
+if not all(isinstance(p, dict) and {"input", "output"} <= set(p) for p in GEMINI_PRICES.values()):
+    raise ImproperlyConfigured("GEMINI_PRICES rows need an input and an output price (USD per million tokens)")
+# Credits a US dollar of Gemini buys (the margin included): 1000 makes a credit a tenth of a cent.
+CREDITS_PER_USD = env_float("CREDITS_PER_USD", 1000.0, minimum=0)
 CREDIT_RATES = {
     "speed": env_float("CREDIT_RATE_SPEED", 2.0, minimum=0),
     "balanced": env_float("CREDIT_RATE_BALANCED", 3.0, minimum=0),
@@ -398,7 +419,9 @@ GEMINI_MAX_OUTPUT_TOKENS = env_int("GEMINI_MAX_OUTPUT_TOKENS", 32768, minimum=10
 GEMINI_REPAIR_FRAGMENTS = env_bool("GEMINI_REPAIR_FRAGMENTS", True)
 # Requests and tokens per minute per model for the whole cluster (0: no limit).
 GEMINI_RPM = env_int("GEMINI_RPM", 0, minimum=0)
-GEMINI_TPM = env_int("GEMINI_TPM", 0, minimum=0)
+GEMINI_TPM = env_int("GEMINI_TPM", 0, minimum=0)  # input tokens: Google's TPM counts no output
+# Requests per day per model for the whole cluster (0: no limit); spent, the model falls back until midnight Pacific.
+GEMINI_RPD = env_int("GEMINI_RPD", 0, minimum=0)
 
 # --- Web server (manage.py serve: uvicorn) -------------------------------------------------
 # Processes serving HTTP and sockets; each runs its sync views in threads that

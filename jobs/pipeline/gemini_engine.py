@@ -230,7 +230,8 @@ def _answer_from(
     """Ask, handle the answer's class, then let the local engine enforce the limit."""
     expected_words = sum(count_words(s.text) for s in kept)
     expected_output = math.ceil(sum(len(s.text) for s in kept) / 4 * OUTPUT_TOKEN_FACTOR)
-    estimated = math.ceil((len(SYSTEM_INSTRUCTION) + len(prompt)) / 4) + expected_output
+    # What the quota's tokens per minute count: the input (Google's TPM counts no output).
+    estimated = math.ceil((len(SYSTEM_INSTRUCTION) + len(prompt)) / 4)
     cap = output_cap(expected_output, model=model, ceiling=session.config.max_output_tokens, config=session.config)
     asker = _Asker(session, model, estimated, limit, preserve_formatting)
     local = dict(limit=limit, min_length=min_length, preserve_formatting=preserve_formatting)
@@ -302,7 +303,7 @@ def _repaired_in_place(asker: _Asker, sentences: list[str], fixes: list[Fix], *,
         response = asker.session.call(
             asker.model,
             prompt,
-            estimated_tokens=math.ceil((len(REPAIR_INSTRUCTION) + len(prompt)) / 4) + cap // 2,
+            estimated_tokens=math.ceil((len(REPAIR_INSTRUCTION) + len(prompt)) / 4),
             max_output_tokens=cap,
             system_instruction=REPAIR_INSTRUCTION,
             response_schema=REPAIR_SCHEMA,

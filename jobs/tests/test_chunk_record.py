@@ -102,5 +102,10 @@ def test_a_chunk_keeps_its_finish_reasons_and_writers_and_the_job_the_models_rea
     assert stored[1].usage_by_model == flash  # what Gemini reported is kept, though not billed
     job.refresh_from_db()
     assert job.models_used == [balanced, "local"]
-    # The refused chunk costs the local rate: flash's 5000 tokens twice at its rate, 2 × 100 local tokens at 1.
-    assert job.actual_credits == math.ceil((10000 * settings.CREDIT_RATES["balanced"] + 200 * 1.0) / 1000)
+    # The refused chunk costs the local rate. The model's input and output are billed each at its
+    # own rate, from its price: twice 3000 input and 2000 output tokens; 2 × 100 local tokens at 1.
+    price = settings.GEMINI_PRICES[balanced]
+    per_k = {side: price[side] * settings.CREDITS_PER_USD / 1000 for side in ("input", "output")}
+    assert per_k["output"] > 4 * per_k["input"]  # output costs 4-8× input
+    assert job.actual_credits == math.ceil((6000 * per_k["input"] + 4000 * per_k["output"] + 200 * 1.0) / 1000)
+    assert job.credit_rates == {balanced: per_k, "local": {"input": 1.0, "output": 1.0}}

@@ -3,7 +3,6 @@ the project's fake Gemini server (issue #3, "what it must show")."""
 
 from __future__ import annotations
 
-import math
 import time
 
 import pytest
@@ -63,6 +62,16 @@ def reported_tokens(fake: FakeGemini) -> int:
     return sum(model["total"] for model in fake.stats()["tokens"].values())
 
 
+def credits_at_real_prices(fake: FakeGemini) -> int:
+    """What the fake's reported tokens cost: each model's input and output at its own rate."""
+    from credits.pricing import credits_for_usage
+
+    tokens = fake.stats()["tokens"]
+    return credits_for_usage(
+        {m: {"input": t["prompt"], "output": t["candidates"] + t["thoughts"]} for m, t in tokens.items()}
+    )
+
+
 def test_the_book_on_speed_is_billed_from_reported_usage(live_server, cluster_factory, live_client, story_pdf, gemini):
     fake, env = gemini()
     cluster_factory(**env)
@@ -75,7 +84,7 @@ def test_the_book_on_speed_is_billed_from_reported_usage(live_server, cluster_fa
     assert job["status"] == "completed" and job["engine"] == "gemini" and job["model"] == SPEED
     assert job["gemini_tokens_used"] == reported_tokens(fake) > 0
     assert job["gemini_api_calls"] == fake.stats()["requests"] >= job["total_chunks"]
-    assert job["actual_credits"] == max(1, math.ceil(job["gemini_tokens_used"] / 1000 * 2)) <= job["estimated_credits"]
+    assert job["actual_credits"] == credits_at_real_prices(fake) <= job["estimated_credits"]
     assert (
         sum(CreditLedger.objects.filter(job_id=job_id, kind="charge").values_list("amount", flat=True))
         == -job["actual_credits"]
@@ -112,8 +121,8 @@ def test_quota_exhaustion_moves_to_the_fallback_and_bills_its_rate(
     assert job["status"] == "completed"
     by_model = fake.stats()["tokens"]
     assert BALANCED not in by_model and by_model[FALLBACK]["total"] == job["gemini_tokens_used"]
-    # Billed at the fallback's rate (speed, 2), not balanced's 3.
-    assert job["actual_credits"] == max(1, math.ceil(job["gemini_tokens_used"] / 1000 * settings.CREDIT_RATES["speed"]))
+    # Billed at the fallback's prices, not balanced's.
+    assert job["actual_credits"] == credits_at_real_prices(fake) and set(job["credit_rates"]) == {FALLBACK}
     assert all(c.tokens_by_model.keys() == {FALLBACK} for c in Chunk.objects.filter(job_id=job_id))
 
 
@@ -135,15 +144,16 @@ def test_a_chunk_that_always_fails_is_listed_and_not_charged(
     failed = job["failed_chunks"]
     succeeded = Chunk.objects.filter(job_id=job_id, status=ChunkStatus.SUCCEEDED)
     charged = -sum(CreditLedger.objects.filter(job_id=job_id, kind="charge").values_list("amount", flat=True))
-    billable = sum(sum(c.tokens_by_model.values()) for c in succeeded)
-    assert charged == (max(1, math.ceil(billable / 1000 * 2)) if billable else 0)
+    from credits.pricing import credits_for_usage
+    from jobs.services import billed_usage
+
+    assert charged == credits_for_usage(billed_usage((c.tokens_by_model, c.usage_by_model) for c in succeeded))
     assert Chunk.objects.get(job_id=job_id, index=failed[0]).error_code.startswith("GEMINI")
 
 
 def test_two_workers_never_exceed_the_quota_per_minute(live_server, cluster_factory, live_client, story_pdf, gemini):
     fake, env = gemini(quota_rpm=3, latency=0.2)
-    # One call a chunk (no fragment repair) keeps the minutes this test waits for few.
-    cluster_factory(**env, GEMINI_RPM="3", Q_WORKERS="2", GEMINI_REPAIR_FRAGMENTS="0")
+    cluster_factory(**env, GEMINI_RPM="3", Q_WORKERS="2")  # one call a chunk: the fixture repairs no fragment
     client = live_client(live_server.url)
     job_id = client.confirm_and_start(story_pdf(80), 80)  # 4 chunks of 20 pages: one more than a minute allows
 
@@ -188,7 +198,8 @@ def test_refusals_and_cut_answers_complete_the_book_each_handled_by_its_class(
 ):
     """Issue #13, must-show 1: the fake refuses 15 % (RECITATION), 10 %
     (SAFETY), 5 % (blocked prompt) and cuts 10 % (MAX_TOKENS) of calls."""
-    from credits.pricing import credits_for_weighted_tokens
+    from credits.pricing import credits_for_usage
+    from jobs.services import billed_usage
 
     fake, env = gemini(recitation_rate=0.15, safety_rate=0.10, blocked_rate=0.05, truncation_rate=0.10, seed=13)
     settings.CHUNK_SIZE_OVERRIDE = 5  # about 23 chunks: enough calls for every class to show
@@ -216,11 +227,9 @@ def test_refusals_and_cut_answers_complete_the_book_each_handled_by_its_class(
     local = [c for c in chunks if c.written_by == "local"]
     assert local and all(set(c.tokens_by_model) == {"local"} for c in local)
     assert all(c.sentences_by_engine["gemini"] > 0 for c in chunks if c.written_by == "gemini")
-    billed: dict[str, int] = {}
-    for chunk in chunks:
-        for model, tokens in chunk.tokens_by_model.items():
-            billed[model] = billed.get(model, 0) + tokens
-    assert job["actual_credits"] == credits_for_weighted_tokens(billed)
+    billed = billed_usage((c.tokens_by_model, c.usage_by_model) for c in chunks)
+    assert job["actual_credits"] == credits_for_usage(billed)
+    assert set(job["credit_rates"]) == {SPEED, "local"}  # the rates it was charged at
     assert set(job["models_used"]) == {SPEED, "local"}
     # The job's tokens are the fake's reported usage; calls stay under 3 per chunk.
     assert job["total_tokens"] == stats["total_tokens"] == sum(c.input_tokens + c.output_tokens for c in chunks)

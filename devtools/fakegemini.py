@@ -321,7 +321,6 @@ class FakeGemini:
         return self
 
     def serve_forever(self) -> None:
-        local_engine.load()
         self.httpd.serve_forever()
 
     def stop(self) -> None:

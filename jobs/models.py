@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from jobs.types import MIN_LENGTH, SENTENCE_LIMIT, Bounds, ProcessingSettings
+from jobs.types import MIN_LENGTH, REWRITE_MODES, SENTENCE_LIMIT, Bounds, ProcessingSettings
 from novelproc.errors import InvalidTransition
 
 
@@ -33,6 +33,14 @@ class WrittenBy(models.TextChoices):
     GEMINI = "gemini"
     LOCAL = "local"
     MIXED = "mixed"
+
+
+class Rewrite(models.TextChoices):
+    SIMPLIFY = "simplify", "Simplify: complete short sentences"
+    SPLIT = "split", "Split: the book's own words, cut"
+
+
+assert tuple(Rewrite.values) == REWRITE_MODES  # one list of modes, for the pipeline and the rows
 
 
 class ModelPreference(models.TextChoices):
@@ -62,7 +70,42 @@ def in_bounds(field: str, bounds: Bounds) -> Q:
     return Q(**{f"{field}__gte": bounds.low, f"{field}__lte": bounds.high})
 
 
-class Job(models.Model):
+class QualityCounts(models.Model):
+    """The judge's counts (jobs.pipeline.figures.QualityFigures.COUNTED): a
+    chunk's for its output, a job's summed over its recorded chunks."""
+
+    lines_judged = models.PositiveIntegerField(default=0, help_text="Output lines the judge read.")
+    complete_lines = models.PositiveIntegerField(default=0, help_text="Of those, lines that read as a sentence.")
+    source_sentences = models.PositiveIntegerField(default=0, help_text="Source sentences judged the same way.")
+    complete_source_sentences = models.PositiveIntegerField(
+        default=0, help_text="Of those, source sentences that read as a sentence."
+    )
+    source_content = models.PositiveIntegerField(default=0, help_text="Content lemmas of the source sentences.")
+    kept_content = models.PositiveIntegerField(default=0, help_text="Of those, kept by the output.")
+    output_content = models.PositiveIntegerField(default=0, help_text="Content lemmas of the output.")
+    invented_content = models.PositiveIntegerField(default=0, help_text="Of those, not in the source.")
+    sentences_over_limit = models.PositiveIntegerField(default=0, help_text="Output sentences over the word limit.")
+    words = models.PositiveIntegerField(default=0, help_text="Words in the output sentences.")
+
+    class Meta:
+        abstract = True
+
+
+def quality_constraints(prefix: str) -> list[models.CheckConstraint]:
+    """Each part within its whole, for a QualityCounts row."""
+    parts = [
+        ("complete_lines", "lines_judged"),
+        ("complete_source_sentences", "source_sentences"),
+        ("kept_content", "source_content"),
+        ("invented_content", "output_content"),
+    ]
+    return [
+        models.CheckConstraint(name=f"{prefix}_{part}_le_{whole}", condition=Q(**{f"{part}__lte": models.F(whole)}))
+        for part, whole in parts
+    ]
+
+
+class Job(QualityCounts):
     # The processing settings' ranges and defaults (written in jobs.types):
     # the constraints below, the serializers, the commands and the upload page use these.
     SENTENCE_LIMIT = SENTENCE_LIMIT
@@ -91,6 +134,7 @@ class Job(models.Model):
     ignore_dialogue = models.BooleanField(default=DEFAULT_SETTINGS.ignore_dialogue)
     preserve_formatting = models.BooleanField(default=DEFAULT_SETTINGS.preserve_formatting)
     fix_hyphenation = models.BooleanField(default=DEFAULT_SETTINGS.fix_hyphenation)
+    rewrite = models.CharField(max_length=8, choices=Rewrite.choices, default=DEFAULT_SETTINGS.rewrite)
 
     # Credits: the reservation is what was held in total; the ledger is the truth.
     estimated_credits = models.PositiveIntegerField(default=0)
@@ -115,20 +159,7 @@ class Job(models.Model):
         help_text="The Gemini models whose text was kept, and 'local' when the local engine wrote some (recorded chunks).",
     )
 
-    # The engine's quality figures (SPEC §8), summed over the recorded chunks.
-    pieces = models.PositiveIntegerField(
-        default=0, help_text="Output sentences cut from longer source sentences (every Gemini sentence)."
-    )
-    pieces_checked = models.PositiveIntegerField(
-        default=0, help_text="Pieces checked for a finite verb: all of them, or a sample of Gemini's."
-    )
-    pieces_without_verb = models.PositiveIntegerField(
-        default=0, help_text="Of the pieces checked, how many have no finite verb."
-    )
-    sentences_over_limit = models.PositiveIntegerField(
-        default=0, help_text="Output sentences with more words than the limit (measured; should stay 0)."
-    )
-    words = models.PositiveIntegerField(default=0, help_text="Words in the output sentences.")
+    # The engine's quality figures (SPEC §8, QualityCounts), summed over the recorded chunks.
     engine_seconds = models.FloatField(
         default=0, help_text="Seconds the engine spent on the recorded chunks, summed over chunks."
     )
@@ -178,6 +209,7 @@ class Job(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            *quality_constraints("job"),
             models.CheckConstraint(
                 name="job_sentence_limit_range", condition=in_bounds("sentence_length_limit", SENTENCE_LIMIT)
             ),
@@ -191,6 +223,7 @@ class Job(models.Model):
                 name="job_processed_le_total", condition=Q(processed_chunks__lte=models.F("total_chunks"))
             ),
             models.CheckConstraint(name="job_status_valid", condition=Q(status__in=JobStatus.values)),
+            models.CheckConstraint(name="job_rewrite_valid", condition=Q(rewrite__in=REWRITE_MODES)),
             models.UniqueConstraint(
                 name="job_confirm_key_per_owner", fields=["owner", "confirm_key"], condition=~Q(confirm_key="")
             ),
@@ -245,7 +278,7 @@ def chunk_statuses_before(to: str) -> list[str]:
     return [status for status, targets in CHUNK_TRANSITIONS.items() if to in targets]
 
 
-class Chunk(models.Model):
+class Chunk(QualityCounts):
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="chunks")
     index = models.PositiveIntegerField()
     first_page = models.PositiveIntegerField()
@@ -294,11 +327,6 @@ class Chunk(models.Model):
         blank=True,
         help_text="Lemmas of the sentences this chunk owns (jobs.pipeline.vocabulary.chunk_vocabulary).",
     )
-    pieces = models.PositiveIntegerField(default=0)
-    pieces_checked = models.PositiveIntegerField(default=0)
-    pieces_without_verb = models.PositiveIntegerField(default=0)
-    sentences_over_limit = models.PositiveIntegerField(default=0)
-    words = models.PositiveIntegerField(default=0)
     error_code = models.CharField(max_length=40, blank=True)
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -308,6 +336,7 @@ class Chunk(models.Model):
     class Meta:
         ordering = ["job", "index"]
         constraints = [
+            *quality_constraints("chunk"),
             models.UniqueConstraint(name="chunk_unique_index", fields=["job", "index"]),
             models.CheckConstraint(name="chunk_pages_ordered", condition=Q(first_page__lte=models.F("last_page"))),
             models.CheckConstraint(

@@ -19,7 +19,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.db import connection
@@ -30,7 +30,7 @@ from jobs.pipeline import engines, gemini_calls, gemini_models, local_engine, vo
 from jobs.pipeline.chapters import chapter_starts
 from jobs.pipeline.gemini_calls import GeminiConfig, GeminiStopped
 from jobs.pipeline.pdf import extract_pages
-from jobs.pipeline.text import SourceSentence, chunk_source, runs
+from jobs.pipeline.text import chunk_source, runs
 from jobs.selectors import kept_pages
 from jobs.services import chunk_heartbeat, chunk_take_call_slot, job_keep_pages, job_note_step
 from jobs.storage import local_path
@@ -68,7 +68,7 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
             raise ChunkAbandoned() from exc
     timings["engine"] = time.perf_counter() - started
     started = time.perf_counter()
-    lemmas = chunk_lemmas(source.sentences, ignore_dialogue=job.ignore_dialogue)
+    lemmas = vocabulary.chunk_vocabulary([doc.text for doc in result.source_docs], result.source_docs)
     timings["vocabulary"] = time.perf_counter() - started
     timings = {step: round(seconds, 4) for step, seconds in timings.items()}
     return ChunkOutcome(
@@ -85,6 +85,7 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
         quality=dataclasses.replace(result.quality, engine_seconds=timings["engine"]),
         chapters=[start.as_json() for start in chapter_starts(source.sentences, result.sentences)],
         vocabulary=lemmas,
+        sources=result.sources,
     )
 
 
@@ -113,14 +114,6 @@ def _read_source(claimed: ClaimedChunk, timings: dict[str, float]):
             page_count=job.page_count,
             fix_hyphenation=job.fix_hyphenation,
         )
-
-
-def chunk_lemmas(sentences: Sequence[SourceSentence], *, ignore_dialogue: bool) -> dict:
-    """The vocabulary of the source sentences the job keeps (without the
-    dialogue it leaves out). They are parsed here a second time, after the
-    engine's parse (docs/benchmarks.md has what it costs)."""
-    texts = [s.text for s in sentences if not (ignore_dialogue and local_engine.is_dialogue(s))]
-    return vocabulary.chunk_vocabulary(texts, vocabulary.parse(texts))
 
 
 def job_pages(job: Job, first: int, last: int, *, pdf_path: Callable[[], str]) -> list[str]:
@@ -219,7 +212,6 @@ def engine_for(job: Job, *, stopped: Callable[[], bool]) -> engines.LocalEngine 
         should_stop=stopped,
         on_wait=note,
         spent_models=quota.spent_quotas(settings),
-        verb_sample=settings.QUALITY_VERB_SAMPLE,
     )
 
 

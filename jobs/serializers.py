@@ -2,7 +2,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from jobs.models import DEFAULT_SETTINGS, Chunk, Job, ModelPreference
+from jobs.models import DEFAULT_SETTINGS, Chunk, Job, ModelPreference, Rewrite
 from jobs.pipeline.figures import QualityFigures
 from jobs.pipeline.vocabulary import BANDS, CONTENT_POS, COUNTED_POS, SORTS
 from jobs.selectors import TASK_STATES, chunk_summary, failed_chunk_indexes, job_quality, queue_position
@@ -20,6 +20,12 @@ class ProcessingSettingsSerializer(serializers.Serializer):
     ignore_dialogue = serializers.BooleanField(default=DEFAULT_SETTINGS.ignore_dialogue)
     preserve_formatting = serializers.BooleanField(default=DEFAULT_SETTINGS.preserve_formatting)
     fix_hyphenation = serializers.BooleanField(default=DEFAULT_SETTINGS.fix_hyphenation)
+    rewrite = serializers.ChoiceField(
+        choices=Rewrite.choices,
+        default=DEFAULT_SETTINGS.rewrite,
+        help_text="simplify: long sentences rewritten into complete short ones (the local engine may add a subject, "
+        "a pronoun or a copula, never content); split: cut, no word added or lost.",
+    )
 
     def validate(self, attrs: dict) -> dict:
         limit = attrs.get("sentence_length_limit", Job.SENTENCE_LIMIT.default)
@@ -167,16 +173,22 @@ class JobQualitySerializer(serializers.Serializer):
         help_text="Output sentences with more words than the limit (measured)."
     )
     over_limit_share = serializers.FloatField(help_text="sentences_over_limit / sentences; 0 when there are none.")
-    pieces = serializers.IntegerField(
-        help_text="Output sentences cut from longer source sentences (every sentence, on Gemini)."
+    lines_judged = serializers.IntegerField(help_text="Output lines the judge read (SPEC §8).")
+    complete_lines = serializers.IntegerField(help_text="Of those, lines that read as a French sentence on their own.")
+    complete_share = serializers.FloatField(
+        allow_null=True, help_text="complete_lines / lines_judged; null before any."
     )
-    pieces_checked = serializers.IntegerField(
-        help_text="Pieces checked for a finite verb: all of them on the local engine, a sample on Gemini."
+    source_sentences = serializers.IntegerField(help_text="The book's own sentences, judged the same way.")
+    complete_source_sentences = serializers.IntegerField(help_text="Of those, sentences that read as one.")
+    source_complete_share = serializers.FloatField(
+        allow_null=True, help_text="The book's own complete share: what complete_share compares with."
     )
-    pieces_without_verb = serializers.IntegerField(help_text="Of the pieces checked, how many have no finite verb.")
-    pieces_without_verb_share = serializers.FloatField(
-        allow_null=True, help_text="pieces_without_verb / pieces_checked; null when none was checked."
-    )
+    source_content = serializers.IntegerField(help_text="Content lemmas of the source (per source sentence).")
+    kept_content = serializers.IntegerField(help_text="Of those, kept by the output.")
+    content_coverage = serializers.FloatField(allow_null=True, help_text="kept_content / source_content.")
+    output_content = serializers.IntegerField(help_text="Content lemmas of the output.")
+    invented_content = serializers.IntegerField(help_text="Of those, found nowhere in the source.")
+    invented_share = serializers.FloatField(allow_null=True, help_text="invented_content / output_content.")
     words = serializers.IntegerField(help_text="Words in the output sentences.")
     words_per_second = serializers.FloatField(
         allow_null=True, help_text="Output words per second of engine time; null before any."

@@ -36,17 +36,21 @@ class Bounds:
 # the commands and the upload page (fields, help, script) read them there.
 SENTENCE_LIMIT = Bounds(low=3, high=50, default=8)
 MIN_LENGTH = Bounds(low=1, high=10, default=2)
+# How the local engine treats a long sentence (SPEC §8): rewritten into
+# complete short sentences, or cut with no word added or lost.
+REWRITE_MODES = ("simplify", "split")
 
 
 @dataclass(frozen=True)
 class ProcessingSettings:
-    """How a job's text is rewritten: the five settings a learner chooses (SPEC §3)."""
+    """How a job's text is rewritten: the six settings a learner chooses (SPEC §3)."""
 
     sentence_length_limit: int = SENTENCE_LIMIT.default
     min_sentence_length: int = MIN_LENGTH.default
     ignore_dialogue: bool = False
     preserve_formatting: bool = False
     fix_hyphenation: bool = True
+    rewrite: str = REWRITE_MODES[0]
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -57,7 +61,7 @@ class ProcessingSettings:
     def from_job(cls, job: Job) -> ProcessingSettings:
         return cls(**{name: getattr(job, name) for name in cls.names()})
 
-    def as_fields(self) -> dict[str, int | bool]:
+    def as_fields(self) -> dict[str, int | bool | str]:
         """The settings as `Job` field values."""
         return dataclasses.asdict(self)
 

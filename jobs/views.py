@@ -22,7 +22,7 @@ from credits.pricing import credit_rate
 from credits.services import credits_current
 from jobs import selectors, services
 from jobs.forms import SignUpForm
-from jobs.models import ChunkStatus, Engine, JobStatus, ModelPreference
+from jobs.models import ChunkStatus, Engine, JobStatus, ModelPreference, Rewrite
 from jobs.pipeline.vocabulary import CONTENT_POS, PROPER_NAME, SORTS
 from jobs.serializers import VOCABULARY_DEFAULTS, JobDetailSerializer, VocabularyQuerySerializer
 from jobs.sockets import socket_path
@@ -73,6 +73,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             "local_rate": credit_rate(Engine.LOCAL, model),
             "models": model_choices() if engine == Engine.GEMINI else [],
             "processing": processing,
+            "rewrite_choices": Rewrite.choices,
             "balance": credits_current(user=request.user).balance,
             "max_upload_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024),
             "max_pages": settings.MAX_PDF_PAGES,

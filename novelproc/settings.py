@@ -370,9 +370,6 @@ CHUNK_PARALLEL_OVERRIDE = env_int("CHUNK_PARALLEL_OVERRIDE", 0, minimum=0) or No
 # slot never waits for pypdf (docs/benchmarks.md, Gemini overhead). The cluster
 # needs parallel + read-ahead workers for it.
 CHUNK_READ_AHEAD = env_int("CHUNK_READ_AHEAD", 2, minimum=1)
-# Gemini sentences per chunk parsed for the job's "pieces without a finite
-# verb" figure: parsing them all would double a Gemini job's CPU.
-QUALITY_VERB_SAMPLE = env_int("QUALITY_VERB_SAMPLE", 40, minimum=1)
 # How often a chunk that has read its pages asks for a free call slot.
 CALL_SLOT_POLL_SECONDS = env_float("CALL_SLOT_POLL_SECONDS", 0.05, minimum=0.01)
 PDF_INSPECT_TIMEOUT = env_float("PDF_INSPECT_TIMEOUT", 20, minimum=1)

@@ -4,7 +4,7 @@ sentences, what they cost and how good they are.
 ``rewrite(source, settings, engine)`` is what the chunk task
 (``jobs.processing``) calls, and the text-quality measurement (the
 ``text_quality`` command and ``bench/text_quality.py``, through
-``quality.measure``). ``engine`` says which engine, and for Gemini carries
+``report.measure``). ``engine`` says which engine, and for Gemini carries
 what the call needs from its caller: the client configuration, the
 cluster-wide quota, the stop check and where to say it is waiting.
 
@@ -13,12 +13,11 @@ Plain Python: no Django here.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from jobs.pipeline import local_engine
+from jobs.pipeline import local_engine, quality
 from jobs.pipeline.figures import QualityFigures
 from jobs.pipeline.text import ChunkSource
 from jobs.pipeline.words import count_words
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class LocalEngine:
-    """The built-in French engine (spaCy's parse); it checks every piece it cuts for a finite verb."""
+    """The built-in French engine (spaCy's parse): it rewrites or cuts each long sentence."""
 
 
 @dataclass(frozen=True)
@@ -44,9 +43,6 @@ class GeminiEngine:
     should_stop: Callable[[], bool] = lambda: False
     on_wait: Callable[[str], None] = lambda step: None
     spent_models: SpentModels | None = None  # daily quotas spent, remembered across chunks
-    # Sentences of a chunk checked for a finite verb: parsing all of them would
-    # cost this machine's CPU as much as pypdf does (docs/benchmarks.md).
-    verb_sample: int = 40
 
 
 LOCAL = LocalEngine()
@@ -65,6 +61,12 @@ class RewriteResult:
     usage_by_model: dict[str, dict[str, int]] = field(default_factory=dict)
     finish_reasons: dict[str, int] = field(default_factory=dict)
     sentences_by_engine: dict[str, int] = field(default_factory=dict)
+    # Parallel to sentences: the source sentence each came from ("" for a
+    # paragraph mark, and where the engine cannot say: Gemini rewrites a chunk at once).
+    sources: list[str] = field(default_factory=list)
+    # The parse of the source sentences the job keeps, which the judge read:
+    # the chunk's vocabulary is counted on it, not on a second parse.
+    source_docs: list = field(default_factory=list, repr=False)
 
     @property
     def engine(self) -> str:
@@ -88,7 +90,12 @@ def _rewrite_locally(source: ChunkSource, settings: ProcessingSettings) -> Rewri
         min_length=settings.min_sentence_length,
         ignore_dialogue=settings.ignore_dialogue,
         preserve_formatting=settings.preserve_formatting,
+        mode=settings.rewrite,
     )
+    line_docs = iter(parse([line for _, lines in result.groups for line in lines]))
+    groups = [
+        ([doc], [next(line_docs) for _ in lines]) for doc, (_, lines) in zip(result.docs, result.groups, strict=True)
+    ]
     return RewriteResult(
         sentences=result.sentences,
         input_tokens=result.input_tokens,
@@ -96,13 +103,9 @@ def _rewrite_locally(source: ChunkSource, settings: ProcessingSettings) -> Rewri
         tokens_by_model={"local": result.input_tokens + result.output_tokens},
         api_calls=0,
         sentences_by_engine={"local": sum(1 for s in result.sentences if s)},
-        quality=measure_output(
-            result.sentences,
-            limit=settings.sentence_length_limit,
-            pieces=result.pieces,
-            checked=result.pieces,
-            without_verb=result.pieces_without_verb,
-        ),
+        quality=measure_output(result.sentences, limit=settings.sentence_length_limit, groups=groups),
+        sources=result.sources,
+        source_docs=result.docs,
     )
 
 
@@ -126,9 +129,12 @@ def _rewrite_with_gemini(source: ChunkSource, settings: ProcessingSettings, engi
         on_wait=engine.on_wait,
         spent_models=engine.spent_models,
     )
-    # Gemini rewrote every sentence, so each is a piece; a fixed sample of them is parsed.
-    pieces = [sentence for sentence in result.sentences if sentence.strip()]
-    checked = verb_sample(pieces, size=engine.verb_sample)
+    # Every line Gemini wrote is judged; its content is compared with the
+    # chunk's source as a whole, since Gemini rewrites the chunk at once.
+    lines = [sentence for sentence in result.sentences if sentence.strip()]
+    kept = [s.text for s in source.sentences if not (settings.ignore_dialogue and local_engine.is_dialogue(s))]
+    source_docs = parse(kept)
+    groups = [(source_docs, parse(lines))]
     return RewriteResult(
         sentences=result.sentences,
         input_tokens=result.input_tokens,
@@ -138,31 +144,24 @@ def _rewrite_with_gemini(source: ChunkSource, settings: ProcessingSettings, engi
         usage_by_model=result.usage_by_model,
         finish_reasons=result.finish_reasons,
         sentences_by_engine=result.sentences_by_engine,
-        quality=measure_output(
-            result.sentences,
-            limit=settings.sentence_length_limit,
-            pieces=len(pieces),
-            checked=len(checked),
-            without_verb=local_engine.count_without_verb(checked),
-        ),
+        quality=measure_output(result.sentences, limit=settings.sentence_length_limit, groups=groups),
+        sources=["" for _ in result.sentences],
+        source_docs=source_docs,
     )
 
 
-def measure_output(sentences: list[str], *, limit: int, pieces: int, checked: int, without_verb: int) -> QualityFigures:
-    """The figures of what an engine returned, given what it knows of its
-    pieces. Words and the limit are measured on the output, not assumed
-    from the engine's promise."""
+def parse(texts: list[str]) -> list:
+    return list(local_engine.nlp().pipe(texts, batch_size=local_engine.BATCH_SIZE)) if texts else []
+
+
+def measure_output(sentences: list[str], *, limit: int, groups: list[tuple[list, list]]) -> QualityFigures:
+    """The figures of what an engine returned: the judge's, and words and
+    the limit measured on the output, not assumed from the engine's promise."""
     words = [count_words(sentence) for sentence in sentences]
+    judgement = quality.judge(groups)
     return QualityFigures(
         sentences=len(sentences),
         sentences_over_limit=sum(count > limit for count in words),
-        pieces=pieces,
-        pieces_checked=checked,
-        pieces_without_verb=without_verb,
         words=sum(words),
+        **vars(judgement),
     )
-
-
-def verb_sample(pieces: list[str], *, size: int) -> list[str]:
-    """At most ``size`` pieces, evenly spread over the chunk (deterministic)."""
-    return pieces[:: math.ceil(len(pieces) / size)] if len(pieces) > size else pieces

@@ -27,13 +27,13 @@ import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from jobs.pipeline import lexicon
+from jobs.pipeline import lexicon, simplify
 from jobs.pipeline.text import SourceSentence
 from jobs.pipeline.words import HAS_WORD, count_words
 
-MODEL = "fr_core_news_sm"
+MODEL = "fr_core_news_md"
 BATCH_SIZE = 64
 # Blank item that marks a paragraph start when formatting is preserved.
 PARAGRAPH_MARK = ""
@@ -63,10 +63,11 @@ class EngineResult:
     sentences: list[str]
     input_tokens: int
     output_tokens: int
-    # Of the sentences cut from longer ones: how many, and how many of those
-    # have no finite verb (the engine's quality figure, shown on the job).
-    pieces: int = 0
-    pieces_without_verb: int = 0
+    # Each kept source sentence with the lines written from it, in order
+    # (paragraph marks left out), and its parse: the judge reads both.
+    groups: list[tuple[str, list[str]]] = field(default_factory=list)
+    docs: list = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # parallel to sentences: the source sentence of each
 
 
 def rewrite(
@@ -76,32 +77,44 @@ def rewrite(
     min_length: int = 2,
     ignore_dialogue: bool = False,
     preserve_formatting: bool = False,
+    mode: str = "simplify",
 ) -> EngineResult:
+    """``mode`` "simplify" rewrites each long sentence into complete short
+    ones (``simplify``); "split" cuts it, adding and losing no word."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
     kept = [s for s in sentences if not (ignore_dialogue and is_dialogue(s))]
-    long_ones = [s.text for s in kept if count_words(s.text) > limit]
-    parses = dict(zip(long_ones, parse(long_ones), strict=True))
+    # Every sentence is parsed: the judge compares each with its lines.
+    docs = list(nlp().pipe([s.text for s in kept], batch_size=BATCH_SIZE)) if kept else []
     output: list[str] = []
-    pieces = without_verb = 0
-    for sentence in kept:
+    sources: list[str] = []
+    groups: list[tuple[str, list[str]]] = []
+    for sentence, doc in zip(kept, docs, strict=True):
         if preserve_formatting and (sentence.paragraph_start or sentence.heading):
             output.append(PARAGRAPH_MARK)
-        if sentence.text in parses:
-            info = parses[sentence.text]
-            cut = cut_sentence(sentence.text, info, limit=limit, min_length=min_length)
-            verbs = pieces_with_verb(cut, info)
-            pieces, without_verb = pieces + len(verbs), without_verb + verbs.count(False)
-            output.extend(" ".join(piece) for piece in cut)
-        else:
-            output.append(sentence.text)
+            sources.append("")
+        lines = rewrite_sentence(sentence, doc, limit=limit, min_length=min_length, mode=mode)
+        output.extend(lines)
+        sources.extend(sentence.text for _ in lines)
+        groups.append((sentence.text, lines))
     return EngineResult(
         sentences=output,
         input_tokens=math.ceil(sum(len(s.text) for s in sentences) / 4),
         output_tokens=math.ceil(sum(len(text) for text in output) / 4),
-        pieces=pieces,
-        pieces_without_verb=without_verb,
+        groups=groups,
+        docs=docs,
+        sources=sources,
     )
+
+
+def rewrite_sentence(sentence: SourceSentence, doc, *, limit: int, min_length: int, mode: str) -> list[str]:
+    if count_words(sentence.text) <= limit:
+        return [sentence.text]
+    if mode == "simplify" and not sentence.heading:
+        return simplify.Sentence(doc).simplify(limit)
+    # A heading is cut as it is: a title is no clause to repair.
+    info = features(doc)
+    return [" ".join(piece) for piece in cut_sentence(sentence.text, info, limit=limit, min_length=min_length)]
 
 
 def is_dialogue(sentence: SourceSentence) -> bool:
@@ -123,8 +136,8 @@ def load() -> None:
 def nlp():
     import spacy
 
-    # The parser and morphology are all we use; the rest only costs time.
-    return spacy.load(MODEL, exclude=["ner", "lemmatizer", "senter"])
+    # The parser, morphology and lemmas are all we use; the rest only costs time.
+    return spacy.load(MODEL, exclude=["ner", "senter"])
 
 
 @dataclass(frozen=True)

@@ -1,325 +1,237 @@
-"""How good the cleaning and the local engine are, measured on a book and
-its plain-text reference (the ``text_quality`` command and
-``bench/text_quality.py`` print this).
+"""The judge (SPEC §8): does a line read as a French sentence on its own,
+and does a rewrite keep its source's content without inventing any?
 
-Every figure compares token sequences, with case and punctuation kept. A
-token is a word (hyphens inside it kept, an elided ``l'`` a word of its own)
-or one punctuation mark, so the reference's own italics glitches
-(``rupes .``, ``l' incroyable``) compare equal to the cleaner's repair, while
-a wrongly joined ``grand-père`` or a header left in the text do not.
+It works on spaCy's parse of each line alone, as a reader meets it, and is
+the one definition used by the engines' tests, the quality report and every
+job's figures, for both engines.
 
-* recall / precision: reference tokens found in the output, in order, and
-  output tokens found in the reference (aligned by resynchronising on runs of equal tokens);
-* leftover headers: output stretches that the reference does not have and
-  that are a running header, footer or page number of the raw pages;
-* hyphenation: every line-end hyphen of the raw pages, judged by which form
-  the reference spells (joined or hyphenated), against how many of each form
-  the output has;
-* the limit and finite verbs: sentences over the limit; of the pieces that
-  the engine cut from longer sentences, those without a finite verb, next to
-  a plain "cut at the last comma before the limit" baseline on the same
-  sentences and the same parse.
+A line is *complete* when
+* it starts with a capital letter or a digit (after a dialogue dash or an
+  opening quote),
+* it ends with ``. ! ? …`` (closing quotes and brackets allowed), and
+* it is a main clause: a finite verb (or a finite auxiliary or copula) that
+  is the root of the line or coordinated with it, with no subordinator on
+  it, and the line does not open with a relative pronoun. Questions and
+  exclamations ("Qui vient ?") are exempt from the relative rule.
+A short exclamation, question or dialogue reply (at most ``SHORT_REPLY``
+words: "— Oui, monsieur.", "Eh bien !") counts without a verb.
+
+Content: the lemmas of nouns, proper nouns, verbs, adjectives and numbers.
+Coverage is the share of a source sentence's content lemmas that its output
+lines keep; invented content is the share of the output's content lemmas
+found nowhere in its source sentence, leaving out the words the engine may
+add (SPEC §8: a verb of saying, a copula, être / avoir / faire).
+
+Plain Python over spaCy docs: no Django here.
 """
 
 from __future__ import annotations
 
-import bisect
-import collections
-import itertools
 import re
-import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-from jobs.pipeline import engines, local_engine
-from jobs.pipeline.cleaning import PAGE_NUMBER, normalise, repetition_key
-from jobs.pipeline.text import SourceSentence, chunk_source
-from jobs.pipeline.words import HAS_WORD, count_words
-from jobs.types import ProcessingSettings
+from jobs.pipeline import lexicon
+from jobs.pipeline.words import count_words
 
-TOKEN = re.compile(r"\w+(?:-\w+)*'?|[^\w\s]")
-LINE_END_HYPHEN = re.compile(r"(\w+)-$")
-NEXT_WORD = re.compile(r"^(\w+(?:['-]\w+)*)")
-# A line is a running header or footer when it opens or closes this many pages.
-HEADER_MIN_PAGES = 3
-# Alignment: tokens that must agree to resynchronise, and how far to look.
-ANCHOR = 4
-RESYNC_WINDOW = 2000
-
-
-def tokens(text: str) -> list[str]:
-    return TOKEN.findall(text.replace("\u2019", "'"))
+SHORT_REPLY = 5
+CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "NUM"})
+# Words the rewrite may add without inventing content (SPEC §8).
+ADDABLE_LEMMAS = frozenset({"être", "avoir", "faire", "dire"})
+RELATIVE_OPENERS = frozenset({"qui", "que", "qu'", "dont", "où", "lequel", "laquelle", "lesquels", "lesquelles"})
+DIALOGUE_OPENERS = '–—―-«“"'
+OPENING_MARKS = re.compile(r"^[\s«“\"'(\[–—―-]*")
+CLOSING_MARKS = re.compile(r"[\s»”\"')\]]*$")
+END_MARKS = (".", "!", "?", "…")
 
 
 @dataclass(frozen=True)
-class Alignment:
-    reference_tokens: int
-    output_tokens: int
-    matched: int
-    inserted: list[list[str]]  # output stretches the reference does not have
+class Verdict:
+    capital: bool
+    end_mark: bool
+    main_clause: bool
+    short_reply: bool
 
     @property
-    def recall(self) -> float:
-        return self.matched / self.reference_tokens if self.reference_tokens else 1.0
-
-    @property
-    def precision(self) -> float:
-        return self.matched / self.output_tokens if self.output_tokens else 1.0
+    def complete(self) -> bool:
+        return self.capital and self.end_mark and (self.main_clause or self.short_reply)
 
 
-def align(reference: Sequence[str], output: Sequence[str]) -> Alignment:
-    """Walk both sequences together; where they differ, skip to the nearest
-    point (fewest tokens skipped on both sides) where ``ANCHOR`` tokens agree
-    again. Linear for sequences this close, where ``difflib`` takes minutes
-    on a long book; a stretch that never agrees again counts as unmatched."""
-    starts: dict[tuple[str, ...], list[int]] = collections.defaultdict(list)
-    for j in range(len(output) - ANCHOR + 1):
-        starts[tuple(output[j : j + ANCHOR])].append(j)
-    i = j = matched = 0
-    inserted: list[list[str]] = []
-    while i < len(reference) and j < len(output):
-        if reference[i] == output[j]:
-            i, j, matched = i + 1, j + 1, matched + 1
-            continue
-        skip = resync(reference, starts, i, j)
-        if skip is None:
-            break
-        if skip[1]:
-            inserted.append(list(output[j : j + skip[1]]))
-        i, j = i + skip[0], j + skip[1]
-    if j < len(output):
-        inserted.append(list(output[j:]))
-    return Alignment(len(reference), len(output), matched, inserted)
-
-
-def resync(
-    reference: Sequence[str], starts: dict[tuple[str, ...], list[int]], i: int, j: int
-) -> tuple[int, int] | None:
-    best: tuple[int, int] | None = None
-    for skip_reference in range(min(RESYNC_WINDOW, len(reference) - i)):
-        if best is not None and skip_reference >= sum(best):
-            break
-        positions = starts.get(tuple(reference[i + skip_reference : i + skip_reference + ANCHOR]), [])
-        index = bisect.bisect_left(positions, j)
-        found = index < len(positions) and positions[index] - j < RESYNC_WINDOW
-        if found and (best is None or skip_reference + positions[index] - j < sum(best)):
-            best = (skip_reference, positions[index] - j)
-    return best
-
-
-def running_lines(pages: Sequence[str]) -> set[tuple[str, ...]]:
-    """Token keys (digits masked) of the lines that open or close at least
-    ``HEADER_MIN_PAGES`` raw pages, and of page numbers."""
-    seen: collections.Counter[tuple[str, ...]] = collections.Counter()
-    keys: set[tuple[str, ...]] = set()
-    for raw in pages:
-        lines = normalise(raw)
-        for line in {*lines[:2], *lines[-2:]}:
-            key = tuple(tokens(repetition_key(line)))
-            seen[key] += 1
-            if PAGE_NUMBER.match(line):
-                keys.add(key)
-    keys.update(key for key, count in seen.items() if count >= HEADER_MIN_PAGES)
-    return {key for key in keys if key}
-
-
-def leftover_headers(inserted: Iterable[list[str]], headers: set[tuple[str, ...]]) -> int:
-    """Inserted stretches that contain a whole running line."""
-    found = 0
-    for stretch in inserted:
-        masked = tuple(tokens(repetition_key(" ".join(stretch))))
-        found += any(contains(masked, key) for key in headers)
-    return found
-
-
-def contains(sequence: tuple[str, ...], part: tuple[str, ...]) -> bool:
-    return any(sequence[i : i + len(part)] == part for i in range(len(sequence) - len(part) + 1))
-
-
-@dataclass(frozen=True)
-class Hyphenation:
-    line_end_hyphens: int  # judged by the reference (it spells one of the two forms)
-    wrongly_joined: int  # a real hyphen removed: "grandpère"
-    left_split: int  # a broken word not repaired: "ab-bés"
-
-    @property
-    def error_rate(self) -> float:
-        return (self.wrongly_joined + self.left_split) / self.line_end_hyphens if self.line_end_hyphens else 0.0
-
-
-def hyphenation(pages: Sequence[str], reference: Sequence[str], output: Sequence[str]) -> Hyphenation:
-    """Line-end hyphens of the raw pages, judged by the reference's spelling."""
-    events: collections.Counter[tuple[str, str]] = collections.Counter()
-    for raw in pages:
-        lines = normalise(raw)
-        for line, following in itertools.pairwise(lines):
-            left, right = LINE_END_HYPHEN.search(line), NEXT_WORD.match(following)
-            if left and right:
-                joined, hyphenated = (
-                    tokens(left.group(1) + right.group(1))[0],
-                    tokens(f"{left.group(1)}-{right.group(1)}")[0],
-                )
-                events[joined, hyphenated] += 1
-    in_reference, in_output = collections.Counter(reference), collections.Counter(output)
-    judged = wrongly_joined = left_split = 0
-    for (joined, hyphenated), count in events.items():
-        real_hyphens = in_reference[hyphenated] > 0
-        if not real_hyphens and not in_reference[joined]:
-            continue  # a header, or a word the reference spells otherwise
-        judged += count
-        if real_hyphens:
-            wrongly_joined += min(count, max(0, in_reference[hyphenated] - in_output[hyphenated]))
-        if in_reference[joined]:
-            left_split += min(count, max(0, in_reference[joined] - in_output[joined]))
-    return Hyphenation(judged, wrongly_joined, left_split)
-
-
-def comma_baseline(text: str, limit: int) -> list[list[str]]:
-    """Cut at the last comma before the limit, or at the limit: the simple
-    splitter the engine is measured against (pieces of whitespace tokens)."""
-    rest, pieces = text.split(), []
-    while count_words(" ".join(rest)) > limit:
-        counted, end, comma = 0, 0, 0
-        for index, token in enumerate(rest):
-            counted += bool(HAS_WORD.search(token))
-            if counted > limit:
-                break
-            end = index + 1
-            if token.endswith(","):
-                comma = index + 1
-        cut = comma or end
-        pieces.append(rest[:cut])
-        rest = rest[cut:]
-    return [*pieces, rest] if rest else pieces
-
-
-@dataclass(frozen=True)
-class VerbShares:
-    pieces: int
-    pieces_without_verb: int
-    baseline_pieces: int
-    baseline_without_verb: int
-    # At least this many of the engine's pieces must lack a finite verb: a
-    # sentence with v finite verbs cut into p pieces leaves p - v without one.
-    unavoidable: int
-    # Cuts inside a phrase (no boundary of any kind there, or one leaving a
-    # determiner, preposition, clitic or auxiliary hanging), of all cuts.
-    cuts: int = 0
-    weak_cuts: int = 0
-    baseline_cuts: int = 0
-    baseline_weak_cuts: int = 0
-
-    @property
-    def share(self) -> float:
-        return self.pieces_without_verb / self.pieces if self.pieces else 0.0
-
-    @property
-    def baseline_share(self) -> float:
-        return self.baseline_without_verb / self.baseline_pieces if self.baseline_pieces else 0.0
-
-
-def verb_shares(sentences: Sequence[SourceSentence], *, limit: int, min_length: int) -> VerbShares:
-    long_ones = [s.text for s in sentences if count_words(s.text) > limit]
-    mine, baseline, unavoidable = [0, 0, 0, 0], [0, 0, 0, 0], 0
-    for text, info in zip(long_ones, local_engine.parse(long_ones), strict=True):
-        pieces = local_engine.cut_sentence(text, info, limit=limit, min_length=min_length)
-        mine = [a + b for a, b in zip(mine, split_figures(pieces, info), strict=True)]
-        baseline = [a + b for a, b in zip(baseline, split_figures(comma_baseline(text, limit), info), strict=True)]
-        unavoidable += max(0, len(pieces) - sum(info.finite_verb))
-    return VerbShares(
-        pieces=mine[0],
-        pieces_without_verb=mine[1],
-        cuts=mine[2],
-        weak_cuts=mine[3],
-        unavoidable=unavoidable,
-        baseline_pieces=baseline[0],
-        baseline_without_verb=baseline[1],
-        baseline_cuts=baseline[2],
-        baseline_weak_cuts=baseline[3],
+def verdict(doc) -> Verdict:
+    """The judge's view of one line, parsed alone."""
+    text = doc.text.strip()
+    body = OPENING_MARKS.sub("", text)
+    tail = CLOSING_MARKS.sub("", text)
+    first = body[:1]
+    asks = tail.endswith(("?", "!"))
+    return Verdict(
+        capital=first.isupper() or first.isdigit(),
+        end_mark=tail.endswith(END_MARKS),
+        main_clause=has_main_clause(doc, asks=asks),
+        short_reply=count_words(text) <= SHORT_REPLY and (asks or text[:1] in DIALOGUE_OPENERS),
     )
 
 
-def split_figures(pieces: Sequence[Sequence[str]], info: local_engine.Parse) -> tuple[int, int, int, int]:
-    """Pieces, pieces without a finite verb, cuts, and cuts inside a phrase
-    of one sentence's split (``info`` is that sentence's parse)."""
-    flags = local_engine.pieces_with_verb(pieces, info)
-    cuts = list(itertools.accumulate(len(piece) for piece in pieces))[:-1]
-    return len(flags), flags.count(False), len(cuts), sum(info.cut_tier[j] == 0 or info.dangling[j] for j in cuts)
+def has_main_clause(doc, *, asks: bool = False) -> bool:
+    words = [token for token in doc if not token.is_punct and not token.is_space]
+    if not words:
+        return False
+    if asks:
+        # "Pour qui me prenez-vous ?", "Est-ce que le Croate ne hait pas le
+        # Magyar ?": in a question the pronoun asks, it does not relate.
+        return any(is_finite(token) for token in doc)
+    if words[0].lower_ in RELATIVE_OPENERS:
+        return False  # "qui possède le privilège."
+    return any(is_main_verb(token) for token in doc)
+
+
+def is_finite(token) -> bool:
+    """Is ``token`` a finite verb? The parser's morphology first; then what
+    French syntax says where the tagger errs (it reads many passé simple forms
+    as participles or nouns, "échangea", "et salua"): a word right after a
+    subject pronoun and its clitics ("On y creuse", "Tu mets"), or before an
+    inverted subject ("dit-elle"), or a narrative-tense form of a verb."""
+    if token.is_punct or not token.is_alpha:
+        return False
+    if any(child.dep_ in AUXILIARY_DEPS for child in token.children):
+        return False  # "a dit", "est venue": the auxiliary is the finite verb
+    if "Fin" in token.morph.get("VerbForm"):
+        return True
+    if token.pos_ in ("DET", "ADP", "CCONJ", "SCONJ", "PRON", "PUNCT") or not token.text.islower():
+        return False
+    if after_subject_pronoun(token) or before_inverted_subject(token):
+        return True
+    return lexicon.is_narrative_verb(token.text)
+
+
+AUXILIARY_DEPS = frozenset({"aux", "aux:pass", "aux:tense"})
+SUBJECT_PRONOUNS = frozenset({"je", "j'", "tu", "il", "elle", "on", "ils", "elles", "nous", "vous"})
+CLITICS = frozenset(
+    {"ne", "n'", "me", "m'", "te", "t'", "se", "s'", "le", "la", "l'", "les", "lui", "leur", "y", "en", "nous", "vous"}
+)
+INVERTED_SUBJECTS = re.compile(r"^-(?:t-)?(?:je|tu|il|elle|on|nous|vous|ils|elles)$", re.IGNORECASE)
+
+
+def is_finite_clause(verb) -> bool:
+    """Is ``verb`` finite, or the predicate of a finite auxiliary or copula?"""
+    return is_finite(verb) or any(c.dep_ in ("cop", *AUXILIARY_DEPS) and is_finite(c) for c in verb.children)
+
+
+def after_subject_pronoun(token) -> bool:
+    doc, index = token.doc, token.i - 1
+    while index >= 0 and doc[index].lower_ in CLITICS:
+        if doc[index].lower_ in ("nous", "vous") and (index == 0 or doc[index - 1].lower_ not in SUBJECT_PRONOUNS):
+            return True  # "nous savons", "vous voyez"
+        index -= 1
+    return index >= 0 and doc[index].lower_ in SUBJECT_PRONOUNS and index < token.i
+
+
+def before_inverted_subject(token) -> bool:
+    doc = token.doc
+    following = doc[token.i + 1] if token.i + 1 < len(doc) else None
+    return following is not None and not token.whitespace_ and INVERTED_SUBJECTS.match(following.text) is not None
+
+
+def is_main_verb(token) -> bool:
+    """A finite verb with no subordinator ("parce que", "si", "quand") and no
+    relative pronoun on its clause, nor on a clause it is coordinated with.
+    Where the clause hangs in the parse is not asked: on a long literary
+    sentence the parser often roots it on a noun, and a verb it misread
+    would then make the source itself read as a fragment."""
+    if not is_finite(token):
+        return False
+    node = token.head if token.dep_ in ("cop", *AUXILIARY_DEPS) else token
+    while True:
+        if any(child.dep_ == "mark" or is_relative_pronoun(child) for child in node.children):
+            return False
+        if node.dep_ != "conj" or node.head is node:
+            return True
+        node = node.head
+
+
+def is_relative_pronoun(token) -> bool:
+    return (
+        token.lower_ in RELATIVE_OPENERS
+        and token.i < token.head.i
+        and token.dep_ != "mark"
+        and ("Rel" in token.morph.get("PronType") or token.dep_ in ("nsubj", "obj", "obl", "obl:mod", "advmod", "nmod"))
+    )
 
 
 @dataclass(frozen=True)
-class QualityReport:
-    limit: int
-    pages: int
-    reference_tokens: int
-    output_tokens: int
-    recall: float
-    precision: float
-    leftover_header_lines: int
-    line_end_hyphens: int
-    hyphens_wrongly_joined: int
-    hyphens_left_split: int
-    hyphen_error_rate: float
-    sentences: int
-    sentences_over_limit: int
-    over_limit_share: float
-    pieces: int
-    pieces_without_verb_share: float
-    unavoidable_without_verb_share: float
-    baseline_pieces: int
-    baseline_without_verb_share: float
-    weak_cut_share: float
-    baseline_weak_cut_share: float
-    words: int
-    cleaning_seconds: float
-    engine_seconds: float
-    words_per_second: float
+class Content:
+    """One source sentence against the lines written from it."""
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    source: int  # content lemmas of the source (distinct)
+    kept: int  # of those, found in the output lines
+    output: int  # content lemmas of the output (distinct, addable words left out)
+    invented: int  # of those, not in the source
 
 
-def measure(pages: Sequence[str], reference_text: str, *, limit: int = 8, min_length: int = 2) -> QualityReport:
-    """Clean and rewrite ``pages`` (raw pypdf page texts) as one chunk, then
-    compare with the reference. Times are CPU seconds of this process."""
-    started = time.process_time()
-    source = chunk_source(
-        lambda first, last: list(pages[first - 1 : last]), first=1, last=len(pages), page_count=len(pages)
-    )
-    cleaned = time.process_time()
-    settings = ProcessingSettings(sentence_length_limit=limit, min_sentence_length=min_length)
-    result = engines.rewrite(source, settings, engines.LOCAL)
-    rewritten = time.process_time()
-    reference, output = tokens(reference_text), [t for s in result.sentences for t in tokens(s)]
-    alignment = align(reference, output)
-    hyphens = hyphenation(pages, reference, output)
-    verbs = verb_shares(source.sentences, limit=limit, min_length=min_length)
-    over = sum(count_words(s) > limit for s in result.sentences)
-    words = sum(count_words(s) for s in result.sentences)
-    return QualityReport(
-        limit=limit,
-        pages=len(pages),
-        reference_tokens=alignment.reference_tokens,
-        output_tokens=alignment.output_tokens,
-        recall=alignment.recall,
-        precision=alignment.precision,
-        leftover_header_lines=leftover_headers(alignment.inserted, running_lines(pages)),
-        line_end_hyphens=hyphens.line_end_hyphens,
-        hyphens_wrongly_joined=hyphens.wrongly_joined,
-        hyphens_left_split=hyphens.left_split,
-        hyphen_error_rate=hyphens.error_rate,
-        sentences=len(result.sentences),
-        sentences_over_limit=over,
-        over_limit_share=over / max(1, len(result.sentences)),
-        pieces=verbs.pieces,
-        pieces_without_verb_share=verbs.share,
-        unavoidable_without_verb_share=verbs.unavoidable / max(1, verbs.pieces),
-        baseline_pieces=verbs.baseline_pieces,
-        baseline_without_verb_share=verbs.baseline_share,
-        weak_cut_share=verbs.weak_cuts / max(1, verbs.cuts),
-        baseline_weak_cut_share=verbs.baseline_weak_cuts / max(1, verbs.baseline_cuts),
-        words=words,
-        cleaning_seconds=cleaned - started,
-        engine_seconds=rewritten - cleaned,
-        words_per_second=words / max(1e-9, rewritten - started),
-    )
+def content_lemmas(doc) -> set[str]:
+    return {lemma_of(token) for token in doc if token.pos_ in CONTENT_POS and not token.is_punct}
+
+
+def lemma_of(token) -> str:
+    lemma = token.lemma_.lower() if token.lemma_ else token.lower_
+    return lemma or token.lower_
+
+
+def compare(source_docs: Sequence, output_docs: Sequence) -> Content:
+    source: set[str] = set()
+    # A word of the source counts whatever its tag in a line: "marche" may
+    # be a noun in one parse and a verb in the other.
+    source_words: set[str] = set()
+    for doc in source_docs:
+        source |= content_lemmas(doc)
+        source_words |= {lemma_of(token) for token in doc} | {token.lower_ for token in doc}
+    output: set[str] = set()
+    invented: set[str] = set()
+    output_words: set[str] = set()
+    for doc in output_docs:
+        for token in doc:
+            lemma = lemma_of(token)
+            output_words |= {lemma, token.lower_}
+            if token.pos_ in CONTENT_POS and not token.is_punct and lemma not in ADDABLE_LEMMAS:
+                output.add(lemma)
+                # A word is its source's when its form or its lemma is there: two
+                # parses may lemmatise one form apart ("marche": marcher, marche).
+                if lemma not in source_words and token.lower_ not in source_words:
+                    invented.add(lemma)
+    return Content(source=len(source), kept=len(source & output_words), output=len(output), invented=len(invented))
+
+
+@dataclass(frozen=True)
+class Judgement:
+    lines_judged: int = 0
+    complete_lines: int = 0
+    source_sentences: int = 0
+    complete_source_sentences: int = 0
+    source_content: int = 0
+    kept_content: int = 0
+    output_content: int = 0
+    invented_content: int = 0
+
+    def __add__(self, other: Judgement) -> Judgement:
+        return Judgement(*(a + b for a, b in zip(vars(self).values(), vars(other).values(), strict=True)))
+
+
+def judge(groups: Iterable[tuple[Sequence, Sequence]]) -> Judgement:
+    """Judge ``(source_docs, line_docs)`` pairs: the parse of some source
+    sentences and of the lines written from them, each parsed alone. The
+    local engine gives one source sentence a group; Gemini rewrites a chunk
+    at once, so its whole chunk is one group (content is compared over it)."""
+    total = Judgement()
+    for source_docs, line_docs in groups:
+        content = compare(source_docs, line_docs)
+        total = total + Judgement(
+            lines_judged=len(line_docs),
+            complete_lines=sum(verdict(doc).complete for doc in line_docs),
+            source_sentences=len(source_docs),
+            complete_source_sentences=sum(verdict(doc).complete for doc in source_docs),
+            source_content=content.source,
+            kept_content=content.kept,
+            output_content=content.output,
+            invented_content=content.invented,
+        )
+    return total

@@ -15,21 +15,22 @@ from django import template
 register = template.Library()
 
 
+def percent(share: float) -> str:
+    return f"{math.floor(share * 1000 + 0.5) / 10:.1f} %"
+
+
 @register.simple_tag
 def quality_line(quality: Mapping) -> str:
-    parts = [f"{quality['sentences_over_limit']:,} of {quality['sentences']:,} sentences over the limit"]
-    share = quality["pieces_without_verb_share"]
-    if share is None:
-        parts.append("no cut pieces")
-    else:
-        sampled = (
-            f" (a sample of {quality['pieces_checked']:,} checked)"
-            if quality["pieces_checked"] < quality["pieces"]
-            else ""
-        )
-        parts.append(
-            f"{math.floor(share * 1000 + 0.5) / 10:.1f} % of {quality['pieces']:,} cut pieces without a finite verb{sampled}"
-        )
+    parts = []
+    if quality["complete_share"] is not None:
+        parts.append(f"{percent(quality['complete_share'])} of {quality['lines_judged']:,} lines read as sentences")
+        if quality["source_complete_share"] is not None:
+            parts[-1] += f" (the book's own: {percent(quality['source_complete_share'])})"
+    if quality["content_coverage"] is not None:
+        parts.append(f"{percent(quality['content_coverage'])} of the content kept")
+    if quality["invented_share"] is not None:
+        parts.append(f"{percent(quality['invented_share'])} invented")
+    parts.append(f"{quality['sentences_over_limit']:,} of {quality['sentences']:,} sentences over the limit")
     if quality["words_per_second"] is not None:
         parts.append(f"{math.floor(quality['words_per_second'] + 0.5):,} words/s")
     return " · ".join(parts)

@@ -11,8 +11,8 @@ def test_admin_shows_a_jobs_quality_figures_read_only(admin_client, user):
 
     body = admin_client.get(f"/admin/jobs/job/{job.pk}/change/").content.decode()
 
-    assert "0 of 4 sentences over the limit · no cut pieces<" in body
-    assert 'name="pieces"' not in body and "Pieces without verb" in body
+    assert "0 of 4 sentences over the limit<" in body
+    assert 'name="complete_lines"' not in body and "Complete lines" in body
 
 
 def test_admin_index_links_the_task_queue_pages(admin_client):

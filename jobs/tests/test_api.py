@@ -58,10 +58,9 @@ def test_seed_flow_confirm_start_poll_result_finalize(api, story_pdf):
         and quality["sentences_over_limit"] == 0 == quality["over_limit_share"]
     )
     assert quality["words"] == sum(count_words(s) for s in result["sentences"])
-    assert (
-        0 < quality["pieces"] <= quality["sentences"]
-        and quality["pieces_without_verb_share"] == quality["pieces_without_verb"] / quality["pieces"]
-    )
+    assert 0 < quality["complete_lines"] <= quality["lines_judged"] == quality["sentences"]
+    assert quality["complete_share"] == quality["complete_lines"] / quality["lines_judged"]
+    assert 0 < quality["source_complete_share"] <= 1 and quality["content_coverage"] > 0.9
     assert quality["words_per_second"] > 0
 
     final = api.post(f"/api/v1/jobs/{body['job_id']}/finalize").json()
@@ -114,12 +113,29 @@ def test_confirm_beyond_the_balance_is_402(api, settings):
             {"original_filename": "a", "page_count": 5, "processing_settings": {"sentence_length_limit": 99}},
             "sentence_length_limit",
         ),
+        (
+            {"original_filename": "a", "page_count": 5, "processing_settings": {"rewrite": "shorten"}},
+            "rewrite",
+        ),
     ],
 )
 def test_confirm_validation_errors_use_the_error_shape(api, body, field):
     response = api.post("/api/v1/jobs/confirm", body, format="json")
     assert response.status_code == 400
     assert response.json()["error_code"] == "VALIDATION_ERROR" and field in json.dumps(response.json())
+
+
+def test_the_rewrite_mode_is_a_processing_setting_saved_on_the_job(api):
+    split = api.post(
+        "/api/v1/jobs/confirm",
+        {"original_filename": "a.pdf", "page_count": 5, "processing_settings": {"rewrite": "split"}},
+        format="json",
+    ).json()
+    plain = confirm(api).json()
+
+    assert Job.objects.get(pk=split["job_id"]).rewrite == "split"
+    assert Job.objects.get(pk=plain["job_id"]).rewrite == "simplify"  # the default
+    assert api.get(f"/api/v1/jobs/{split['job_id']}").json()["processing_settings"]["rewrite"] == "split"
 
 
 def test_starting_twice_is_409(api, story_pdf):
@@ -265,9 +281,14 @@ def test_job_detail_has_the_quality_figures_of_its_recorded_chunks(api, monkeypa
     outcome = make_outcome(
         ["Il pleut.", "Il vente fort.", "La mer."],
         tokens=2,
-        pieces=2,
-        pieces_checked=2,
-        pieces_without_verb=1,
+        lines_judged=3,
+        complete_lines=2,
+        source_sentences=2,
+        complete_source_sentences=2,
+        source_content=4,
+        kept_content=3,
+        output_content=4,
+        invented_content=1,
         words=7,
         engine_seconds=0.25,
     )
@@ -280,16 +301,24 @@ def test_job_detail_has_the_quality_figures_of_its_recorded_chunks(api, monkeypa
         "sentences": 3,
         "sentences_over_limit": 0,
         "over_limit_share": 0.0,
-        "pieces": 2,
-        "pieces_checked": 2,
-        "pieces_without_verb": 1,
-        "pieces_without_verb_share": 0.5,
+        "lines_judged": 3,
+        "complete_lines": 2,
+        "complete_share": 2 / 3,
+        "source_sentences": 2,
+        "complete_source_sentences": 2,
+        "source_complete_share": 1.0,
+        "source_content": 4,
+        "kept_content": 3,
+        "content_coverage": 0.75,
+        "output_content": 4,
+        "invented_content": 1,
+        "invented_share": 0.25,
         "words": 7,
         "words_per_second": 28.0,
     }
     assert "quality" not in api.get("/api/v1/jobs/").json()["results"][0]  # the list stays one query per page
     chunk = api.get(f"/api/v1/jobs/{job.pk}/chunks").json()["chunks"][0]
-    assert (chunk["pieces"], chunk["pieces_without_verb"], chunk["words"]) == (2, 1, 7)
+    assert (chunk["lines_judged"], chunk["complete_lines"], chunk["words"]) == (3, 2, 7)
 
 
 def test_the_schema_documents_the_quality_object(api):
@@ -306,15 +335,23 @@ def test_the_schema_documents_the_quality_object(api):
         "sentences",
         "sentences_over_limit",
         "over_limit_share",
-        "pieces",
-        "pieces_checked",
-        "pieces_without_verb",
-        "pieces_without_verb_share",
+        "lines_judged",
+        "complete_lines",
+        "complete_share",
+        "source_sentences",
+        "complete_source_sentences",
+        "source_complete_share",
+        "source_content",
+        "kept_content",
+        "content_coverage",
+        "output_content",
+        "invented_content",
+        "invented_share",
         "words",
         "words_per_second",
     }
     assert (
-        quality["properties"]["pieces_without_verb_share"]["nullable"] is True
+        quality["properties"]["complete_share"]["nullable"] is True
         and quality["properties"]["words_per_second"]["type"] == "number"
     )
 

@@ -29,15 +29,30 @@ def test_the_last_chunk_completes_and_settles_the_job_once(job, user):
     assert CreditLedger.objects.filter(job=job).count() == 3  # reserve, release, charge: finalize wrote nothing more
 
 
-# 4 sentences of 3 words, 2 of 5: 22 words in all; the second chunk's verbs were checked on a sample.
+# 4 sentences of 3 words, 2 of 5: 22 words in all.
 FIRST = make_outcome(
-    ["Il pleut fort."] * 4, pieces=3, pieces_checked=3, pieces_without_verb=1, words=12, engine_seconds=0.5
+    ["Il pleut fort."] * 4,
+    lines_judged=4,
+    complete_lines=3,
+    source_sentences=2,
+    complete_source_sentences=2,
+    source_content=10,
+    kept_content=9,
+    output_content=10,
+    invented_content=0,
+    words=12,
+    engine_seconds=0.5,
 )
 SECOND = make_outcome(
     ["Le vent souffle très fort."] * 2,
-    pieces=5,
-    pieces_checked=4,
-    pieces_without_verb=2,
+    lines_judged=2,
+    complete_lines=1,
+    source_sentences=2,
+    complete_source_sentences=1,
+    source_content=10,
+    kept_content=10,
+    output_content=10,
+    invented_content=1,
     sentences_over_limit=1,
     words=10,
     engine_seconds=1.5,
@@ -51,19 +66,21 @@ def test_recording_chunks_sums_their_quality_figures_into_the_job(user):
     record(second, SECOND)
 
     job.refresh_from_db()
-    assert (job.pieces, job.pieces_without_verb, job.sentences_over_limit, job.words, job.engine_seconds) == (
-        8,
-        3,
+    assert (job.lines_judged, job.complete_lines, job.sentences_over_limit, job.words, job.engine_seconds) == (
+        6,
+        4,
         1,
         22,
         2.0,
     )
-    assert (Chunk.objects.get(pk=second.pk).pieces, Chunk.objects.get(pk=second.pk).words) == (5, 10)
+    assert (Chunk.objects.get(pk=second.pk).complete_lines, Chunk.objects.get(pk=second.pk).words) == (1, 10)
     quality = selectors.job_quality(job=job)
     assert quality.sentences == len(job.sentences) == 6
     assert quality.over_limit_share == pytest.approx(1 / 6)
-    assert (job.pieces_checked, quality.pieces_checked) == (7, 7)
-    assert quality.pieces_without_verb_share == pytest.approx(3 / 7)  # of the pieces checked
+    assert quality.complete_share == pytest.approx(4 / 6)
+    assert quality.source_complete_share == pytest.approx(3 / 4)
+    assert quality.content_coverage == pytest.approx(19 / 20)
+    assert quality.invented_share == pytest.approx(1 / 20)
     assert quality.words_per_second == pytest.approx(11.0)
 
 

@@ -45,12 +45,13 @@ def test_seed_flow_completes_on_a_real_cluster(live_server, cluster_factory, liv
     sentences = client.http.get(f"/jobs/{job_id}/result").json()["sentences"]
     assert len(sentences) > 500 and max(count_words(s) for s in sentences) <= 8
     quality = job["quality"]  # what the workers measured, summed over the chunks
-    assert quality["pieces"] > 0 and quality["sentences_over_limit"] == 0 and quality["sentences"] == len(sentences)
+    assert quality["lines_judged"] == len(sentences) == quality["sentences"] and quality["sentences_over_limit"] == 0
     assert quality["words"] == sum(count_words(s) for s in sentences) and quality["words_per_second"] > 0
     chunks = Chunk.objects.filter(job_id=job_id)
     assert (
-        Job.objects.get(pk=job_id).pieces_without_verb == sum(c.pieces_without_verb for c in chunks) < quality["pieces"]
+        Job.objects.get(pk=job_id).complete_lines == sum(c.complete_lines for c in chunks) == quality["complete_lines"]
     )
+    assert 0.3 < quality["complete_share"] <= 1 and quality["content_coverage"] > 0.9
     final = client.http.post(f"/jobs/{job_id}/finalize").json()
     assert 0 < final["actual_credits"] <= final["estimated_credits"]
     balance = client.http.get("/credits/me").json()["balance"]

@@ -36,7 +36,7 @@ def test_the_snapshot_has_every_chunk_and_the_sentences_of_those_done(watched):
     assert snapshot["sentences"] == {"0": ["Phrase 0."]}
     job = snapshot["job"]
     assert (job["id"], job["status"], job["sentence_count"]) == (watched.pk, "processing", None)
-    assert job["quality"]["sentences"] == 1 and set(job["quality"]) >= {"pieces_without_verb_share", "words_per_second"}
+    assert job["quality"]["sentences"] == 1 and set(job["quality"]) >= {"complete_share", "words_per_second"}
 
 
 def test_nothing_changed_means_no_message(watched):

@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import pytest
 
+from jobs.pipeline import local_engine
 from jobs.pipeline.cleaning import keeps_hyphen
-from jobs.pipeline.local_engine import rewrite
 from jobs.pipeline.segment import split_sentences
 from jobs.pipeline.text import SourceSentence
 from jobs.pipeline.words import count_words
 from jobs.tests.test_pipeline_text import by_chunks, page, whole
+
+# The faithful split (rewrite=split): these cases hold it to no word added or lost.
+rewrite = functools.partial(local_engine.rewrite, mode="split")
 
 
 def sentences(paragraph: str) -> list[str]:

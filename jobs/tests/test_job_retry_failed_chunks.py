@@ -39,7 +39,7 @@ def test_a_retried_chunk_and_a_duplicate_delivery_count_the_figures_once(user):
     claimed = services.chunk_claim(chunk_id=second.pk)
     services.chunk_fail(chunk_id=second.pk, token=claimed.token, error_code="ENGINE_ERROR", message="x")
     job.refresh_from_db()
-    assert (job.pieces, job.words, job.engine_seconds, job.recorded_chunks) == (
+    assert (job.complete_lines, job.words, job.engine_seconds, job.recorded_chunks) == (
         3,
         12,
         0.5,
@@ -57,9 +57,9 @@ def test_a_retried_chunk_and_a_duplicate_delivery_count_the_figures_once(user):
 
     job.refresh_from_db()
     assert job.status == JobStatus.COMPLETED and job.recorded_chunks == 2
-    assert (job.pieces, job.pieces_without_verb, job.sentences_over_limit, job.words, job.engine_seconds) == (
-        8,
-        3,
+    assert (job.lines_judged, job.complete_lines, job.sentences_over_limit, job.words, job.engine_seconds) == (
+        6,
+        4,
         1,
         22,
         2.0,

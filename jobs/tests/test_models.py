@@ -25,6 +25,7 @@ def test_the_migrations_match_the_models(db):
         ("sentence_length_limit", 51),
         ("min_sentence_length", 0),
         ("min_sentence_length", 11),
+        ("rewrite", "shorten"),
     ],
 )
 def test_the_database_refuses_settings_out_of_their_bounds(user, field, value):

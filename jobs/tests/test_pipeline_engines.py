@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from devtools.fakegemini import ENGINE_LOCK, FakeGemini
-from jobs.pipeline import engines, local_engine
+from jobs.pipeline import engines, local_engine, quality
 from jobs.pipeline.gemini_calls import GeminiConfig
 from jobs.pipeline.text import ChunkSource
 from jobs.pipeline.words import count_words
@@ -28,55 +28,54 @@ def gemini():
     server.stop()
 
 
-def test_the_local_engine_gives_its_own_sentences_and_measures_them():
+def judged(pairs):
+    return quality.judge(([engines.parse([source])[0]], engines.parse(lines)) for source, lines in pairs)
+
+
+def test_the_local_engine_gives_its_own_sentences_and_judges_each_against_its_source():
     result = engines.rewrite(CHUNK, SETTINGS, engines.LOCAL)
 
     own = local_engine.rewrite(SOURCE, limit=LIMIT, min_length=2, preserve_formatting=True)
     assert result.sentences == own.sentences
     assert (result.input_tokens, result.output_tokens, result.api_calls) == (own.input_tokens, own.output_tokens, 0)
     assert result.tokens_by_model == {"local": own.input_tokens + own.output_tokens}
-    quality = result.quality
-    assert (quality.pieces, quality.pieces_checked, quality.pieces_without_verb) == (
-        own.pieces,
-        own.pieces,
-        own.pieces_without_verb,
-    )
-    assert quality.sentences == len(own.sentences) and quality.sentences_over_limit == 0
-    assert quality.words == sum(count_words(s) for s in own.sentences) and quality.engine_seconds == 0
+    figures = result.quality
+    expected = judged(own.groups)
+    assert {name: getattr(figures, name) for name in vars(expected)} == vars(expected)
+    assert figures.source_sentences == len(SOURCE) and figures.lines_judged == len([s for s in own.sentences if s])
+    assert 0 < figures.complete_lines <= figures.lines_judged and figures.kept_content > 0
+    assert figures.sentences == len(own.sentences) and figures.sentences_over_limit == 0
+    assert figures.words == sum(count_words(s) for s in own.sentences) and figures.engine_seconds == 0
+    # Each line names the source sentence it was written from; a paragraph mark names none.
+    assert len(result.sources) == len(result.sentences)
+    assert {source for source, line in zip(result.sources, result.sentences, strict=True) if line} == {
+        s.text for s in SOURCE
+    }
+    assert all(source == "" for source, line in zip(result.sources, result.sentences, strict=True) if not line)
 
 
-def test_every_gemini_sentence_is_a_piece_and_a_sample_of_them_is_checked(gemini):
+def test_every_gemini_line_is_judged_and_its_content_compared_with_the_chunk(gemini):
     result = engines.rewrite(CHUNK, SETTINGS, gemini)
 
     with ENGINE_LOCK:  # the fake answers with the local engine's sentences
         assert result.sentences == local_engine.rewrite(SOURCE, limit=LIMIT, preserve_formatting=True).sentences
     written = [s for s in result.sentences if s]
-    assert "" in result.sentences  # paragraph marks are kept but are not pieces
+    assert "" in result.sentences  # paragraph marks are kept but are not lines
     assert result.api_calls == 1 and set(result.tokens_by_model) == {MODEL}
-    quality = result.quality
-    assert quality.pieces == quality.pieces_checked == len(written) > len(SOURCE)  # fewer than the sample: all checked
-    assert quality.pieces_without_verb == local_engine.count_without_verb(written)
-    assert 1 <= quality.pieces_without_verb < quality.pieces  # "CHAPITRE PREMIER" has no verb; most pieces have one
-    assert quality.words == sum(count_words(s) for s in written) and quality.sentences_over_limit == 0
-
-    sampled = engines.rewrite(CHUNK, SETTINGS, engines.GeminiEngine(config=gemini.config, verb_sample=2)).quality
-    assert (sampled.pieces, sampled.pieces_checked) == (quality.pieces, 2)
-    assert sampled.pieces_without_verb == local_engine.count_without_verb(engines.verb_sample(written, size=2))
-
-
-def test_the_verb_sample_is_spread_over_the_chunk():
-    assert engines.verb_sample(["a", "b", "c", "d", "e"], size=2) == ["a", "d"]
-    assert engines.verb_sample(["a"], size=2) == ["a"]
+    figures = result.quality
+    expected = quality.judge([(engines.parse([s.text for s in SOURCE]), engines.parse(written))])
+    assert {name: getattr(figures, name) for name in vars(expected)} == vars(expected)
+    assert figures.lines_judged == len(written) > len(SOURCE) == figures.source_sentences
+    assert figures.words == sum(count_words(s) for s in written) and figures.sentences_over_limit == 0
+    assert result.sources == ["" for _ in result.sentences]
 
 
 def test_the_output_is_measured_not_assumed():
+    lines = ["Un deux trois quatre cinq six sept huit neuf.", "Il dort."]
     figures = engines.measure_output(
-        ["Un deux trois quatre cinq six sept huit neuf.", "Court.", ""],
-        limit=LIMIT,
-        pieces=2,
-        checked=1,
-        without_verb=1,
+        [*lines, ""], limit=LIMIT, groups=[(engines.parse(["Il dort."]), engines.parse(lines))]
     )
 
-    assert (figures.sentences, figures.sentences_over_limit, figures.words) == (3, 1, 10)
-    assert (figures.pieces, figures.pieces_checked, figures.pieces_without_verb) == (2, 1, 1)
+    assert (figures.sentences, figures.sentences_over_limit, figures.words) == (3, 1, 11)
+    assert (figures.lines_judged, figures.complete_lines, figures.source_sentences) == (2, 1, 1)
+    assert (figures.complete_share, figures.source_complete_share) == (0.5, 1.0)

@@ -28,5 +28,5 @@ def test_a_job_with_nothing_recorded_has_no_shares_to_show(job):
     quality = selectors.job_quality(job=job)
 
     assert (quality.sentences, quality.over_limit_share) == (0, 0.0)
-    assert quality.pieces_without_verb_share is None and quality.words_per_second is None
+    assert quality.complete_share is None and quality.content_coverage is None and quality.words_per_second is None
     assert job.recorded_chunks == 0

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_processing_settings_round_trip_through_job_fields():
-    chosen = ProcessingSettings(sentence_length_limit=12, min_sentence_length=3, ignore_dialogue=True)
+    chosen = ProcessingSettings(sentence_length_limit=12, min_sentence_length=3, ignore_dialogue=True, rewrite="split")
 
     assert ProcessingSettings.from_job(Job(**chosen.as_fields())) == chosen
     assert ProcessingSettings.names() == tuple(chosen.as_fields())

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils.html import escape
 
 from credits.models import CreditLedger
 from credits.selectors import credit_balance
@@ -69,9 +70,14 @@ def test_job_page_shows_the_quality_figures_once_a_chunk_is_recorded(browser, us
     outcome = make_outcome(
         ["Il pleut."] * 6191,
         tokens=2,
-        pieces=5859,
-        pieces_checked=5859,
-        pieces_without_verb=2730,
+        lines_judged=6191,
+        complete_lines=5859,
+        source_sentences=3000,
+        complete_source_sentences=2730,
+        source_content=10000,
+        kept_content=9900,
+        output_content=9950,
+        invented_content=10,
         words=12382,
         engine_seconds=1.7,
     )
@@ -79,8 +85,11 @@ def test_job_page_shows_the_quality_figures_once_a_chunk_is_recorded(browser, us
 
     body = browser.get(f"/jobs/{job.pk}/").content.decode()
 
-    line = "0 of 6,191 sentences over the limit · 46.6 % of 5,859 cut pieces without a finite verb · 7,284 words/s"
-    assert f'<p id="quality" class="muted">Quality: <span id="quality-figures">{line}</span></p>' in body
+    line = (
+        "94.6 % of 6,191 lines read as sentences (the book's own: 91.0 %) · 99.0 % of the content kept · "
+        "0.1 % invented · 0 of 6,191 sentences over the limit · 7,284 words/s"
+    )
+    assert f'<p id="quality" class="muted">Quality: <span id="quality-figures">{escape(line)}</span></p>' in body
     assert '"quality": {"sentences": 6191' in body  # the page script starts from the same figures
 
 
@@ -142,7 +151,11 @@ def test_upload_page_defaults_to_the_last_jobs_settings(browser, user):
         page_count=10,
         model_preference="quality",
         processing=ProcessingSettings(
-            sentence_length_limit=12, min_sentence_length=3, ignore_dialogue=True, fix_hyphenation=False
+            sentence_length_limit=12,
+            min_sentence_length=3,
+            ignore_dialogue=True,
+            fix_hyphenation=False,
+            rewrite="split",
         ),
     )
 
@@ -152,6 +165,7 @@ def test_upload_page_defaults_to_the_last_jobs_settings(browser, user):
     assert re.search(r'id="min_sentence_length"[^>]*value="3"', body)
     assert 'id="model_preference" name="model_preference" value="quality"' in body  # kept for when a key is set
     assert re.search(r'id="ignore_dialogue" checked', body) and not re.search(r'id="fix_hyphenation" checked', body)
+    assert '<option value="split" selected>' in body and '<option value="simplify">' in body
 
 
 def test_upload_page_defaults_for_a_new_user(browser):

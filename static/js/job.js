@@ -56,10 +56,15 @@
 
   function qualityLine(q) {
     var count = function (n) { return n.toLocaleString("en-US"); };
-    var parts = [count(q.sentences_over_limit) + " of " + count(q.sentences) + " sentences over the limit"];
-    parts.push(q.pieces_without_verb_share === null ? "no cut pieces"
-      : (Math.floor(q.pieces_without_verb_share * 1000 + 0.5) / 10).toFixed(1) + " % of " + count(q.pieces) + " cut pieces without a finite verb"
-        + (q.pieces_checked < q.pieces ? " (a sample of " + count(q.pieces_checked) + " checked)" : ""));
+    var percent = function (share) { return (Math.floor(share * 1000 + 0.5) / 10).toFixed(1) + " %"; };
+    var parts = [];
+    if (q.complete_share !== null) {
+      parts.push(percent(q.complete_share) + " of " + count(q.lines_judged) + " lines read as sentences"
+        + (q.source_complete_share !== null ? " (the book's own: " + percent(q.source_complete_share) + ")" : ""));
+    }
+    if (q.content_coverage !== null) parts.push(percent(q.content_coverage) + " of the content kept");
+    if (q.invented_share !== null) parts.push(percent(q.invented_share) + " invented");
+    parts.push(count(q.sentences_over_limit) + " of " + count(q.sentences) + " sentences over the limit");
     if (q.words_per_second !== null) parts.push(count(Math.floor(q.words_per_second + 0.5)) + " words/s");
     return parts.join(" · ");
   }

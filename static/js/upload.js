@@ -102,7 +102,8 @@
   function processingSettings() {
     var settings = {};
     form.querySelectorAll("[data-setting]").forEach(function (field) {
-      settings[field.name] = field.type === "checkbox" ? field.checked : parseInt(field.value, 10);
+      settings[field.name] = field.type === "checkbox" ? field.checked
+        : field.tagName === "SELECT" ? field.value : parseInt(field.value, 10);
     });
     return settings;
   }

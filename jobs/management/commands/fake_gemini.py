@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from devtools.fakegemini import ERROR_KINDS, REFUSALS, FakeGemini
+from jobs.pipeline import local_engine
 
 
 class Command(BaseCommand):
@@ -71,6 +72,7 @@ class Command(BaseCommand):
             )
         except (ValueError, OSError) as error:
             raise CommandError(str(error)) from error
+        local_engine.load()  # it answers with the local engine: ready before it says it listens
         self.stdout.write(
             f"Fake Gemini listening on {server.url} (GEMINI_BASE_URL={server.url}); stats at {server.url}/_stats"
         )

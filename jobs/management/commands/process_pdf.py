@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from jobs import services
 from jobs.exports import EXPORT_FORMATS, export_job
-from jobs.models import Job, ModelPreference
+from jobs.models import DEFAULT_SETTINGS, Job, ModelPreference, Rewrite
 from jobs.selectors import workers_alive
 from jobs.types import ProcessingSettings
 from novelproc.errors import DomainError
@@ -40,6 +40,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--model", choices=ModelPreference.values, default=ModelPreference.BALANCED)
         parser.add_argument(
+            "--rewrite",
+            choices=Rewrite.values,
+            default=DEFAULT_SETTINGS.rewrite,
+            help="simplify: complete short sentences; split: the book's words, cut.",
+        )
+        parser.add_argument(
             "--out", type=Path, help="Write the sentences here (.csv, .json, .txt, .xlsx, or .apkg for an Anki deck)."
         )
         parser.add_argument(
@@ -56,6 +62,7 @@ class Command(BaseCommand):
         user: str,
         limit: int,
         model: str,
+        rewrite: str,
         out: Path | None,
         timeout: float,
         no_worker: bool,
@@ -69,7 +76,7 @@ class Command(BaseCommand):
         if out is not None and out.suffix.lstrip(".").lower() not in EXPORT_FORMATS:
             raise CommandError(f"--out must end with one of {', '.join('.' + f for f in EXPORT_FORMATS)}")
         try:
-            job = self._confirm_and_start(owner, pdf, limit, model)
+            job = self._confirm_and_start(owner, pdf, limit, model, rewrite)
         except DomainError as exc:
             raise CommandError(f"{exc.error_code}: {exc.message}") from exc
         worker = None if no_worker or workers_alive() else self._start_worker()
@@ -90,11 +97,11 @@ class Command(BaseCommand):
         if job.status != "completed":
             raise CommandError(f"Job ended {job.status}.")
 
-    def _confirm_and_start(self, owner, pdf: Path, limit: int, model: str) -> Job:
+    def _confirm_and_start(self, owner, pdf: Path, limit: int, model: str, rewrite: str) -> Job:
         if limit not in Job.SENTENCE_LIMIT:
             raise CommandError(f"--limit must be between {Job.SENTENCE_LIMIT.low} and {Job.SENTENCE_LIMIT.high}")
         info = services.pdf_inspect_upload(str(pdf))
-        processing = ProcessingSettings(sentence_length_limit=limit)
+        processing = ProcessingSettings(sentence_length_limit=limit, rewrite=rewrite)
         job, balance, _ = services.job_confirm(
             user=owner,
             original_filename=pdf.name,

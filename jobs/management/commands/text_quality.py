@@ -1,5 +1,5 @@
 """How faithful the cleaning and how good the local engine are on one book,
-against its plain-text reference (see ``jobs.pipeline.quality``)."""
+against its plain-text reference (see ``jobs.pipeline.report``)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.models import Job
-from jobs.pipeline import local_engine, quality
+from jobs.models import Job, Rewrite
+from jobs.pipeline import local_engine, report
 from jobs.pipeline.pdf import READER, PdfRejected, extract_pages, inspect_pdf
 
 
@@ -43,10 +43,23 @@ class Command(BaseCommand):
             "--limit", type=int, action="append", help=f"Word limit (repeatable; default {Job.SENTENCE_LIMIT.default})."
         )
         parser.add_argument("--min-length", type=int, default=Job.MIN_LENGTH.default)
+        parser.add_argument(
+            "--rewrite", choices=Rewrite.values, action="append", help="Mode (repeatable; default simplify)."
+        )
+        parser.add_argument("--baseline", action="store_true", help="Also judge the cut-at-comma baseline.")
         parser.add_argument("--json", action="store_true", help="One JSON object per limit instead of a table.")
 
     def handle(
-        self, *args, pdf: Path, reference: Path, limit: list[int] | None, min_length: int, json: bool, **options
+        self,
+        *args,
+        pdf: Path,
+        reference: Path,
+        limit: list[int] | None,
+        min_length: int,
+        json: bool,
+        rewrite: list[str] | None,
+        baseline: bool,
+        **options,
     ):
         limits = limit or [Job.SENTENCE_LIMIT.default]
         if any(value not in Job.SENTENCE_LIMIT for value in limits):
@@ -62,10 +75,13 @@ class Command(BaseCommand):
         started = time.process_time()
         local_engine.load()
         load_seconds = time.process_time() - started
-        for value in limits:
-            report = quality.measure(pages, reference_text, limit=value, min_length=min_length)
-            figures = {**report.as_dict(), "pdf_seconds": pdf_seconds, "model_load_seconds": load_seconds}
-            self.stdout.write(dumps(figures) if json else table(figures) + "\n\n")
+        for mode in rewrite or [Rewrite.SIMPLIFY]:
+            for value in limits:
+                measured = report.measure(
+                    pages, reference_text, limit=value, min_length=min_length, mode=mode, baseline=baseline
+                )
+                figures = {**measured.as_dict(), "pdf_seconds": pdf_seconds, "model_load_seconds": load_seconds}
+                self.stdout.write(dumps(figures) if json else table(figures) + "\n\n")
 
 
 def dumps(figures: dict) -> str:
@@ -76,15 +92,19 @@ def table(f: dict) -> str:
     cpu = f["pdf_seconds"] + f["cleaning_seconds"] + f["engine_seconds"]
     return "\n".join(
         [
-            f"limit {f['limit']}, {f['pages']} pages",
+            f"{f['mode']}, limit {f['limit']}, {f['pages']} pages",
             f"  word recall / precision      {f['recall']:.4%} / {f['precision']:.4%}  ({f['reference_tokens']} reference tokens, {f['output_tokens']} output)",
             f"  running headers left         {f['leftover_header_lines']}",
             f"  line-end hyphens wrong       {f['hyphens_wrongly_joined'] + f['hyphens_left_split']} of {f['line_end_hyphens']} ({f['hyphen_error_rate']:.3%}): "
             f"{f['hyphens_wrongly_joined']} real hyphens joined, {f['hyphens_left_split']} left split",
             f"  sentences over the limit     {f['sentences_over_limit']} of {f['sentences']} ({f['over_limit_share']:.3%})",
-            f"  cut pieces without a verb    {f['pieces_without_verb_share']:.1%} of {f['pieces']} "
-            f"(at least {f['unavoidable_without_verb_share']:.1%} unavoidable; cut-at-comma baseline {f['baseline_without_verb_share']:.1%} of {f['baseline_pieces']})",
-            f"  cuts inside a phrase         {f['weak_cut_share']:.1%} (cut-at-comma baseline {f['baseline_weak_cut_share']:.1%})",
+            f"  complete sentences           {f['complete_share']:.1%} of lines (the source's own {f['source_complete_share']:.1%}"
+            + (
+                f"; cut-at-comma baseline {f['baseline_complete_share']:.1%})"
+                if f["baseline_complete_share"] is not None
+                else ")"
+            ),
+            f"  content kept / invented      {f['content_coverage']:.2%} / {f['invented_share']:.2%}",
             f"  CPU                          {cpu:.1f} s: pypdf {f['pdf_seconds']:.1f}, cleaning {f['cleaning_seconds']:.1f}, engine {f['engine_seconds']:.1f} "
             f"(+ {f['model_load_seconds']:.1f} s loading spaCy once)",
             f"  words per second             {f['words_per_second']:.0f} (cleaning + engine), {f['words'] / max(cpu, 1e-9):.0f} with pypdf",

@@ -1,0 +1,735 @@
+"""Simplify: one long source sentence → short sentences that each read as a
+sentence on their own (SPEC §8, ``rewrite=simplify``).
+
+The sentence is cut between its whitespace-separated words, as in the
+faithful split, but every piece is *repaired* into a sentence before it is
+scored, with the words French grammar needs and nothing else:
+
+* a coordinator that opened the piece goes ("et") or opens the sentence
+  ("Mais", "Puis", "Donc"): ``drop_coordinator``;
+* a relative clause gets its antecedent back, with the preposition that
+  "dont" or "où" stands for ("qui possède…" → "Cet homme possède…",
+  "où il vivait" → "Il vivait dans cette maison"): ``restore_antecedent``;
+* a subordinate clause cut from its main clause loses its subordinator, and
+  a connective that keeps the meaning opens the clause it depended on or
+  itself ("Quand il entra, | il salua" → "Il entra. Alors, il salua.";
+  "…, parce qu'il pleuvait" → "En effet, il pleuvait."): ``subordinate``;
+* a verb that shares its subject with an earlier one gets the subject
+  back, as a pronoun of the right person, gender and number, or the noun
+  phrase itself where a pronoun could not say who ("Il entra et salua la
+  baronne" → "Il entra. Il salua la baronne."): ``restore_subject``;
+* the piece starts with a capital, after its dialogue mark, ends with a
+  sentence mark, and has its guillemets closed: ``finish``.
+
+The cuts are chosen by dynamic programming over the sentence's words (each
+state also carries the connective that a cut subordinate clause hands on to
+the next piece): a piece that is predicted to be a complete sentence costs
+much less than a fragment, a cut at a clause boundary less than one inside a
+phrase, and every piece a little (fewer are better). Added words count
+toward the limit, and a piece is always possible unrepaired, so the limit
+always holds. The prediction uses the parse of the whole sentence; the
+judge (``quality``) re-reads each line alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+
+from jobs.pipeline import quality
+from jobs.pipeline.words import HAS_WORD, count_words
+
+PIECE_COST = 2.0
+FRAGMENT_COST = 12.0
+IMBALANCE_COST = 2.0
+ADDED_WORD_COST = 0.3
+# Cut before word j: after ; or : < a clause boundary < a comma < a phrase boundary < inside a phrase.
+CUT_COST = {4: 0.0, 3: 0.5, 2: 1.0, 1: 3.0, 0: 8.0}
+DANGLING_COST = 6.0
+# The repairs tried in turn until one fits: (adverbs left out, a pronoun for the antecedent).
+TRIMS = ((0, False), (0, True), (1, False), (1, True), (2, False), (2, True))
+TRIM_COST = {0: 0.0, 1: 1.0, 2: 2.5}
+PRONOUN_COST = 0.5
+DROPPED_CARRY_COST = 1.5
+# Adverbs left out when a clause cannot fit otherwise: of degree first, then
+# of time, manner and frequency. Negation ("pas", "jamais") is never touched.
+DEGREE_ADVERBS = frozenset(
+    "très fort bien si trop assez tout tellement plutôt presque vraiment extrêmement bien tant aussi".split()
+)
+OTHER_ADVERBS = frozenset("souvent toujours déjà encore longtemps enfin parfois bientôt même alors ensuite".split())
+
+COORDINATORS = {"et": "", "mais": "Mais", "puis": "Puis", "donc": "Donc", "or": "Or", "car": "Car", "ou": "Ou"}
+SUBJECT_DEPS = frozenset({"nsubj", "nsubj:pass", "expl:subj", "expl", "csubj"})
+OBJECT_DEPS = frozenset({"obj", "iobj"})
+
+# A subordinate clause cut off from its main clause: what opens the main
+# clause when the subordinate comes first, and what opens the subordinate
+# when it comes after. None: no connective keeps the meaning ("si", "pour
+# que" need the subjunctive or a condition), so the clause stays attached.
+SUBORDINATORS: dict[str, tuple[str | None, str | None]] = {
+    "quand": ("Alors,", "À ce moment-là,"),
+    "lorsque": ("Alors,", "À ce moment-là,"),
+    "lorsqu'": ("Alors,", "À ce moment-là,"),
+    "dès que": ("Aussitôt,", None),
+    "dès qu'": ("Aussitôt,", None),
+    "aussitôt que": ("Aussitôt,", None),
+    "aussitôt qu'": ("Aussitôt,", None),
+    "parce que": ("C'est pourquoi", "Car"),
+    "parce qu'": ("C'est pourquoi", "Car"),
+    "puisque": ("Donc", "Car"),
+    "puisqu'": ("Donc", "Car"),
+    "comme": (None, None),
+    "pendant que": ("Pendant ce temps,", "Pendant ce temps,"),
+    "pendant qu'": ("Pendant ce temps,", "Pendant ce temps,"),
+    "tandis que": ("Pendant ce temps,", "Pendant ce temps,"),
+    "tandis qu'": ("Pendant ce temps,", "Pendant ce temps,"),
+    "après que": ("Ensuite,", None),
+    "après qu'": ("Ensuite,", None),
+    "alors que": ("Pourtant,", "Pourtant,"),
+    "alors qu'": ("Pourtant,", "Pourtant,"),
+}
+# After "C'est pourquoi" the clause keeps its word order; a comma-connective is followed by one.
+TEMPORAL_NOUNS = frozenset(
+    "jour soir matin nuit moment instant heure temps époque année an fois minute siècle saison mois semaine "
+    "été hiver printemps automne midi minuit lendemain veille".split()
+)
+NEGATION_TAILS = frozenset({"pas", "point", "jamais", "plus", "guère", "rien"})
+SUBJECT_PRONOUN_FORMS = frozenset({"je", "j'", "tu", "il", "elle", "on", "nous", "vous", "ils", "elles"})
+DIALOGUE_MARK = re.compile(r"^\s*([–—―]|--?)\s*")
+VOWEL_START = re.compile(r"^[aeiouyhàâäéèêëîïôöùûüœæ]", re.IGNORECASE)
+OPENING = re.compile(r"^[«“\"(\[–—―-]+$")
+CLOSING_PUNCT = re.compile(r"[\s,;:–—―-]+$")
+END_MARKS = (".", "!", "?", "…")
+
+
+@dataclass
+class Group:
+    """One whitespace-separated word of the sentence and its spaCy tokens."""
+
+    start: int
+    end: int
+    tokens: list = field(default_factory=list)
+    word: bool = True
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str
+    words: int
+    complete: bool
+    added: int
+    carry: str | None = None  # connective for the next piece
+    penalty: float = 0.0  # what the repair gave up to fit
+
+
+class Sentence:
+    """The parse of one long sentence, read as whitespace groups."""
+
+    def __init__(self, doc):
+        self.doc = doc
+        self.text = doc.text
+        self.groups: list[Group] = [Group(m.start(), m.end()) for m in re.finditer(r"\S+", self.text)]
+        owner = {}
+        for index, group in enumerate(self.groups):
+            group.word = bool(HAS_WORD.search(self.text[group.start : group.end]))
+            for char in range(group.start, group.end):
+                owner[char] = index
+        self.group_of = [owner[token.idx] for token in doc]
+        for token in doc:
+            self.groups[self.group_of[token.i]].tokens.append(token)
+        self.dialogue = DIALOGUE_MARK.match(self.text) is not None
+        self.tiers = self._cut_tiers()
+
+    # -- where a cut may go ------------------------------------------------
+
+    def _cut_tiers(self) -> list[int]:
+        tiers = [0] * (len(self.groups) + 1)
+        text = self.text
+
+        def raise_tier(position: int, tier: int) -> None:
+            if 0 < position < len(self.groups):
+                tiers[position] = max(tiers[position], tier)
+
+        for token in self.doc:
+            j = self.group_of[token.i]
+            starts_group = self.groups[j].start == token.idx
+            if starts_group and token.pos_ in ("ADP", "CCONJ", "SCONJ") and token.head.pos_ != "PROPN":
+                raise_tier(j, 1)
+            if starts_group and (token.dep_ in ("mark", "cc") or token.lower_ in quality.RELATIVE_OPENERS):
+                raise_tier(j, 3)
+            if starts_group and quality.is_finite(token) and token.dep_ in ("conj", "parataxis", "advcl", "ccomp"):
+                raise_tier(self.group_of[token.left_edge.i], 3)
+        for j in range(1, len(self.groups)):
+            before = text[self.groups[j - 1].start : self.groups[j - 1].end]
+            if before.endswith((";", ":")) or (before.endswith(("!", "?", "…", "...")) and j < len(self.groups)):
+                raise_tier(j, 4)
+            elif before.endswith(","):
+                raise_tier(j, 2)
+        return tiers
+
+    def dangling(self, j: int) -> bool:
+        """Would a cut before group ``j`` leave a word without what it leads to?"""
+        if j <= 0 or j >= len(self.groups):
+            return False
+        last = self.groups[j - 1].tokens[-1]
+        nxt = self.groups[j].tokens[0]
+        if OPENING.match(self.text[self.groups[j - 1].start : self.groups[j - 1].end]):
+            return True
+        if not self.groups[j].word and not OPENING.match(nxt.text):
+            return True  # a piece never starts with closing punctuation
+        if last.is_punct:
+            return False
+        if last.pos_ in ("DET", "ADP", "CCONJ", "SCONJ") or last.lower_ in ("ne", "n'"):
+            return True
+        if last.pos_ == "PRON" and (last.head.i > last.i or last.lower_ == "ce"):
+            return True
+        if last.pos_ == "AUX" and last.head.i > last.i:
+            return True
+        if nxt.lower_ in NEGATION_TAILS and quality.is_finite(last):
+            return True
+        if reporting_verb(nxt):
+            return True  # "– Oui, | dit-il": the reply keeps its reporting clause
+        if nxt.head == last and nxt.dep_ in ("xcomp", "obj", "advmod", "iobj") and last.pos_ in ("VERB", "AUX"):
+            return True  # "vous voulez | dire", "aimait | passionnément"
+        return nxt.dep_ == "case" and nxt.head.dep_ in ("nmod", "flat:name") and nxt.head.head.i == nxt.i - 1
+
+    # -- the dynamic programme -------------------------------------------
+
+    def simplify(self, limit: int) -> list[str]:
+        n = len(self.groups)
+        word_sum = [0]
+        for group in self.groups:
+            word_sum.append(word_sum[-1] + group.word)
+        best: dict[tuple[int, str | None], tuple[float, tuple[int, str | None] | None, Piece | None]] = {
+            (0, None): (0.0, None, None)
+        }
+        for start in range(n):
+            for state in [key for key in best if key[0] == start]:
+                cost_so_far = best[state][0]
+                carry = state[1]
+                for end in range(start + 1, n + 1):
+                    words = word_sum[end] - word_sum[start]
+                    if words > limit:
+                        break
+                    if words == 0 and end < n:
+                        continue
+                    if end < n and self.dangling(end):
+                        continue
+                    for piece in self.pieces(start, end, carry, limit):
+                        cost = cost_so_far + self.piece_cost(piece, limit)
+                        if end < n:
+                            cost += CUT_COST[self.tiers[end]]
+                        key = (end, piece.carry if end < n else None)
+                        if key not in best or cost < best[key][0]:
+                            best[key] = (cost, state, piece)
+        if (n, None) not in best:
+            # Every cut was dangling somewhere: cut anywhere, repaired as well as can be.
+            return self.anywhere(limit)
+        lines: list[str] = []
+        key: tuple[int, str | None] | None = (n, None)
+        while key is not None and best[key][2] is not None:
+            lines.append(best[key][2].text)
+            key = best[key][1]
+        return lines[::-1]
+
+    def anywhere(self, limit: int) -> list[str]:
+        lines, start, words = [], 0, 0
+        for index, group in enumerate(self.groups):
+            if words + group.word > limit:
+                lines.append(self.raw(start, index))
+                start, words = index, 0
+            words += group.word
+        lines.append(self.raw(start, len(self.groups)))
+        return lines
+
+    @staticmethod
+    def piece_cost(piece: Piece, limit: int) -> float:
+        cost = PIECE_COST + IMBALANCE_COST * ((limit - piece.words) / limit) ** 2 + ADDED_WORD_COST * piece.added
+        cost += piece.penalty
+        return cost if piece.complete else cost + FRAGMENT_COST
+
+    # -- one piece ---------------------------------------------------------
+
+    def raw(self, start: int, end: int) -> str:
+        return finish(self.text[self.groups[start].start : self.groups[end - 1].end], last=end == len(self.groups))
+
+    def pieces(self, start: int, end: int, carry: str | None, limit: int) -> list[Piece]:
+        """The ways to make groups ``start:end`` a sentence: as it is, and
+        repaired with the fewest changes that fit the limit. What a repair
+        may give up to fit, in order: an adverb of degree ("très"), another
+        adverb, a noun's name for a pronoun where a pronoun is clear, and a
+        connective handed on by the piece before (the order of the two
+        sentences still says "then"); each costs a little."""
+        raw_words = sum(group.word for group in self.groups[start:end])
+        options = [Piece(self.raw(start, end), raw_words, False, 0)]
+        for keep_carry in (True, False) if carry else (True,):
+            for trim, pronoun in TRIMS:
+                repair = Repair(self, start, end, carry if keep_carry else None, trim=trim, pronoun=pronoun)
+                repaired = repair.build()
+                if repaired is None:
+                    break  # no trim mends what the repair cannot do
+                if repaired.words <= limit:
+                    penalty = TRIM_COST[trim] + PRONOUN_COST * pronoun + (0 if keep_carry else DROPPED_CARRY_COST)
+                    options.append(dataclasses.replace(repaired, penalty=penalty))
+                    return options
+        return options
+
+
+class Repair:
+    """Make groups ``start:end`` of a sentence a sentence of its own, or say it cannot."""
+
+    def __init__(
+        self, sentence: Sentence, start: int, end: int, carry: str | None, *, trim: int = 0, pronoun: bool = False
+    ):
+        self.s = sentence
+        self.trim = trim
+        self.pronoun = pronoun
+        self.start, self.end = start, end
+        self.first = sentence.groups[start].tokens[0].i
+        self.last = sentence.groups[end - 1].tokens[-1].i
+        self.carry = carry
+        self.prefix: list[str] = [carry] if carry else []
+        self.removed: set[int] = set()  # token indexes left out
+        self.inserted: dict[int, str] = {}  # after token index → words
+        self.replaced: dict[int, str] = {}  # token index → words
+        self.next_carry: str | None = None
+
+    def inside(self, token) -> bool:
+        return self.first <= token.i <= self.last
+
+    def build(self) -> Piece | None:
+        tokens = [t for t in self.s.doc[self.first : self.last + 1] if not t.is_punct]
+        if not tokens:
+            return None
+        opener = tokens[0]
+        if opener.lower_ in COORDINATORS and opener.dep_ == "cc" and len(tokens) > 1:
+            self.drop_coordinator(opener)
+            opener = tokens[1]
+        main = None
+        if opener.lower_ in quality.RELATIVE_OPENERS and opener.dep_ != "mark":
+            main = self.restore_antecedent(opener)
+            if main is None:
+                return None
+        elif opener.dep_ == "mark" or opener.pos_ == "SCONJ":
+            main = self.subordinate(opener)
+            if main is None:
+                return None
+        if main is None:
+            main = self.main_verb()
+            if main is None:
+                setting = self.setting()
+                if setting is None:
+                    return None
+                return self.finished()
+        if reporting_verb(main) and main.i == opener.i and self.s.dialogue:
+            return None  # "Dit-il." alone is no sentence
+        if not self.restore_subject(main):
+            return None
+        return self.finished()
+
+    def finished(self) -> Piece:
+        if self.trim:
+            self.leave_out_adverbs()
+        text = self.render()
+        return Piece(
+            text=text,
+            words=count_words(text),
+            complete=True,
+            added=count_words(text) - sum(g.word for g in self.s.groups[self.start : self.end]),
+            carry=self.next_carry,
+        )
+
+    # -- the repairs -------------------------------------------------------
+
+    def leave_out_adverbs(self) -> None:
+        """Adverbs of degree ("très"), then of time and manner, when the clause cannot fit with them."""
+        for token in self.s.doc[self.first : self.last + 1]:
+            if token.dep_ != "advmod" or token.pos_ != "ADV" or token.i in self.replaced:
+                continue
+            form = token.lower_
+            if form in DEGREE_ADVERBS or (self.trim >= 2 and (form in OTHER_ADVERBS or form.endswith("ment"))):
+                self.removed.add(token.i)
+
+    def drop_coordinator(self, token) -> None:
+        word = COORDINATORS[token.lower_]
+        if word:
+            self.replaced[token.i] = word
+        else:
+            self.removed.add(token.i)
+
+    def main_verb(self):
+        """The first finite verb of the piece whose clause has no subordinator
+        or relative pronoun, in the piece or before it (a subordinate clause
+        is mended only from its opener: "que sa fille | épousât" is no main
+        clause), and is not in the subjunctive."""
+        for token in self.s.doc[self.first : self.last + 1]:
+            if not quality.is_finite(token) or "Sub" in token.morph.get("Mood"):
+                continue
+            node = token.head if token.dep_ in ("cop", *quality.AUXILIARY_DEPS) else token
+            hanging = any(
+                (child.dep_ == "mark" or quality.is_relative_pronoun(child)) and child.i <= self.last
+                for child in node.children
+            )
+            if not hanging:
+                return token
+        return None
+
+    def setting(self):
+        """A time or place that opens the sentence, alone in its piece ("En
+        1834, | …"), becomes "C'était en 1834." in the tense of the clause."""
+        tokens = [t for t in self.s.doc[self.first : self.last + 1] if not t.is_punct]
+        if not tokens or tokens[0].pos_ != "ADP" or self.start != 0:
+            return None
+        if not any(t.pos_ == "NUM" or t.lemma_ in TEMPORAL_NOUNS for t in tokens):
+            return None
+        governor = next((t for t in self.s.doc[self.last + 1 :] if quality.is_finite(t)), None)
+        if governor is None:
+            return None
+        self.prefix.append("C'est" if present_tense(governor) else "C'était")
+        return governor
+
+    def restore_antecedent(self, pronoun):
+        verb = pronoun.head
+        if not (self.inside(verb) and quality.is_finite_clause(verb)):
+            return None
+        antecedent = self.antecedent()
+        if antecedent is None:
+            return None
+        phrase = demonstrative_phrase(antecedent)
+        if phrase is None:
+            return None
+        form = pronoun.lower_
+        if form != "qui":
+            self.subject_first(verb)
+        if form == "qui":
+            self.replaced[pronoun.i] = self.clear_pronoun(antecedent) if self.pronoun else phrase
+        elif form in ("que", "qu'"):
+            self.removed.add(pronoun.i)
+            self.insert_after_verb(verb, phrase)
+            participle = agreeing_participle(verb)
+            if participle is not None:
+                # The object now follows the verb: "la lettre qu'elle a écrite" → "elle a écrit cette lettre".
+                self.replaced[participle.i] = unagreed(participle)
+        elif form == "dont":
+            self.removed.add(pronoun.i)
+            if pronoun.head.pos_ == "NOUN" and self.inside(pronoun.head):
+                self.inserted[pronoun.head.i] = "de " + phrase
+            else:
+                self.insert_after_verb(verb, "de " + phrase)
+        elif form == "où":
+            if antecedent.lemma_.lower() in TEMPORAL_NOUNS or antecedent.lower_ in TEMPORAL_NOUNS:
+                self.replaced[pronoun.i] = phrase + "-là,"
+            elif self.pronoun:
+                self.removed.add(pronoun.i)
+                self.insert_before_verb(verb, "y")  # "où il vivait" → "il y vivait"
+            else:
+                self.removed.add(pronoun.i)
+                self.insert_after_verb(verb, "dans " + phrase)
+        else:
+            return None
+        return finite_of(verb)
+
+    def clear_pronoun(self, antecedent) -> str:
+        """ "il" / "elle" for the antecedent, unless the sentence already has a
+        subject that the pronoun could be taken for; then its noun phrase."""
+        pronoun = subject_pronoun(antecedent)
+        before = [t for t in self.s.doc[: self.first] if t.dep_ in ("nsubj", "nsubj:pass")]
+        if pronoun is None or any(subject_pronoun(t) == pronoun for t in before):
+            return demonstrative_phrase(antecedent)
+        return pronoun
+
+    def subject_first(self, verb) -> None:
+        """A relative's subject often follows its verb ("où loge ce personnage"):
+        in a sentence of its own it comes first ("Ce personnage loge là")."""
+        subject = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubj:pass") and c.i > verb.i), None)
+        if subject is None or not self.inside(subject):
+            return
+        span = list(subject.subtree)
+        if not all(self.inside(token) for token in span):
+            return
+        self.removed.update(token.i for token in span)
+        self.prefix.append("".join(token.text_with_ws for token in span).strip())
+
+    def insert_before_verb(self, verb, word: str) -> None:
+        finite = finite_of(verb)
+        index = finite.i - 1
+        if index >= self.first and self.s.doc[index].lower_ == "en":
+            index -= 1
+        if index < self.first or index in self.removed:
+            self.prefix.append(word)
+            return
+        self.inserted[index] = (self.inserted.get(index, "") + " " + word).strip()
+
+    def antecedent(self):
+        """The noun the relative pronoun opening the piece stands for: the
+        nearest noun before the piece (across a comma, an adjective or a
+        noun's complement)."""
+        index = self.first - 1
+        while index >= 0:
+            token = self.s.doc[index]
+            if token.pos_ in ("NOUN", "PROPN"):
+                # "la femme de l'ambassadeur qui…": the head of a complement chain is the antecedent only when close.
+                return token
+            if token.is_punct or token.pos_ in ("ADJ", "DET") or token.dep_ in ("amod", "flat:name"):
+                index -= 1
+                continue
+            return None
+        return None
+
+    def insert_after_verb(self, verb, words: str) -> None:
+        """Objects go after the verb and its negation ("ne voyait plus cet homme")."""
+        position = verb.i
+        following = verb.i + 1
+        while following <= self.last and self.s.doc[following].lower_ in NEGATION_TAILS:
+            position = following
+            following += 1
+        self.inserted[position] = (self.inserted.get(position, "") + " " + words).strip()
+
+    def subordinate(self, mark):
+        verb = mark.head
+        if not (self.inside(verb) and quality.is_finite_clause(verb)):
+            return None
+        phrase = mark_phrase(mark)
+        connectives = SUBORDINATORS.get(phrase)
+        if connectives is None:
+            return None
+        before, after = connectives
+        # Where the main clause is, by the parse, or (the parser often roots
+        # a long sentence on its first verb) by where the other finite verbs are.
+        main = verb.head if verb.dep_ == "advcl" and verb.head is not verb else None
+        later = main.i > self.last if main is not None else self.finite_after()
+        if later:
+            if before is None:
+                return None
+            self.next_carry = before
+        elif main is not None or self.finite_before():
+            if after is None:
+                return None
+            self.prefix.append(after)
+        else:
+            return None
+        self.removed.update(token.i for token in mark_tokens(mark))
+        return finite_of(verb)
+
+    def finite_after(self) -> bool:
+        return any(quality.is_finite(token) for token in self.s.doc[self.last + 1 :])
+
+    def finite_before(self) -> bool:
+        return any(quality.is_finite(token) for token in self.s.doc[: self.first])
+
+    def restore_subject(self, verb) -> bool:
+        """Give the piece's main verb its subject back when it is outside the piece."""
+        predicate = verb.head if verb.dep_ in ("cop", *quality.AUXILIARY_DEPS) else verb
+        if any(child.dep_ in SUBJECT_DEPS and self.inside(child) for child in predicate.children):
+            return True
+        if quality.before_inverted_subject(verb) or "Imp" in verb.morph.get("Mood"):
+            return True
+        if any(self.replaced.get(child.i) for child in predicate.children if child.lower_ == "qui"):
+            return True
+        subject = next((c for c in predicate.children if c.dep_ in ("nsubj", "nsubj:pass")), None)
+        if subject is not None and subject.i < self.first:
+            # "Monsieur de Watteville, petit-neveu du fameux Watteville, | aimait le tour."
+            pronoun = subject_pronoun(subject)
+            if pronoun is None:
+                return False
+            self.prefix.append(pronoun)
+            return True
+        node = predicate
+        while node.dep_ == "conj" and node.head is not node:
+            node = node.head
+            subject = next((c for c in node.children if c.dep_ in ("nsubj", "nsubj:pass")), None)
+            if subject is not None and subject.i < self.first:
+                pronoun = subject_pronoun(subject)
+                if pronoun is None:
+                    return False
+                self.prefix.append(pronoun)
+                return True
+        return False
+
+    # -- the text ----------------------------------------------------------
+
+    def render(self) -> str:
+        parts: list[str] = []
+        doc = self.s.doc
+        for token in doc[self.first : self.last + 1]:
+            if token.i in self.removed:
+                continue
+            parts.append(self.replaced.get(token.i, token.text))
+            parts.append(token.whitespace_)
+            if token.i in self.inserted:
+                if not parts[-1]:
+                    parts[-1] = " "
+                parts.append(self.inserted[token.i] + " ")
+        body = "".join(parts).strip()
+        body = re.sub(r"\s+([,.;:!?…»])", lambda m: (" " if m.group(1) in ";:!?»" else "") + m.group(1), body)
+        body = re.sub(r"^[,;:\s]+", "", body)
+        mark = ""
+        found = DIALOGUE_MARK.match(body)
+        if found:
+            mark, body = found.group(0), body[found.end() :]
+        elif self.s.dialogue and self.start > 0:
+            mark = "– "
+        prefix = " ".join(self.prefix)
+        if prefix:
+            opener = next(
+                (t for t in doc[self.first : self.last + 1] if t.i not in self.removed and not t.is_punct), None
+            )
+            name = opener is not None and opener.i not in self.replaced and opener.pos_ == "PROPN"
+            body = prefix + " " + (body if name else lower_first(body))
+        body = elide(body)
+        return finish(mark + body, last=self.end == len(self.s.groups))
+
+
+# -- helpers -------------------------------------------------------------
+
+
+def reporting_verb(token) -> bool:
+    """ "dit-il", "reprit Philomène": a verb of saying with its subject after it."""
+    return (
+        quality.is_finite(token)
+        and (quality.before_inverted_subject(token) or token.dep_ in ("parataxis",))
+        and (token.lemma_ in REPORTING_LEMMAS)
+    )
+
+
+REPORTING_LEMMAS = frozenset(
+    "dire reprendre répondre demander ajouter murmurer crier s'écrier écrier répliquer continuer poursuivre "
+    "fit faire penser songer soupirer interrompre balbutier déclarer expliquer observer riposter".split()
+)
+
+
+def present_tense(verb) -> bool:
+    """Is the clause of ``verb`` in the present or the future (else a past tense)?"""
+    finite = finite_of(verb)
+    tense = finite.morph.get("Tense")
+    return bool(tense) and tense[0] in ("Pres", "Fut")
+
+
+def finite_of(verb):
+    """The finite word of a clause: the verb, or its auxiliary or copula."""
+    if quality.is_finite(verb):
+        return verb
+    return next((c for c in verb.children if c.dep_ in ("cop", *quality.AUXILIARY_DEPS) and quality.is_finite(c)), verb)
+
+
+def agreeing_participle(verb):
+    """The past participle of a compound tense with avoir that agrees with a
+    preceding object ("écrite", "envoyés"), or None."""
+    auxiliaries = [c for c in verb.children if c.dep_ in ("aux", "aux:tense") and c.lemma_ == "avoir"]
+    if not auxiliaries or not verb.lower_.endswith(("e", "s")):
+        return None
+    if "Fem" in verb.morph.get("Gender") or "Plur" in verb.morph.get("Number"):
+        return verb
+    return None
+
+
+def unagreed(participle) -> str:
+    """The masculine singular of an agreed participle: "écrite" → "écrit", "envoyées" → "envoyé"."""
+    form = participle.text
+    if form.endswith("es"):
+        form = form[:-2]
+    elif form.endswith("e"):
+        form = form[:-1]
+    elif form.endswith("s") and not form.endswith("is"):
+        form = form[:-1]  # "pris", "mis", "assis" are their own masculine singular
+    return form
+
+
+def mark_tokens(mark) -> list:
+    """The words of a subordinator: "quand", "parce qu'", "pendant que" (two marks in a row)."""
+    tokens = [mark, *(child for child in mark.children if child.dep_ == "fixed")]
+    following = mark.doc[mark.i + 1] if mark.i + 1 < len(mark.doc) else None
+    if following is not None and following.dep_ == "mark" and following.head == mark.head and following not in tokens:
+        tokens.append(following)
+    return tokens
+
+
+def mark_phrase(mark) -> str:
+    words = sorted(mark_tokens(mark), key=lambda token: token.i)
+    phrase = ""
+    for token in words:
+        phrase += token.lower_ + ("" if token.text.endswith("'") else " ")
+    return phrase.strip()
+
+
+def gender_number(token) -> tuple[str | None, str]:
+    gender = (token.morph.get("Gender") or [None])[0]
+    number = (token.morph.get("Number") or ["Sing"])[0]
+    conjuncts = [c for c in token.children if c.dep_ == "conj" and c.pos_ in ("NOUN", "PROPN")]
+    if conjuncts:
+        genders = {gender, *((c.morph.get("Gender") or [None])[0] for c in conjuncts)}
+        return ("Masc" if "Masc" in genders or None in genders else "Fem"), "Plur"
+    return gender, number
+
+
+def subject_pronoun(subject) -> str | None:
+    """The pronoun that can stand for ``subject`` as a subject, or None."""
+    if subject.lower_ in SUBJECT_PRONOUN_FORMS:
+        return "je" if subject.lower_ == "j'" else subject.lower_
+    if subject.pos_ not in ("NOUN", "PROPN"):
+        return None
+    gender, number = gender_number(subject)
+    if gender is None:
+        return None
+    return {("Masc", "Sing"): "il", ("Fem", "Sing"): "elle", ("Masc", "Plur"): "ils", ("Fem", "Plur"): "elles"}[
+        (gender, number)
+    ]
+
+
+def demonstrative_phrase(noun) -> str | None:
+    """ "cet homme", "cette maison", "ces salons"; a name stays a name."""
+    if noun.pos_ == "PROPN":
+        name = [noun, *(c for c in noun.children if c.dep_ in ("flat:name", "flat"))]
+        return " ".join(token.text for token in sorted(name, key=lambda token: token.i))
+    gender, number = gender_number(noun)
+    if number == "Plur":
+        return "ces " + noun.text
+    if gender == "Fem":
+        return "cette " + noun.text
+    if gender == "Masc":
+        return ("cet " if VOWEL_START.match(noun.text) else "ce ") + noun.text
+    return None
+
+
+def lower_first(text: str) -> str:
+    """The first word after a prefix, in lower case (a name keeps its capital: the caller knows)."""
+    head, _, rest = text.partition(" ")
+    if head[:1].isupper() and not head[1:2].isupper():
+        return head[:1].lower() + head[1:] + (" " + rest if rest else "")
+    return text
+
+
+def elide(text: str) -> str:
+    """The elisions an added word needs before a vowel: "je" → "j'", "que" → "qu'", "ce" → "cet"…"""
+    text = re.sub(r"\b([Jj]e|[Qq]ue|[Dd]e|[Ss]e|[Nn]e|[Mm]e|[Tt]e) (?=[aeiouyhàâéèêîôû])", r"\1'", text)
+    text = re.sub(r"\b([jqdsnmt])e'", r"\1'", text)
+    text = re.sub(r"\b([JQDSNMT])e'", r"\1'", text)
+    text = re.sub(r"\b([Dd])e le\b", r"\1u", text)
+    text = re.sub(r"\b([Dd])e les\b", r"\1es", text)
+    return text
+
+
+def finish(text: str, *, last: bool) -> str:
+    """Capital after the dialogue mark, a sentence mark at the end, guillemets closed."""
+    text = text.strip()
+    text = re.sub(r"\s+", " ", text)
+    found = re.match(r"^([\s«“\"(\[–—―-]*)(.*)$", text, re.DOTALL)
+    lead, body = found.group(1), found.group(2)
+    if body[:1].islower():
+        body = body[:1].upper() + body[1:]
+    text = lead + body
+    closing = re.search(r"[\s»”\")\]]*$", text)
+    tail = closing.group(0) if closing else ""
+    core = text[: len(text) - len(tail)]
+    if not core.endswith(END_MARKS):
+        core = CLOSING_PUNCT.sub("", core) + "."
+        if core == ".":
+            return text
+    text = core + tail
+    opened, closed = text.count("«"), text.count("»")
+    if opened > closed:
+        text += " »"
+    elif closed > opened:
+        text = "« " + text
+    return text

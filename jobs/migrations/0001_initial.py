@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,128 +14,221 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Job',
+            name="Job",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('processing', 'Processing'), ('completed', 'Completed'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], db_index=True, default='pending', max_length=16)),
-                ('original_filename', models.CharField(max_length=255)),
-                ('pdf_file', models.FileField(blank=True, max_length=255, upload_to='uploads/%Y/%m/')),
-                ('file_size', models.PositiveBigIntegerField(default=0)),
-                ('page_count', models.PositiveIntegerField()),
-                ('confirm_key', models.CharField(blank=True, default='', help_text='Idempotency-Key of the confirm request.', max_length=100)),
-                ('engine', models.CharField(choices=[('local', 'Local'), ('gemini', 'Gemini')], default='local', max_length=10)),
-                ('model_preference', models.CharField(choices=[('speed', 'Speed'), ('balanced', 'Balanced'), ('quality', 'Quality')], default='balanced', max_length=10)),
-                ('model_name', models.CharField(blank=True, max_length=64)),
-                ('sentence_length_limit', models.PositiveSmallIntegerField(default=8)),
-                ('min_sentence_length', models.PositiveSmallIntegerField(default=2)),
-                ('ignore_dialogue', models.BooleanField(default=False)),
-                ('preserve_formatting', models.BooleanField(default=False)),
-                ('fix_hyphenation', models.BooleanField(default=True)),
-                ('estimated_credits', models.PositiveIntegerField(default=0)),
-                ('actual_credits', models.PositiveIntegerField(blank=True, null=True)),
-                ('credit_rate', models.FloatField()),
-                ('pricing_version', models.CharField(max_length=32)),
-                ('billing_round', models.PositiveSmallIntegerField(default=1, help_text='Raised when failed chunks are retried.')),
-                ('settled_round', models.PositiveSmallIntegerField(default=0)),
-                ('input_tokens', models.PositiveBigIntegerField(default=0)),
-                ('output_tokens', models.PositiveBigIntegerField(default=0)),
-                ('total_tokens', models.PositiveBigIntegerField(default=0)),
-                ('gemini_api_calls', models.PositiveIntegerField(default=0)),
-                ('chunk_size', models.PositiveIntegerField(blank=True, null=True)),
-                ('parallel', models.PositiveSmallIntegerField(default=1)),
-                ('strategy', models.CharField(blank=True, max_length=16)),
-                ('total_chunks', models.PositiveIntegerField(default=0)),
-                ('processed_chunks', models.PositiveIntegerField(default=0)),
-                ('failed_chunk_count', models.PositiveIntegerField(default=0)),
-                ('progress_percent', models.PositiveSmallIntegerField(default=0)),
-                ('current_step', models.CharField(blank=True, max_length=120)),
-                ('sentences', models.JSONField(blank=True, default=list)),
-                ('error_code', models.CharField(blank=True, max_length=40)),
-                ('error_message', models.TextField(blank=True)),
-                ('task_id', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('queued_at', models.DateTimeField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('processing_time_seconds', models.FloatField(blank=True, null=True)),
-                ('file_deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='jobs', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("processing", "Processing"),
+                            ("completed", "Completed"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("original_filename", models.CharField(max_length=255)),
+                ("pdf_file", models.FileField(blank=True, max_length=255, upload_to="uploads/%Y/%m/")),
+                ("file_size", models.PositiveBigIntegerField(default=0)),
+                ("page_count", models.PositiveIntegerField()),
+                (
+                    "confirm_key",
+                    models.CharField(
+                        blank=True, default="", help_text="Idempotency-Key of the confirm request.", max_length=100
+                    ),
+                ),
+                (
+                    "engine",
+                    models.CharField(
+                        choices=[("local", "Local"), ("gemini", "Gemini")], default="local", max_length=10
+                    ),
+                ),
+                (
+                    "model_preference",
+                    models.CharField(
+                        choices=[("speed", "Speed"), ("balanced", "Balanced"), ("quality", "Quality")],
+                        default="balanced",
+                        max_length=10,
+                    ),
+                ),
+                ("model_name", models.CharField(blank=True, max_length=64)),
+                ("sentence_length_limit", models.PositiveSmallIntegerField(default=8)),
+                ("min_sentence_length", models.PositiveSmallIntegerField(default=2)),
+                ("ignore_dialogue", models.BooleanField(default=False)),
+                ("preserve_formatting", models.BooleanField(default=False)),
+                ("fix_hyphenation", models.BooleanField(default=True)),
+                ("estimated_credits", models.PositiveIntegerField(default=0)),
+                ("actual_credits", models.PositiveIntegerField(blank=True, null=True)),
+                ("credit_rate", models.FloatField()),
+                ("pricing_version", models.CharField(max_length=32)),
+                (
+                    "billing_round",
+                    models.PositiveSmallIntegerField(default=1, help_text="Raised when failed chunks are retried."),
+                ),
+                ("settled_round", models.PositiveSmallIntegerField(default=0)),
+                ("input_tokens", models.PositiveBigIntegerField(default=0)),
+                ("output_tokens", models.PositiveBigIntegerField(default=0)),
+                ("total_tokens", models.PositiveBigIntegerField(default=0)),
+                ("gemini_api_calls", models.PositiveIntegerField(default=0)),
+                ("chunk_size", models.PositiveIntegerField(blank=True, null=True)),
+                ("parallel", models.PositiveSmallIntegerField(default=1)),
+                ("strategy", models.CharField(blank=True, max_length=16)),
+                ("total_chunks", models.PositiveIntegerField(default=0)),
+                ("processed_chunks", models.PositiveIntegerField(default=0)),
+                ("failed_chunk_count", models.PositiveIntegerField(default=0)),
+                ("progress_percent", models.PositiveSmallIntegerField(default=0)),
+                ("current_step", models.CharField(blank=True, max_length=120)),
+                ("sentences", models.JSONField(blank=True, default=list)),
+                ("error_code", models.CharField(blank=True, max_length=40)),
+                ("error_message", models.TextField(blank=True)),
+                ("task_id", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("queued_at", models.DateTimeField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                ("processing_time_seconds", models.FloatField(blank=True, null=True)),
+                ("file_deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="jobs", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Chunk',
+            name="Chunk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('index', models.PositiveIntegerField()),
-                ('first_page', models.PositiveIntegerField()),
-                ('last_page', models.PositiveIntegerField()),
-                ('overlap_pages', models.PositiveSmallIntegerField(default=1)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='pending', max_length=16)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('claim_token', models.UUIDField(blank=True, null=True)),
-                ('lease_expires_at', models.DateTimeField(blank=True, null=True)),
-                ('enqueued_at', models.DateTimeField(blank=True, help_text='Last time a task for this chunk was queued.', null=True)),
-                ('input_tokens', models.PositiveBigIntegerField(default=0)),
-                ('output_tokens', models.PositiveBigIntegerField(default=0)),
-                ('api_calls', models.PositiveIntegerField(default=0)),
-                ('sentences', models.JSONField(blank=True, default=list)),
-                ('error_code', models.CharField(blank=True, max_length=40)),
-                ('error', models.TextField(blank=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('timings', models.JSONField(blank=True, default=dict, help_text='Seconds spent per step (pdf, cleaning, engine).')),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chunks', to='jobs.job')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("index", models.PositiveIntegerField()),
+                ("first_page", models.PositiveIntegerField()),
+                ("last_page", models.PositiveIntegerField()),
+                ("overlap_pages", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("claim_token", models.UUIDField(blank=True, null=True)),
+                ("lease_expires_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "enqueued_at",
+                    models.DateTimeField(
+                        blank=True, help_text="Last time a task for this chunk was queued.", null=True
+                    ),
+                ),
+                ("input_tokens", models.PositiveBigIntegerField(default=0)),
+                ("output_tokens", models.PositiveBigIntegerField(default=0)),
+                ("api_calls", models.PositiveIntegerField(default=0)),
+                ("sentences", models.JSONField(blank=True, default=list)),
+                ("error_code", models.CharField(blank=True, max_length=40)),
+                ("error", models.TextField(blank=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "timings",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="Seconds spent per step (pdf, cleaning, engine)."
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="chunks", to="jobs.job"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['job', 'index'],
+                "ordering": ["job", "index"],
             },
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(fields=['owner', 'status'], name='jobs_job_owner_i_c7523c_idx'),
+            model_name="job",
+            index=models.Index(fields=["owner", "status"], name="jobs_job_owner_i_c7523c_idx"),
         ),
         migrations.AddConstraint(
-            model_name='job',
-            constraint=models.CheckConstraint(condition=models.Q(('sentence_length_limit__gte', 3), ('sentence_length_limit__lte', 50)), name='job_sentence_limit_range'),
+            model_name="job",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sentence_length_limit__gte", 3), ("sentence_length_limit__lte", 50)),
+                name="job_sentence_limit_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='job',
-            constraint=models.CheckConstraint(condition=models.Q(('min_sentence_length__gte', 1), ('min_sentence_length__lte', 10)), name='job_min_length_range'),
+            model_name="job",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("min_sentence_length__gte", 1), ("min_sentence_length__lte", 10)),
+                name="job_min_length_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='job',
-            constraint=models.CheckConstraint(condition=models.Q(('progress_percent__lte', 100)), name='job_progress_range'),
+            model_name="job",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("progress_percent__lte", 100)), name="job_progress_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='job',
-            constraint=models.CheckConstraint(condition=models.Q(('processed_chunks__lte', models.F('total_chunks'))), name='job_processed_le_total'),
+            model_name="job",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("processed_chunks__lte", models.F("total_chunks"))), name="job_processed_le_total"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='job',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'processing', 'completed', 'failed', 'cancelled'])), name='job_status_valid'),
+            model_name="job",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["pending", "processing", "completed", "failed", "cancelled"])),
+                name="job_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='job',
-            constraint=models.UniqueConstraint(condition=models.Q(('confirm_key', ''), _negated=True), fields=('owner', 'confirm_key'), name='job_confirm_key_per_owner'),
+            model_name="job",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("confirm_key", ""), _negated=True),
+                fields=("owner", "confirm_key"),
+                name="job_confirm_key_per_owner",
+            ),
         ),
         migrations.AddIndex(
-            model_name='chunk',
-            index=models.Index(fields=['status', 'lease_expires_at'], name='jobs_chunk_status_4186c4_idx'),
+            model_name="chunk",
+            index=models.Index(fields=["status", "lease_expires_at"], name="jobs_chunk_status_4186c4_idx"),
         ),
         migrations.AddConstraint(
-            model_name='chunk',
-            constraint=models.UniqueConstraint(fields=('job', 'index'), name='chunk_unique_index'),
+            model_name="chunk",
+            constraint=models.UniqueConstraint(fields=("job", "index"), name="chunk_unique_index"),
         ),
         migrations.AddConstraint(
-            model_name='chunk',
-            constraint=models.CheckConstraint(condition=models.Q(('first_page__lte', models.F('last_page'))), name='chunk_pages_ordered'),
+            model_name="chunk",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("first_page__lte", models.F("last_page"))), name="chunk_pages_ordered"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='chunk',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'running'), _negated=True), models.Q(('claim_token__isnull', False), ('lease_expires_at__isnull', False)), _connector='OR'), name='chunk_running_has_lease'),
+            model_name="chunk",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "running"), _negated=True),
+                    models.Q(("claim_token__isnull", False), ("lease_expires_at__isnull", False)),
+                    _connector="OR",
+                ),
+                name="chunk_running_has_lease",
+            ),
         ),
     ]

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0001_initial'),
+        ("jobs", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='chunk',
-            name='tokens_by_model',
-            field=models.JSONField(blank=True, default=dict, help_text="Tokens per model (or 'local'): each is billed at its own rate."),
+            model_name="chunk",
+            name="tokens_by_model",
+            field=models.JSONField(
+                blank=True, default=dict, help_text="Tokens per model (or 'local'): each is billed at its own rate."
+            ),
         ),
     ]

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0002_chunk_tokens_by_model'),
+        ("jobs", "0002_chunk_tokens_by_model"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='job',
-            name='deleted_at',
-            field=models.DateTimeField(blank=True, help_text='Deleted by its owner: hidden everywhere, results dropped.', null=True),
+            model_name="job",
+            name="deleted_at",
+            field=models.DateTimeField(
+                blank=True, help_text="Deleted by its owner: hidden everywhere, results dropped.", null=True
+            ),
         ),
     ]

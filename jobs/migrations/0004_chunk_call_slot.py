@@ -4,19 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0003_job_deleted_at'),
+        ("jobs", "0003_job_deleted_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='chunk',
-            name='call_slot_since',
-            field=models.DateTimeField(blank=True, help_text="Since when this chunk holds one of its job's `parallel` Gemini call slots (its pages are read ahead, outside the slots).", null=True),
+            model_name="chunk",
+            name="call_slot_since",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Since when this chunk holds one of its job's `parallel` Gemini call slots (its pages are read ahead, outside the slots).",
+                null=True,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='chunk',
-            constraint=models.CheckConstraint(condition=models.Q(('call_slot_since__isnull', True), ('status', 'running'), _connector='OR'), name='chunk_slot_only_while_running'),
+            model_name="chunk",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("call_slot_since__isnull", True), ("status", "running"), _connector="OR"),
+                name="chunk_slot_only_while_running",
+            ),
         ),
     ]

@@ -4,65 +4,74 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0004_chunk_call_slot'),
+        ("jobs", "0004_chunk_call_slot"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='chunk',
-            name='pieces',
+            model_name="chunk",
+            name="pieces",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='chunk',
-            name='pieces_checked',
+            model_name="chunk",
+            name="pieces_checked",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='chunk',
-            name='pieces_without_verb',
+            model_name="chunk",
+            name="pieces_without_verb",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='chunk',
-            name='sentences_over_limit',
+            model_name="chunk",
+            name="sentences_over_limit",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='chunk',
-            name='words',
+            model_name="chunk",
+            name="words",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='job',
-            name='engine_seconds',
-            field=models.FloatField(default=0, help_text='Seconds the engine spent on the recorded chunks, summed over chunks.'),
+            model_name="job",
+            name="engine_seconds",
+            field=models.FloatField(
+                default=0, help_text="Seconds the engine spent on the recorded chunks, summed over chunks."
+            ),
         ),
         migrations.AddField(
-            model_name='job',
-            name='pieces',
-            field=models.PositiveIntegerField(default=0, help_text='Output sentences cut from longer source sentences (every Gemini sentence).'),
+            model_name="job",
+            name="pieces",
+            field=models.PositiveIntegerField(
+                default=0, help_text="Output sentences cut from longer source sentences (every Gemini sentence)."
+            ),
         ),
         migrations.AddField(
-            model_name='job',
-            name='pieces_checked',
-            field=models.PositiveIntegerField(default=0, help_text="Pieces checked for a finite verb: all of them, or a sample of Gemini's."),
+            model_name="job",
+            name="pieces_checked",
+            field=models.PositiveIntegerField(
+                default=0, help_text="Pieces checked for a finite verb: all of them, or a sample of Gemini's."
+            ),
         ),
         migrations.AddField(
-            model_name='job',
-            name='pieces_without_verb',
-            field=models.PositiveIntegerField(default=0, help_text='Of the pieces checked, how many have no finite verb.'),
+            model_name="job",
+            name="pieces_without_verb",
+            field=models.PositiveIntegerField(
+                default=0, help_text="Of the pieces checked, how many have no finite verb."
+            ),
         ),
         migrations.AddField(
-            model_name='job',
-            name='sentences_over_limit',
-            field=models.PositiveIntegerField(default=0, help_text='Output sentences with more words than the limit (measured; should stay 0).'),
+            model_name="job",
+            name="sentences_over_limit",
+            field=models.PositiveIntegerField(
+                default=0, help_text="Output sentences with more words than the limit (measured; should stay 0)."
+            ),
         ),
         migrations.AddField(
-            model_name='job',
-            name='words',
-            field=models.PositiveIntegerField(default=0, help_text='Words in the output sentences.'),
+            model_name="job",
+            name="words",
+            field=models.PositiveIntegerField(default=0, help_text="Words in the output sentences."),
         ),
     ]

@@ -5,23 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0005_chunk_quality_figures'),
+        ("jobs", "0005_chunk_quality_figures"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PageText',
+            name="PageText",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('text', models.TextField(blank=True)),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='page_texts', to='jobs.job')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField()),
+                ("text", models.TextField(blank=True)),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="page_texts", to="jobs.job"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['job', 'number'],
-                'constraints': [models.UniqueConstraint(fields=('job', 'number'), name='page_text_unique_number'), models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='page_text_number_positive')],
+                "ordering": ["job", "number"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("job", "number"), name="page_text_unique_number"),
+                    models.CheckConstraint(condition=models.Q(("number__gte", 1)), name="page_text_number_positive"),
+                ],
             },
         ),
     ]

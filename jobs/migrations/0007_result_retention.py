@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0006_page_text'),
+        ("jobs", "0006_page_text"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='job',
-            name='results_deleted_at',
-            field=models.DateTimeField(blank=True, help_text='Sentences deleted after RESULT_RETENTION_DAYS; the row and its ledger stay.', null=True),
+            model_name="job",
+            name="results_deleted_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Sentences deleted after RESULT_RETENTION_DAYS; the row and its ledger stay.",
+                null=True,
+            ),
         ),
     ]

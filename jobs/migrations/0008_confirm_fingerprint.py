@@ -14,21 +14,28 @@ def clamp_min_length(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0007_result_retention'),
+        ("jobs", "0007_result_retention"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='job',
-            name='confirm_fingerprint',
-            field=models.CharField(blank=True, default='', help_text='What was confirmed under that key (SHA-256 of the request).', max_length=64),
+            model_name="job",
+            name="confirm_fingerprint",
+            field=models.CharField(
+                blank=True,
+                default="",
+                help_text="What was confirmed under that key (SHA-256 of the request).",
+                max_length=64,
+            ),
         ),
         migrations.RunPython(clamp_min_length, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name='job',
-            constraint=models.CheckConstraint(condition=models.Q(('min_sentence_length__lte', models.F('sentence_length_limit'))), name='job_min_length_within_limit'),
+            model_name="job",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("min_sentence_length__lte", models.F("sentence_length_limit"))),
+                name="job_min_length_within_limit",
+            ),
         ),
     ]

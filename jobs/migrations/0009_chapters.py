@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0008_confirm_fingerprint'),
+        ("jobs", "0008_confirm_fingerprint"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='chunk',
-            name='chapters',
-            field=models.JSONField(blank=True, default=list, help_text="Headings among this chunk's sentences: {title, start} (index in them)."),
+            model_name="chunk",
+            name="chapters",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Headings among this chunk's sentences: {title, start} (index in them).",
+            ),
         ),
         migrations.AddField(
-            model_name='job',
-            name='chapters',
-            field=models.JSONField(blank=True, default=list, help_text="The result's chapters, merged from the chunks': {number, title, first, last} (sentences numbered from 1)."),
+            model_name="job",
+            name="chapters",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="The result's chapters, merged from the chunks': {number, title, first, last} (sentences numbered from 1).",
+            ),
         ),
     ]

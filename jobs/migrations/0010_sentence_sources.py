@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0009_chapters'),
+        ("jobs", "0009_chapters"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='chunk',
-            name='sources',
-            field=models.JSONField(blank=True, default=list, help_text='The source sentence each of `sentences` came from, as the engine said (empty when it cannot).'),
+            model_name="chunk",
+            name="sources",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="The source sentence each of `sentences` came from, as the engine said (empty when it cannot).",
+            ),
         ),
         migrations.AddField(
-            model_name='job',
-            name='sources',
-            field=models.JSONField(blank=True, default=list, help_text='The source sentence of each of `sentences` (same length; "" where the engine could not say).'),
+            model_name="job",
+            name="sources",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text='The source sentence of each of `sentences` (same length; "" where the engine could not say).',
+            ),
         ),
     ]

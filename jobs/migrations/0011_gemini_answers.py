@@ -4,40 +4,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0010_sentence_sources'),
+        ("jobs", "0010_sentence_sources"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='chunk',
-            name='finish_reasons',
-            field=models.JSONField(blank=True, default=dict, help_text='Gemini answers by finish reason (STOP, MAX_TOKENS, RECITATION, SAFETY …).'),
+            model_name="chunk",
+            name="finish_reasons",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Gemini answers by finish reason (STOP, MAX_TOKENS, RECITATION, SAFETY …).",
+            ),
         ),
         migrations.AddField(
-            model_name='chunk',
-            name='sentences_by_engine',
-            field=models.JSONField(blank=True, default=dict, help_text="Sentences written per engine: {'gemini': n, 'local': m}."),
+            model_name="chunk",
+            name="sentences_by_engine",
+            field=models.JSONField(
+                blank=True, default=dict, help_text="Sentences written per engine: {'gemini': n, 'local': m}."
+            ),
         ),
         migrations.AddField(
-            model_name='chunk',
-            name='usage_by_model',
-            field=models.JSONField(blank=True, default=dict, help_text="Tokens Gemini reported per model: {'input': …, 'output': …}, every call."),
+            model_name="chunk",
+            name="usage_by_model",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Tokens Gemini reported per model: {'input': …, 'output': …}, every call.",
+            ),
         ),
         migrations.AddField(
-            model_name='chunk',
-            name='written_by',
-            field=models.CharField(blank=True, choices=[('gemini', 'Gemini'), ('local', 'Local'), ('mixed', 'Mixed')], db_index=True, max_length=8),
+            model_name="chunk",
+            name="written_by",
+            field=models.CharField(
+                blank=True,
+                choices=[("gemini", "Gemini"), ("local", "Local"), ("mixed", "Mixed")],
+                db_index=True,
+                max_length=8,
+            ),
         ),
         migrations.AddField(
-            model_name='job',
-            name='models_used',
-            field=models.JSONField(blank=True, default=list, help_text="The Gemini models whose text was kept, and 'local' when the local engine wrote some (recorded chunks)."),
+            model_name="job",
+            name="models_used",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="The Gemini models whose text was kept, and 'local' when the local engine wrote some (recorded chunks).",
+            ),
         ),
         migrations.AlterField(
-            model_name='chunk',
-            name='tokens_by_model',
-            field=models.JSONField(blank=True, default=dict, help_text="Billed tokens per model (or 'local'): each at its own rate. Gemini's count only when its text was kept."),
+            model_name="chunk",
+            name="tokens_by_model",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Billed tokens per model (or 'local'): each at its own rate. Gemini's count only when its text was kept.",
+            ),
         ),
     ]

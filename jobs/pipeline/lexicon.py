@@ -44,6 +44,38 @@ NARRATIVE_ENDINGS = ("a", "èrent", "it", "irent", "ut", "urent", "int", "inrent
 INFINITIVE_ENDINGS = ("er", "ir", "ïr", "re", "oir")
 
 
+NON_FINITE_ENDINGS = (
+    "er",
+    "ir",
+    "re",
+    "oir",
+    "é",
+    "ée",
+    "és",
+    "ées",
+    "ant",
+    "u",
+    "ue",
+    "us",
+    "ues",
+    "i",
+    "ie",
+    "is",
+    "ies",
+)
+
+
+def is_conjugated_verb(form: str) -> bool:
+    """Is ``form`` a verb form that is neither an infinitive nor a participle
+    ("viens", "regardez"), by the lemmatizer's table?"""
+    _, forms, hash_string = _tables()
+    form = form.lower()
+    if form.endswith(NON_FINITE_ENDINGS):
+        return False
+    lemmas = forms.get(hash_string(form)) or []
+    return any(lemma != form and lemma.endswith(INFINITIVE_ENDINGS) for lemma in lemmas)
+
+
 def is_narrative_verb(form: str) -> bool:
     """Does the lemmatizer's table make ``form`` a narrative-tense form of a verb?"""
     _, forms, hash_string = _tables()

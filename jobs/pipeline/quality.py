@@ -97,8 +97,13 @@ def is_finite(token) -> bool:
         return False  # "a dit", "est venue": the auxiliary is the finite verb
     if "Fin" in token.morph.get("VerbForm"):
         return True
-    if token.pos_ in ("DET", "ADP", "CCONJ", "SCONJ", "PRON", "PUNCT") or not token.text.islower():
+    if token.pos_ in ("DET", "ADP", "CCONJ", "SCONJ", "PRON", "PUNCT"):
         return False
+    if not token.text.islower():
+        # The tagger reads a capitalised imperative opening a line as a name ("« Viens ici »").
+        return (
+            is_first_word(token) and token.pos_ in ("PROPN", "NOUN", "VERB") and lexicon.is_conjugated_verb(token.text)
+        )
     if after_subject_pronoun(token) or before_inverted_subject(token):
         return True
     return lexicon.is_narrative_verb(token.text)
@@ -110,6 +115,10 @@ CLITICS = frozenset(
     {"ne", "n'", "me", "m'", "te", "t'", "se", "s'", "le", "la", "l'", "les", "lui", "leur", "y", "en", "nous", "vous"}
 )
 INVERTED_SUBJECTS = re.compile(r"^-(?:t-)?(?:je|tu|il|elle|on|nous|vous|ils|elles)$", re.IGNORECASE)
+
+
+def is_first_word(token) -> bool:
+    return all(t.is_punct or t.is_space for t in token.doc[: token.i])
 
 
 def is_finite_clause(verb) -> bool:
@@ -166,6 +175,7 @@ class Content:
     kept: int  # of those, found in the output lines
     output: int  # content lemmas of the output (distinct, addable words left out)
     invented: int  # of those, not in the source
+    invented_lemmas: frozenset[str] = frozenset()
 
 
 def content_lemmas(doc) -> set[str]:
@@ -198,7 +208,13 @@ def compare(source_docs: Sequence, output_docs: Sequence) -> Content:
                 # parses may lemmatise one form apart ("marche": marcher, marche).
                 if lemma not in source_words and token.lower_ not in source_words:
                     invented.add(lemma)
-    return Content(source=len(source), kept=len(source & output_words), output=len(output), invented=len(invented))
+    return Content(
+        source=len(source),
+        kept=len(source & output_words),
+        output=len(output),
+        invented=len(invented),
+        invented_lemmas=frozenset(invented),
+    )
 
 
 @dataclass(frozen=True)

@@ -46,17 +46,22 @@ IMBALANCE_COST = 2.0
 ADDED_WORD_COST = 0.3
 # Cut before word j: after ; or : < a clause boundary < a comma < a phrase boundary < inside a phrase.
 CUT_COST = {4: 0.0, 3: 0.5, 2: 1.0, 1: 3.0, 0: 8.0}
-DANGLING_COST = 6.0
+# A cut that leaves a word without what it leads to ("une vieille | maison"),
+# or a subject without its verb: allowed when nothing else fits, but dear.
+DANGLING_COST = 16.0
+LOOSE_COST = 4.0
+# A piece may hold this many words more than the limit before its repair,
+# which can fit it by what it leaves out ("parce que" → "Car", an adverb).
+SLACK = 2
 # The repairs tried in turn until one fits: (adverbs left out, a pronoun for the antecedent).
-TRIMS = ((0, False), (0, True), (1, False), (1, True), (2, False), (2, True))
-TRIM_COST = {0: 0.0, 1: 1.0, 2: 2.5}
+TRIMS = ((0, False), (0, True), (1, False), (1, True), (2, False), (2, True), (3, False), (3, True))
+# Leaving out an adjective loses content (the judge counts it): dearer than an adverb, cheaper than a fragment.
+TRIM_COST = {0: 0.0, 1: 1.0, 2: 2.5, 3: 6.0}
 PRONOUN_COST = 0.5
 DROPPED_CARRY_COST = 1.5
 # Adverbs left out when a clause cannot fit otherwise: of degree first, then
 # of time, manner and frequency. Negation ("pas", "jamais") is never touched.
-DEGREE_ADVERBS = frozenset(
-    "très fort bien si trop assez tout tellement plutôt presque vraiment extrêmement bien tant aussi".split()
-)
+DEGREE_ADVERBS = frozenset("très fort bien si trop assez tellement plutôt presque vraiment extrêmement tant".split())
 OTHER_ADVERBS = frozenset("souvent toujours déjà encore longtemps enfin parfois bientôt même alors ensuite".split())
 
 COORDINATORS = {"et": "", "mais": "Mais", "puis": "Puis", "donc": "Donc", "or": "Or", "car": "Car", "ou": "Ou"}
@@ -94,6 +99,7 @@ TEMPORAL_NOUNS = frozenset(
     "jour soir matin nuit moment instant heure temps époque année an fois minute siècle saison mois semaine "
     "été hiver printemps automne midi minuit lendemain veille".split()
 )
+MONTHS = frozenset("janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split())
 NEGATION_TAILS = frozenset({"pas", "point", "jamais", "plus", "guère", "rien"})
 SUBJECT_PRONOUN_FORMS = frozenset({"je", "j'", "tu", "il", "elle", "on", "nous", "vous", "ils", "elles"})
 DIALOGUE_MARK = re.compile(r"^\s*([–—―]|--?)\s*")
@@ -156,8 +162,9 @@ class Sentence:
             starts_group = self.groups[j].start == token.idx
             if starts_group and token.pos_ in ("ADP", "CCONJ", "SCONJ") and token.head.pos_ != "PROPN":
                 raise_tier(j, 1)
-            if starts_group and (token.dep_ in ("mark", "cc") or token.lower_ in quality.RELATIVE_OPENERS):
-                raise_tier(j, 3)
+            clause_cc = token.dep_ == "cc" and quality.is_finite_clause(token.head)
+            if starts_group and (token.dep_ == "mark" or clause_cc or token.lower_ in quality.RELATIVE_OPENERS):
+                raise_tier(j, 3)  # not "désertes | et silencieuses": that "et" joins two adjectives
             if starts_group and quality.is_finite(token) and token.dep_ in ("conj", "parataxis", "advcl", "ccomp"):
                 raise_tier(self.group_of[token.left_edge.i], 3)
         for j in range(1, len(self.groups)):
@@ -168,31 +175,61 @@ class Sentence:
                 raise_tier(j, 2)
         return tiers
 
-    def dangling(self, j: int) -> bool:
-        """Would a cut before group ``j`` leave a word without what it leads to?"""
+    def dangling(self, j: int) -> float:
+        """What a cut before group ``j`` costs for leaving a word without what
+        it leads to: dear inside a phrase ("une vieille | maison"), less
+        between a subject or a verb and what completes it."""
         if j <= 0 or j >= len(self.groups):
-            return False
+            return 0.0
         last = self.groups[j - 1].tokens[-1]
         nxt = self.groups[j].tokens[0]
         if OPENING.match(self.text[self.groups[j - 1].start : self.groups[j - 1].end]):
-            return True
+            return DANGLING_COST
         if not self.groups[j].word and not OPENING.match(nxt.text):
-            return True  # a piece never starts with closing punctuation
-        if last.is_punct:
-            return False
-        if last.pos_ in ("DET", "ADP", "CCONJ", "SCONJ") or last.lower_ in ("ne", "n'"):
-            return True
-        if last.pos_ == "PRON" and (last.head.i > last.i or last.lower_ == "ce"):
-            return True
-        if last.pos_ == "AUX" and last.head.i > last.i:
-            return True
-        if nxt.lower_ in NEGATION_TAILS and quality.is_finite(last):
-            return True
+            return DANGLING_COST  # a piece never starts with closing punctuation
         if reporting_verb(nxt):
-            return True  # "– Oui, | dit-il": the reply keeps its reporting clause
-        if nxt.head == last and nxt.dep_ in ("xcomp", "obj", "advmod", "iobj") and last.pos_ in ("VERB", "AUX"):
-            return True  # "vous voulez | dire", "aimait | passionnément"
-        return nxt.dep_ == "case" and nxt.head.dep_ in ("nmod", "flat:name") and nxt.head.head.i == nxt.i - 1
+            return DANGLING_COST  # "– Oui, | dit-il", "longtemps ? | reprit-il": the reply keeps its reporting clause
+        if last.is_punct:
+            return 0.0
+        if last.pos_ in ("DET", "ADP", "CCONJ", "SCONJ") or last.lower_ in ("ne", "n'"):
+            return DANGLING_COST
+        if last.dep_ in ("det", "amod", "nummod") and last.head.i > last.i:
+            return DANGLING_COST  # "toute | la ville", "trente-six | francs", "une vieille | maison"
+        if last.pos_ == "PRON" and (last.head.i > last.i or last.lower_ == "ce"):
+            return DANGLING_COST
+        if last.pos_ == "AUX" and last.head.i > last.i:
+            return DANGLING_COST
+        if nxt.lower_ in NEGATION_TAILS and quality.is_finite(last):
+            return DANGLING_COST
+        if nxt.lower_ in ("que", "qu'") and any(t.lower_ in ("ne", "n'") for t in self.doc[max(0, nxt.i - 5) : nxt.i]):
+            return DANGLING_COST  # "ne connaissait | que": "ne … que" stays whole
+        if nxt.dep_ == "case" and nxt.head.dep_ in ("nmod", "flat:name") and nxt.head.head.i == nxt.i - 1:
+            return DANGLING_COST  # "madame | de Watteville"
+        if self.complement_of_verb_before(nxt):
+            return LOOSE_COST  # "Je ne sais pas | ce que vous voulez dire", "attendait | le retour de son père"
+        if self.subject_before_its_verb(last):
+            return LOOSE_COST  # "mais sa mère | le retint": the subject stays with its verb
+        return 0.0
+
+    def complement_of_verb_before(self, token) -> bool:
+        """Does ``token`` open the object or complement clause of a verb before it?"""
+        head = token
+        while head.dep_ in ("det", "amod", "case", "nummod", "advmod") and head.head.i > head.i:
+            head = head.head
+        return (
+            head.dep_ in ("obj", "xcomp", "ccomp", "iobj")
+            and head.head.i < token.i
+            and head.head.pos_ in ("VERB", "AUX")
+        )
+
+    def subject_before_its_verb(self, token) -> bool:
+        """Is ``token`` the end of a subject whose verb follows with no comma between?"""
+        head = token
+        while head.head.i < head.i + 20 and head.dep_ not in ("nsubj", "nsubj:pass") and head.head is not head:
+            if head.head.i > token.i or head.dep_ in ("ROOT", "conj", "parataxis", "advcl", "acl:relcl"):
+                break
+            head = head.head
+        return head.dep_ in ("nsubj", "nsubj:pass") and head.head.i > token.i and head.lower_ not in ("qui",)
 
     # -- the dynamic programme -------------------------------------------
 
@@ -210,16 +247,13 @@ class Sentence:
                 carry = state[1]
                 for end in range(start + 1, n + 1):
                     words = word_sum[end] - word_sum[start]
-                    if words > limit:
+                    if words > limit + SLACK:
                         break
                     if words == 0 and end < n:
                         continue
-                    if end < n and self.dangling(end):
-                        continue
+                    cut_cost = CUT_COST[self.tiers[end]] + self.dangling(end) if end < n else 0.0
                     for piece in self.pieces(start, end, carry, limit):
-                        cost = cost_so_far + self.piece_cost(piece, limit)
-                        if end < n:
-                            cost += CUT_COST[self.tiers[end]]
+                        cost = cost_so_far + self.piece_cost(piece, limit) + cut_cost
                         key = (end, piece.carry if end < n else None)
                         if key not in best or cost < best[key][0]:
                             best[key] = (cost, state, piece)
@@ -262,13 +296,16 @@ class Sentence:
         connective handed on by the piece before (the order of the two
         sentences still says "then"); each costs a little."""
         raw_words = sum(group.word for group in self.groups[start:end])
-        options = [Piece(self.raw(start, end), raw_words, False, 0)]
+        options = [Piece(self.raw(start, end), raw_words, False, 0)] if raw_words <= limit else []
+        removable = sum(t.pos_ in ("ADV", "ADJ") for g in self.groups[start:end] for t in g.tokens)
         for keep_carry in (True, False) if carry else (True,):
             for trim, pronoun in TRIMS:
                 repair = Repair(self, start, end, carry if keep_carry else None, trim=trim, pronoun=pronoun)
                 repaired = repair.build()
                 if repaired is None:
                     break  # no trim mends what the repair cannot do
+                if trim and repaired.words - limit > removable:
+                    continue  # leaving adverbs out cannot fit what is far too long
                 if repaired.words <= limit:
                     penalty = TRIM_COST[trim] + PRONOUN_COST * pronoun + (0 if keep_carry else DROPPED_CARRY_COST)
                     options.append(dataclasses.replace(repaired, penalty=penalty))
@@ -318,12 +355,22 @@ class Repair:
         if main is None:
             main = self.main_verb()
             if main is None:
-                setting = self.setting()
-                if setting is None:
+                if self.setting() is None and not self.attribute():
                     return None
                 return self.finished()
         if reporting_verb(main) and main.i == opener.i and self.s.dialogue:
             return None  # "Dit-il." alone is no sentence
+        predicate = main.head if main.dep_ in ("cop", *quality.AUXILIARY_DEPS) else main
+        negation = [
+            c for c in (*main.children, *predicate.children) if c.lower_ in ("ne", "n'", *NEGATION_TAILS, "que")
+        ]
+        if any(
+            not self.inside(c) for c in negation if c.dep_ in ("advmod", "mark", "fixed") or c.lower_ in ("ne", "n'")
+        ):
+            return None  # "ne … que", "ne … pas" split across the cut
+        restricted = any(self.s.doc[i].lower_ in ("ne", "n'") for i in range(self.first, main.i + 1))
+        if restricted and any(t.lower_ in ("que", "qu'") and t.i > self.last for t in predicate.subtree):
+            return None  # "ne connaissait | que les montagnes"
         if not self.restore_subject(main):
             return None
         return self.finished()
@@ -343,13 +390,18 @@ class Repair:
     # -- the repairs -------------------------------------------------------
 
     def leave_out_adverbs(self) -> None:
-        """Adverbs of degree ("très"), then of time and manner, when the clause cannot fit with them."""
+        """Adverbs of degree ("très"), then of time and manner, then a noun's
+        adjectives with what they govern ("une obésité fatale à ses
+        prétentions" → "une obésité"), when the clause cannot fit with them."""
         for token in self.s.doc[self.first : self.last + 1]:
-            if token.dep_ != "advmod" or token.pos_ != "ADV" or token.i in self.replaced:
+            if token.i in self.replaced or token.i in self.removed:
                 continue
             form = token.lower_
-            if form in DEGREE_ADVERBS or (self.trim >= 2 and (form in OTHER_ADVERBS or form.endswith("ment"))):
-                self.removed.add(token.i)
+            if token.dep_ == "advmod" and token.pos_ == "ADV":
+                if form in DEGREE_ADVERBS or (self.trim >= 2 and (form in OTHER_ADVERBS or form.endswith("ment"))):
+                    self.removed.add(token.i)
+            elif self.trim >= 3 and leavable_adjective(token) and all(self.inside(t) for t in token.subtree):
+                self.removed.update(t.i for t in token.subtree)
 
     def drop_coordinator(self, token) -> None:
         word = COORDINATORS[token.lower_]
@@ -375,14 +427,73 @@ class Repair:
                 return token
         return None
 
+    def attribute(self) -> bool:
+        """An apposition or a detached adjective becomes what its noun is, in
+        the tense of the sentence: "Monsieur de Watteville, petit-neveu du
+        fameux Watteville," → "Monsieur de Watteville était le petit-neveu du
+        fameux Watteville."; "…Besançon, | ville triste et dévote" →
+        "Besançon était une ville triste et dévote."."""
+        tokens = [t for t in self.s.doc[self.first : self.last + 1] if not t.is_punct]
+        detached = [
+            t
+            for t in tokens
+            if (
+                t.dep_ in ("appos", "amod", "acl")
+                or (t.dep_ == "nmod" and not any(c.dep_ == "case" for c in t.children))
+            )
+            and t.head.pos_ in ("NOUN", "PROPN")
+            and t.head.i < t.i
+            and self.s.doc[t.left_edge.i - 1].text == ","
+            and t.pos_ in ("NOUN", "ADJ", "VERB", "PROPN")
+            and "Fin" not in t.morph.get("VerbForm")
+            and not (t.pos_ == "VERB" and "Part" not in t.morph.get("VerbForm"))
+        ]
+        if not detached:
+            return False
+        attribute = detached[0]
+        noun = attribute.head
+        span = list(attribute.subtree)
+        if span[-1].i < self.last and not all(t.is_punct for t in self.s.doc[span[-1].i + 1 : self.last + 1]):
+            return False  # the piece holds more than the noun and what it is
+        comma = self.s.doc[attribute.left_edge.i - 1]
+        verb = next((t for t in self.s.doc if quality.is_finite(t)), None)
+        present = verb is not None and present_tense(verb)
+        plural = gender_number(noun)[1] == "Plur"
+        copula = {(True, False): "est", (True, True): "sont", (False, False): "était", (False, True): "étaient"}[
+            (present, plural)
+        ]
+        article = article_for(attribute) if attribute.pos_ == "NOUN" else None
+        words = copula + (" " + article if article else "")
+        if self.inside(noun):
+            if not self.inside(comma) or any(not self.inside(t) for t in noun_phrase(noun)):
+                return False
+            if noun_phrase(noun)[0].i != self.first:
+                return False
+            self.replaced[comma.i] = words
+        else:
+            if comma.i != self.first - 1 and not (self.inside(comma) and comma.i == self.first):
+                return False
+            phrase = demonstrative_phrase(noun)
+            if phrase is None:
+                return False
+            if self.inside(comma):
+                self.removed.add(comma.i)
+            self.prefix.append(phrase + " " + words)
+        # The attribute's own closing comma ends the sentence.
+        return True
+
     def setting(self):
         """A time or place that opens the sentence, alone in its piece ("En
         1834, | …"), becomes "C'était en 1834." in the tense of the clause."""
         tokens = [t for t in self.s.doc[self.first : self.last + 1] if not t.is_punct]
-        if not tokens or tokens[0].pos_ != "ADP" or self.start != 0:
+        date = bool(tokens) and tokens[0].pos_ == "DET" and any(t.lower_ in MONTHS for t in tokens)
+        if not tokens or (tokens[0].pos_ != "ADP" and not date) or self.start != 0:
             return None
         if not any(t.pos_ == "NUM" or t.lemma_ in TEMPORAL_NOUNS for t in tokens):
             return None
+        phrase = set(tokens[0].head.subtree) | set(tokens[0].subtree)
+        if not date and not all(t in phrase for t in tokens):
+            return None  # "En 1823, deux jeunes gens": the piece holds more than the setting
         governor = next((t for t in self.s.doc[self.last + 1 :] if quality.is_finite(t)), None)
         if governor is None:
             return None
@@ -391,6 +502,8 @@ class Repair:
 
     def restore_antecedent(self, pronoun):
         verb = pronoun.head
+        if pronoun.i > 0 and self.s.doc[pronoun.i - 1].dep_ == "cc":
+            return None  # "…et qui portait": the antecedent is the first relative's, not the nearest noun
         if not (self.inside(verb) and quality.is_finite_clause(verb)):
             return None
         antecedent = self.antecedent()
@@ -436,7 +549,7 @@ class Repair:
         pronoun = subject_pronoun(antecedent)
         before = [t for t in self.s.doc[: self.first] if t.dep_ in ("nsubj", "nsubj:pass")]
         if pronoun is None or any(subject_pronoun(t) == pronoun for t in before):
-            return demonstrative_phrase(antecedent)
+            return demonstrative_phrase(antecedent, short=True)
         return pronoun
 
     def subject_first(self, verb) -> None:
@@ -527,25 +640,57 @@ class Repair:
             return True
         if any(self.replaced.get(child.i) for child in predicate.children if child.lower_ == "qui"):
             return True
-        subject = next((c for c in predicate.children if c.dep_ in ("nsubj", "nsubj:pass")), None)
+        # The parser may read a subject cut off by its apposition as a vocative.
+        subject = next((c for c in predicate.children if c.dep_ in ("nsubj", "nsubj:pass", "vocative")), None)
         if subject is not None and subject.i < self.first:
-            # "Monsieur de Watteville, petit-neveu du fameux Watteville, | aimait le tour."
-            pronoun = subject_pronoun(subject)
+            # "Monsieur de Watteville, petit-neveu du fameux Watteville, | aimait
+            # le tour.": only across a comma; "mais sa mère | le retint" keeps
+            # its subject instead.
+            if self.s.doc[self.first - 1].text != ",":
+                return False
+            pronoun = subject_words(subject)
             if pronoun is None:
                 return False
-            self.prefix.append(pronoun)
-            return True
-        node = predicate
-        while node.dep_ == "conj" and node.head is not node:
+            return self.place_subject(pronoun, verb)
+        if predicate.dep_ != "conj":
+            return False
+        # A verb coordinated with an earlier one shares its subject ("Il entra
+        # et salua"); where the parser hung the conjunct on a noun, the
+        # nearest earlier clause's subject is the one it shares.
+        node, subject = predicate, None
+        while node.dep_ == "conj" and node.head is not node and subject is None:
             node = node.head
             subject = next((c for c in node.children if c.dep_ in ("nsubj", "nsubj:pass")), None)
-            if subject is not None and subject.i < self.first:
-                pronoun = subject_pronoun(subject)
-                if pronoun is None:
-                    return False
-                self.prefix.append(pronoun)
-                return True
-        return False
+        if subject is None:
+            subject = self.earlier_subject()
+        if subject is None or subject.i >= self.first:
+            return False
+        pronoun = subject_words(subject)
+        if pronoun is None:
+            return False
+        return self.place_subject(pronoun, verb)
+
+    def earlier_subject(self):
+        for token in reversed(self.s.doc[: self.first]):
+            if quality.is_finite(token):
+                predicate = token.head if token.dep_ in ("cop", *quality.AUXILIARY_DEPS) else token
+                return next((c for c in predicate.children if c.dep_ in ("nsubj", "nsubj:pass")), None)
+        return None
+
+    def place_subject(self, pronoun: str, verb) -> bool:
+        """The subject goes right before its verb and the clitics and "ne" that
+        lead to it ("sur le lac, il regardait", "il ne la vit pas")."""
+        start = verb.i
+        while start - 1 >= self.first and self.s.doc[start - 1].lower_ in quality.CLITICS:
+            start -= 1
+        opening = [t for t in self.s.doc[self.first : start] if t.i not in self.removed and not t.is_punct]
+        if any(t.head.i < self.first for t in opening):
+            return False  # "les rues | de la ville étaient": what opens the piece belongs to the subject
+        if not opening or all(t.i in self.replaced for t in opening):
+            self.prefix.append(pronoun)
+        else:
+            self.inserted[start - 1] = (self.inserted.get(start - 1, "") + " " + pronoun).strip()
+        return True
 
     # -- the text ----------------------------------------------------------
 
@@ -555,6 +700,8 @@ class Repair:
         for token in doc[self.first : self.last + 1]:
             if token.i in self.removed:
                 continue
+            if token.i in self.replaced and token.is_punct and parts and not parts[-1]:
+                parts[-1] = " "  # "Watteville, petit-neveu" → "Watteville était le petit-neveu"
             parts.append(self.replaced.get(token.i, token.text))
             parts.append(token.whitespace_)
             if token.i in self.inserted:
@@ -597,6 +744,55 @@ REPORTING_LEMMAS = frozenset(
     "dire reprendre répondre demander ajouter murmurer crier s'écrier écrier répliquer continuer poursuivre "
     "fit faire penser songer soupirer interrompre balbutier déclarer expliquer observer riposter".split()
 )
+
+
+def leavable_adjective(token) -> bool:
+    """An adjective that describes a common noun with its own determiner, not
+    part of a name nor of a number ("la haute société" keeps "haute" only
+    when nothing else fits; "Saint-Jean", "premier" are never left out)."""
+    head = token.head
+    return (
+        token.dep_ == "amod"
+        and token.pos_ == "ADJ"
+        and head.pos_ == "NOUN"
+        and any(child.dep_ == "det" for child in head.children)
+        and token.text.islower()
+        and "Ord" not in token.morph.get("NumType")
+    )
+
+
+def noun_phrase(noun) -> list:
+    """The noun with what stands before it in its phrase and its name parts ("le jeune monsieur de Soulas")."""
+    parts = [noun]
+    for child in noun.children:
+        if (
+            child.i < noun.i
+            and child.dep_ in ("det", "amod", "nummod")
+            or child.i > noun.i
+            and child.dep_ in ("flat:name", "flat", "nmod")
+            and child.pos_ == "PROPN"
+        ):
+            parts.extend(child.subtree)
+    return sorted(parts, key=lambda token: token.i)
+
+
+def article_for(noun) -> str | None:
+    """The article an attribute noun needs, or None when it has a determiner
+    already: definite for who someone is ("le petit-neveu du fameux
+    Watteville"), indefinite for what kind ("une femme d'une grande piété":
+    its complement is indefinite)."""
+    if any(child.dep_ == "det" for child in noun.children):
+        return None
+    gender, number = gender_number(noun)
+    complements = [c for c in noun.children if c.dep_ == "nmod"]
+    indefinite = any(d.lower_ in ("un", "une", "d'un", "d'une") for c in complements for d in c.children)
+    if indefinite:
+        return "des" if number == "Plur" else ("une" if gender == "Fem" else "un")
+    if number == "Plur":
+        return "les"
+    if VOWEL_START.match(noun.text):
+        return "l'"
+    return "la" if gender == "Fem" else "le"
 
 
 def present_tense(verb) -> bool:
@@ -656,11 +852,33 @@ def mark_phrase(mark) -> str:
 def gender_number(token) -> tuple[str | None, str]:
     gender = (token.morph.get("Gender") or [None])[0]
     number = (token.morph.get("Number") or ["Sing"])[0]
-    conjuncts = [c for c in token.children if c.dep_ == "conj" and c.pos_ in ("NOUN", "PROPN")]
+    conjuncts = [
+        c
+        for c in token.children
+        if c.dep_ == "conj" and c.pos_ in ("NOUN", "PROPN") and any(g.dep_ == "cc" for g in c.children)
+    ]
     if conjuncts:
         genders = {gender, *((c.morph.get("Gender") or [None])[0] for c in conjuncts)}
-        return ("Masc" if "Masc" in genders or None in genders else "Fem"), "Plur"
+        if None in genders:
+            return None, "Plur"  # "Marie et Jeanne": ils or elles, the parse cannot say
+        return ("Masc" if "Masc" in genders else "Fem"), "Plur"
     return gender, number
+
+
+def subject_words(subject) -> str | None:
+    """What stands for ``subject`` in a sentence of its own: its pronoun, or,
+    where French gives no pronoun for it (a name of unknown gender, "Marie
+    et Jeanne"), the subject itself when it is short."""
+    pronoun = subject_pronoun(subject)
+    if pronoun is not None:
+        return pronoun
+    span = list(subject.subtree)
+    if subject.pos_ in ("NOUN", "PROPN") and len(span) <= 4 and all(t.pos_ in NAME_PARTS for t in span):
+        return "".join(token.text_with_ws for token in span).strip()
+    return None
+
+
+NAME_PARTS = frozenset({"PROPN", "NOUN", "DET", "CCONJ", "ADP", "ADJ"})
 
 
 def subject_pronoun(subject) -> str | None:
@@ -677,18 +895,21 @@ def subject_pronoun(subject) -> str | None:
     ]
 
 
-def demonstrative_phrase(noun) -> str | None:
+def demonstrative_phrase(noun, *, short: bool = False) -> str | None:
     """ "cet homme", "cette maison", "ces salons"; a name stays a name."""
     if noun.pos_ == "PROPN":
         name = [noun, *(c for c in noun.children if c.dep_ in ("flat:name", "flat"))]
         return " ".join(token.text for token in sorted(name, key=lambda token: token.i))
     gender, number = gender_number(noun)
+    # The adjectives before the noun stay with it: "ces jeunes gens", "ce vieil avocat".
+    before = [] if short else [c for c in noun.children if c.dep_ == "amod" and c.i == noun.i - 1]
+    words = " ".join(token.text for token in [*before, noun])
     if number == "Plur":
-        return "ces " + noun.text
+        return "ces " + words
     if gender == "Fem":
-        return "cette " + noun.text
+        return "cette " + words
     if gender == "Masc":
-        return ("cet " if VOWEL_START.match(noun.text) else "ce ") + noun.text
+        return ("cet " if VOWEL_START.match(words) else "ce ") + words
     return None
 
 

@@ -72,7 +72,7 @@ def test_snapshot_then_ordered_progress_to_completed(asgi_server, cluster_factor
     assert events[-1]["job"]["status"] == "completed"
     assert merged(sentences_of(events)) == client.http.get(f"/jobs/{job_id}/result").json()["sentences"]
     assert events[-1]["job"]["quality"] == client.job(job_id)["quality"]  # the socket and the API say the same
-    assert events[-1]["job"]["quality"]["pieces"] > 0
+    assert events[-1]["job"]["quality"]["lines_judged"] > 0
 
 
 def test_other_users_and_bad_tokens_are_refused(asgi_server, live_client, user_factory):

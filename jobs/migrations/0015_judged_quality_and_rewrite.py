@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("jobs", "0011_gemini_answers"),
+        ("jobs", "0014_job_credit_rates"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

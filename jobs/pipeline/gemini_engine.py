@@ -5,8 +5,8 @@ transaction. Every answer is classified by its finish reason before its JSON
 is read (:func:`gemini_prompt.parse_answer`), and each class has its own
 handling:
 
-* STOP: the sentences; those over the limit and the fragments (no finite
-  verb) go to one repair call that names only them, with their neighbours,
+* STOP: the sentences; those over the limit and the fragments (lines the
+  judge of ``quality`` does not read as complete sentences) go to one repair call that names only them, with their neighbours,
   and its answers replace them in place; the local engine then splits what
   is still too long;
 * MAX_TOKENS: the complete sentences of the cut array are kept and one call
@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from jobs.pipeline import local_engine
+from jobs.pipeline import local_engine, quality
 from jobs.pipeline.gemini_calls import (
     GeminiChunkFailed,
     GeminiConfig,
@@ -258,8 +258,9 @@ def _answer_from(
 
 def fixes_for(sentences: list[str], *, limit: int, headings: set[str], fragments: bool = True) -> list[Fix]:
     """The sentences of an answer that need a repair, each with its
-    neighbours: those over the limit, and fragments (no finite verb, by the
-    local engine's parse; headings and very short lines are not fragments)."""
+    neighbours: those over the limit, and fragments (not complete sentences
+    by the judge, ``quality.verdict``; headings and very short lines are not
+    fragments)."""
     written = [index for index, sentence in enumerate(sentences) if sentence]
     over = {index for index in written if count_words(sentences[index]) > limit}
     candidates = [
@@ -270,11 +271,11 @@ def fixes_for(sentences: list[str], *, limit: int, headings: set[str], fragments
         and sentences[index] not in headings
         and count_words(sentences[index]) >= FRAGMENT_MIN_WORDS
     ]
-    verbs = has_finite_verb([sentences[index] for index in candidates])
-    verbless = set([index for index, verb in zip(candidates, verbs, strict=True) if not verb][:FRAGMENTS_PER_REPAIR])
+    whole = are_complete([sentences[index] for index in candidates])
+    broken = set([index for index, ok in zip(candidates, whole, strict=True) if not ok][:FRAGMENTS_PER_REPAIR])
     fixes = []
     for place, index in enumerate(written):
-        if index in over or index in verbless:
+        if index in over or index in broken:
             before = sentences[written[place - 1]] if place else ""
             after = sentences[written[place + 1]] if place + 1 < len(written) else ""
             problem = "over_limit" if index in over else "fragment"
@@ -282,9 +283,10 @@ def fixes_for(sentences: list[str], *, limit: int, headings: set[str], fragments
     return fixes
 
 
-def has_finite_verb(texts: list[str]) -> list[bool]:
-    """For each text, whether the local engine's parse finds a finite verb in it."""
-    return [any(info.finite_verb) for info in local_engine.parse(texts)]
+def are_complete(texts: list[str]) -> list[bool]:
+    """For each text, whether the judge reads it as a complete sentence."""
+    docs = local_engine.nlp().pipe(texts, batch_size=local_engine.BATCH_SIZE) if texts else []
+    return [quality.verdict(doc).complete for doc in docs]
 
 
 def _repaired_in_place(asker: _Asker, sentences: list[str], fixes: list[Fix], *, min_length: int) -> list[str]:

@@ -19,9 +19,7 @@ both sides) charged for the same tokens.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -34,15 +32,9 @@ def main() -> None:
     parser.add_argument("pdf", type=Path)
     parser.add_argument("--pages", type=int, default=0, help="Only the first this many pages (0: all).")
     args = parser.parse_args()
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="novelproc.settings",
-        DEBUG="1",
-        NOVELPROC_DATA_DIR=tempfile.mkdtemp(prefix="novelproc-bench-"),
-    )
-    os.environ.pop("DATABASE_URL", None)
-    import django
+    from devtools.scratch import setup_scratch_django
 
-    django.setup()
+    setup_scratch_django()
     from django.conf import settings
 
     from credits.pricing import credit_rates, credits_for_usage

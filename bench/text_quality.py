@@ -22,9 +22,7 @@ be read as a French teacher would.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -39,15 +37,9 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", default=["simplify", "split"])
     parser.add_argument("--sample", type=int, default=0)
     args = parser.parse_args()
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="novelproc.settings",
-        DEBUG="1",
-        NOVELPROC_DATA_DIR=tempfile.mkdtemp(prefix="novelproc-bench-"),
-    )
-    os.environ.pop("DATABASE_URL", None)
-    import django
+    from devtools.scratch import setup_scratch_django
 
-    django.setup()
+    setup_scratch_django()
     from jobs.management.commands.text_quality import read_book
     from jobs.pipeline import local_engine, report
 

@@ -71,21 +71,12 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
     lemmas = vocabulary.chunk_vocabulary([doc.text for doc in result.source_docs], result.source_docs)
     timings["vocabulary"] = time.perf_counter() - started
     timings = {step: round(seconds, 4) for step, seconds in timings.items()}
-    return ChunkOutcome(
-        sentences=result.sentences,
-        input_tokens=result.input_tokens,
-        output_tokens=result.output_tokens,
-        tokens_by_model=result.tokens_by_model,
-        api_calls=result.api_calls,
-        usage_by_model=result.usage_by_model,
-        finish_reasons=result.finish_reasons,
-        sentences_by_engine=result.sentences_by_engine,
-        engine=result.engine,
+    return ChunkOutcome.of_rewrite(
+        result,
         timings=timings,
         quality=dataclasses.replace(result.quality, engine_seconds=timings["engine"]),
         chapters=[start.as_json() for start in chapter_starts(source.sentences, result.sentences)],
         vocabulary=lemmas,
-        sources=result.sources,
     )
 
 

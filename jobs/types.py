@@ -88,6 +88,17 @@ class ChunkOutcome:
     # The lemmas of the chunk's own source sentences (jobs.pipeline.vocabulary.chunk_vocabulary).
     vocabulary: dict = dataclasses.field(default_factory=dict)
 
+    @classmethod
+    def of_rewrite(cls, result, **measured) -> ChunkOutcome:
+        """The outcome of an engine's `RewriteResult` (jobs.pipeline.engines):
+        every field the two share is the engine's (its `engine` property among
+        them); `measured` gives the rest (timings, chapters, vocabulary) and
+        may replace its quality."""
+        written = {
+            field.name: getattr(result, field.name) for field in dataclasses.fields(cls) if hasattr(result, field.name)
+        }
+        return cls(**(written | measured))
+
     @property
     def models_used(self) -> list[str]:
         """The Gemini models whose text was kept (those that answered, when

@@ -136,7 +136,10 @@ def test_a_learner_uploads_follows_downloads_and_cancels(page_server, cluster_fa
     assert total > (500 if pages == 115 else 50) and len(shown) == min(total, SENTENCES_PER_PAGE)
     assert text(page, "#credits-charged") != "–"
     live_quality = text(page, "#quality-figures")
-    assert page.is_visible("#quality") and live_quality.startswith("0 of "), live_quality
+    # The judge's figures: a share of lines read as sentences beside the book's own, and none over the limit.
+    assert page.is_visible("#quality"), live_quality
+    assert re.match(r"\d+\.\d % of [\d,]+ lines read as sentences \(the book's own: \d+\.\d %\)", live_quality), live_quality
+    assert f" · 0 of {total:,} sentences over the limit" in live_quality, live_quality
     shots.take("completed")
 
     with page.expect_download() as download:

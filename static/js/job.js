@@ -353,11 +353,13 @@
     var button = this;
     button.disabled = true;
     try {
-      applyJob(await api.post(urls.retryUrl));
-      showActionError("");
-      closing = false;
+      var reopened = await api.post(urls.retryUrl);
+      // Forget the old result first: the retried chunks may be done already when the answer comes.
       finalLoaded = false;
       sentencesByChunk = {};
+      applyJob(reopened);
+      showActionError("");
+      closing = false;
       startPolling();
       connect();
     } catch (err) {

@@ -149,13 +149,6 @@ class Parse:
     finite_verb: list[bool]
 
 
-def count_without_verb(texts: Sequence[str]) -> int:
-    """How many of ``texts``, each parsed on its own, have no finite verb:
-    the quality figure for sentences another engine (Gemini) wrote."""
-    texts = [text for text in texts if HAS_WORD.search(text)]
-    return sum(not any(info.finite_verb) for info in parse(texts))
-
-
 def parse(texts: list[str]) -> Iterable[Parse]:
     if not texts:
         return []
@@ -254,16 +247,6 @@ def cut_sentence(text: str, info: Parse, *, limit: int, min_length: int) -> list
     cuts = best_cuts(tokens, words, info, limit=limit, min_length=min_length)
     pieces = [tokens[a:b] for a, b in zip([0, *cuts], [*cuts, len(tokens)], strict=True)]
     return merge_short(pieces, limit=limit, min_length=min_length)
-
-
-def pieces_with_verb(pieces: Sequence[Sequence[str]], info: Parse) -> list[bool]:
-    """For consecutive pieces of a parsed sentence: does each hold a finite
-    verb (as parsed in the whole sentence, not in the piece alone)?"""
-    flags, start = [], 0
-    for piece in pieces:
-        flags.append(any(info.finite_verb[start : start + len(piece)]))
-        start += len(piece)
-    return flags
 
 
 def allowed_cut(tokens: list[str], words: list[int], j: int) -> bool:

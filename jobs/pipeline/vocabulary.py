@@ -244,14 +244,6 @@ def _lemmatizer():
     return lemmatizer
 
 
-def parse(texts: Sequence[str]) -> Iterable:
-    """Tag ``texts`` with the local engine's pipeline, without its
-    dependency parser: the counting needs parts of speech and morphology only."""
-    from jobs.pipeline import local_engine
-
-    return local_engine.nlp().pipe(texts, batch_size=local_engine.BATCH_SIZE, disable=["parser"])
-
-
 SORTS = {
     # Frequent in the book, not among the commonest words of French, first.
     "usefulness": lambda e: (-e.usefulness, -e.count, e.lemma),

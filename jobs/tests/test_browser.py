@@ -138,7 +138,9 @@ def test_a_learner_uploads_follows_downloads_and_cancels(page_server, cluster_fa
     live_quality = text(page, "#quality-figures")
     # The judge's figures: a share of lines read as sentences beside the book's own, and none over the limit.
     assert page.is_visible("#quality"), live_quality
-    assert re.match(r"\d+\.\d % of [\d,]+ lines read as sentences \(the book's own: \d+\.\d %\)", live_quality), live_quality
+    assert re.match(r"\d+\.\d % of [\d,]+ lines read as sentences \(the book's own: \d+\.\d %\)", live_quality), (
+        live_quality
+    )
     assert f" · 0 of {total:,} sentences over the limit" in live_quality, live_quality
     shots.take("completed")
 

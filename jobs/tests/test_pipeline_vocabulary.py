@@ -7,13 +7,13 @@ import functools
 from collections import Counter
 
 from jobs.pipeline import local_engine, vocabulary
+from jobs.pipeline.engines import parse  # the engine's own parse, which the chunk's counting reads
 from jobs.pipeline.vocabulary import (
     CONTENT_POS,
     chunk_vocabulary,
     count_lemmas,
     frequency_band,
     merge_vocabularies,
-    parse,
 )
 
 TEXTS = [

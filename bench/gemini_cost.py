@@ -6,7 +6,8 @@ Runs the book's chunks (the service's plan: 15 pages each past 100 pages)
 through the Gemini engine in this process, with the real google-genai
 client, against the project's fake server, once per model preference, the
 targeted fragment repair on as in the service. The fake answers with the local
-engine's sentences and counts tokens at four characters each, so the token
+engine's sentences (``answer="simplify"``: its default cut would send every chunk's
+verbless pieces to the repair, which a real model's answer does not) and counts tokens at four characters each, so the token
 counts are the fake's: a real model's tokenizer and thinking move them (the
 ratios below do not depend on them). For each preference it prints the calls,
 the input and output tokens, the credits the job is charged (each side at its
@@ -56,7 +57,7 @@ def main() -> None:
     ]
     print(f"{args.pdf.name}: {pages} pages, {len(sources)} chunks, read in {time.monotonic() - started:.0f} s\n")
     rows = []
-    with FakeGemini(port=0, api_key="bench") as fake:
+    with FakeGemini(port=0, api_key="bench", answer="simplify") as fake:
         for preference, model in settings.GEMINI_MODELS.items():
             fake.reset()
             config = GeminiConfig(

@@ -19,9 +19,16 @@ no candidate (``blocked_rate``), answers cut by MAX_TOKENS
 ``maxOutputTokens`` (``looping_rate``; every answer longer than the cap is
 cut there), models retired (``missing_models``: 404), daily quotas spent
 (``daily_quota_models``: 429 with a PerDay quotaId and a long RetryInfo),
-503 storms (``storm_models``) and slow answers (``latency``). A prompt that
-names the sentences already written (a cut answer's continuation) gets only
-the rest.
+503 storms (``storm_models``) and slow answers. A prompt that names the
+sentences already written (a cut answer's continuation) gets only the rest.
+
+Its latency is ``latency`` (fixed) plus, as the real service's grows with
+what it writes, ``base`` seconds and the answer's output tokens divided by
+``tps`` (Gemini flash-lite: about 0.8 s + tokens / 300). The answer is
+cheap by default (``answer="cut"``: each long sentence cut into balanced
+pieces of at most the limit, no parse), so that a benchmark of latency
+measures the service, not this server's CPU; ``answer="split"`` or
+``"simplify"`` answers with the local engine in that mode instead.
 
 Usable in-process (``FakeGemini(port=0).start()`` … ``.stop()``) and as
 ``python manage.py fake_gemini``. No Django here.
@@ -45,6 +52,7 @@ from jobs.pipeline import gemini_prompt as prompt_format
 from jobs.pipeline import local_engine
 from jobs.pipeline.text import SourceSentence
 
+ANSWERS = ("cut", "split", "simplify")
 ERROR_KINDS = ("quota", "internal", "unavailable", "gateway", "slow", "malformed", "truncated", "overlimit")
 # Faults of an answer that was accepted (HTTP 200), drawn after error_rate, each at its own rate.
 REFUSALS = ("recitation", "safety", "blocked", "truncation", "looping")
@@ -77,6 +85,9 @@ ENGINE_LOCK = threading.Lock()
 @dataclass
 class FakeGeminiOptions:
     latency: float = 0.0  # seconds from request to answer (the answer is computed within them)
+    base: float = 0.0  # more seconds for every answer, as a real model's time to its first token
+    tps: float = 0.0  # output tokens a second: an answer takes its tokens / tps longer (0: no such term)
+    answer: str = "cut"  # how the sentences are written: a plain cut, or the local engine's split or simplify
     jitter: float = 0.0  # ± uniform seconds around the latency
     error_rate: float = 0.0  # share of requests that get an injected fault
     error_kinds: tuple[str, ...] = ERROR_KINDS
@@ -102,6 +113,10 @@ class FakeGeminiOptions:
     answer_with: tuple[str, ...] | None = None  # these sentences instead of the local engine's (a chunk's first answer)
 
     def __post_init__(self) -> None:
+        if self.answer not in ANSWERS:
+            raise ValueError(f"unknown answer {self.answer!r}; known: {', '.join(ANSWERS)}")
+        if self.base < 0 or self.tps < 0:
+            raise ValueError("base and tps must not be negative")
         unknown = set(self.error_kinds) - set(ERROR_KINDS)
         if unknown:
             raise ValueError(f"unknown error kinds {sorted(unknown)}; known: {', '.join(ERROR_KINDS)}")
@@ -276,6 +291,9 @@ class Stats:
     injected: Counter = field(default_factory=Counter)
     finish_reasons: Counter = field(default_factory=Counter)
     tokens: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    in_flight: int = 0  # generateContent requests received and not yet answered
+    max_in_flight: int = 0
+    longest_answer: int = 0  # the most output tokens of one answer
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -288,6 +306,9 @@ class Stats:
             "finish_reasons": dict(self.finish_reasons),
             "tokens": {m: dict(c) for m, c in self.tokens.items()},
             "total_tokens": sum(c["total"] for c in self.tokens.values()),
+            "in_flight": self.in_flight,
+            "max_in_flight": self.max_in_flight,
+            "longest_answer": self.longest_answer,
         }
 
 
@@ -341,7 +362,18 @@ class FakeGemini:
 
     def reset(self) -> None:
         with self.lock:
-            self.stats_data = Stats()
+            # Requests still being answered stay counted: they leave after the reset.
+            self.stats_data = Stats(in_flight=self.stats_data.in_flight, max_in_flight=self.stats_data.in_flight)
+
+    def arrived(self) -> None:
+        with self.lock:
+            stats = self.stats_data
+            stats.in_flight += 1
+            stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
+
+    def left(self) -> None:
+        with self.lock:
+            self.stats_data.in_flight = max(0, self.stats_data.in_flight - 1)
 
     # --- decisions (under the lock) ---
 
@@ -356,7 +388,7 @@ class FakeGemini:
             stats.requests_per_minute[model][minute] += 1
             if not authorized:
                 return "auth", 0.0
-            latency = max(0.0, options.latency + self.random.uniform(-options.jitter, options.jitter))
+            latency = options.base + max(0.0, options.latency + self.random.uniform(-options.jitter, options.jitter))
             if model in options.missing_models:
                 return "missing", 0.0
             if model in options.exhausted_models:
@@ -389,9 +421,10 @@ class FakeGemini:
                 tokens["candidates"] += usage["candidatesTokenCount"]
                 tokens["thoughts"] += usage["thoughtsTokenCount"]
                 tokens["total"] += usage["totalTokenCount"]
+                self.stats_data.longest_answer = max(self.stats_data.longest_answer, usage["candidatesTokenCount"])
 
     def sentences_for(self, request: PromptRequest) -> list[str]:
-        """The local engine's answer, remembered: the engine is deterministic,
+        """The answer for these sentences, remembered: it is deterministic,
         and a benchmark that sends the same book twice should not measure
         this server's CPU (the real service spends none of ours)."""
         key = (
@@ -403,18 +436,58 @@ class FakeGemini:
         )
         answer = self.answers.get(key)
         if answer is None:
-            with ENGINE_LOCK:
-                answer = local_engine.rewrite(
-                    request.sentences,
-                    limit=request.limit,
-                    min_length=request.min_length,
-                    ignore_dialogue=request.ignore_dialogue,
-                    preserve_formatting=request.preserve_formatting,
-                ).sentences
-            while len(self.answers) >= ANSWERS_REMEMBERED:
-                self.answers.pop(next(iter(self.answers)))
-            self.answers[key] = answer
+            answer = written(request, self.options.answer)
+            with self.lock:
+                while len(self.answers) >= ANSWERS_REMEMBERED:
+                    self.answers.pop(next(iter(self.answers)))
+                self.answers[key] = answer
         return list(answer)
+
+    def writing_time(self, output_tokens: int) -> float:
+        """Seconds the answer's own tokens add to its latency."""
+        return output_tokens / self.options.tps if self.options.tps else 0.0
+
+
+def written(request: PromptRequest, how: str = "cut") -> list[str]:
+    """The sentences the fake answers with for a request: ``cut`` (no parse),
+    or the local engine's ``split`` or ``simplify``."""
+    if how != "cut":
+        with ENGINE_LOCK:
+            return local_engine.rewrite(
+                request.sentences,
+                limit=request.limit,
+                min_length=request.min_length,
+                ignore_dialogue=request.ignore_dialogue,
+                preserve_formatting=request.preserve_formatting,
+                mode=how,
+            ).sentences
+    return cut_answer(
+        request.sentences,
+        limit=request.limit,
+        ignore_dialogue=request.ignore_dialogue,
+        preserve_formatting=request.preserve_formatting,
+    )
+
+
+def cut_answer(
+    sentences: Iterable[SourceSentence], *, limit: int, ignore_dialogue: bool = False, preserve_formatting: bool = False
+) -> list[str]:
+    """Each sentence within the limit as it is, a longer one cut into as few
+    pieces of at most ``limit`` words as it takes, of balanced lengths; no word
+    lost, changed or added. A paragraph mark ("") before a paragraph or a
+    heading when formatting is preserved, dialogue left out when asked, as
+    the local engine does. It costs no parse: microseconds a page."""
+    out: list[str] = []
+    for sentence in sentences:
+        if ignore_dialogue and local_engine.is_dialogue(sentence):
+            continue
+        if preserve_formatting and (sentence.paragraph_start or sentence.heading):
+            out.append(local_engine.PARAGRAPH_MARK)
+        words = sentence.text.split()
+        pieces = max(1, math.ceil(len(words) / limit))
+        bounds = [round(n * len(words) / pieces) for n in range(pieces + 1)]
+        out.extend(" ".join(words[low:high]) for low, high in zip(bounds, bounds[1:], strict=False) if high > low)
+    return out
 
 
 def configuration_refused(model: str, body: dict[str, Any], options: FakeGeminiOptions) -> str | None:
@@ -484,10 +557,13 @@ class Handler(BaseHTTPRequestHandler):
         if not match:
             self.send_json(404, error_body(404, f"no such method {path}"))
             return
+        self.fake.arrived()
         try:
             self.generate(match.group(2), raw, query)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (its timeout): nothing was delivered
+        finally:
+            self.fake.left()
 
     def generate(self, model: str, raw: bytes, query: str) -> None:
         fake, options = self.fake, self.fake.options
@@ -547,8 +623,7 @@ class Handler(BaseHTTPRequestHandler):
                 fake.bodies = [*fake.bodies[-BODIES_REMEMBERED + 1 :], body]
             fixes = read_fixes(body)
             if fixes is not None:
-                sleep_until(answer_by)
-                return self.correct(model, body, *fixes, fault)
+                return self.correct(model, body, *fixes, fault, answer_by=answer_by)
             request = read_request(body)
         except (BadPrompt, json.JSONDecodeError, AttributeError) as error:
             return self.fail(model, 400, f"fake gemini: {error}")
@@ -556,8 +631,7 @@ class Handler(BaseHTTPRequestHandler):
         if refused:
             return self.fail(model, 400, refused)
         sentences = list(options.answer_with) if options.answer_with is not None else fake.sentences_for(request)
-        sleep_until(answer_by)
-        self.answer(model, request, sentences, fault)
+        self.answer(model, request, sentences, fault, answer_by=answer_by)
         return None
 
     def fail(self, model: str, code: int, message: str, details: Iterable[dict[str, Any]] = ()) -> None:
@@ -567,13 +641,16 @@ class Handler(BaseHTTPRequestHandler):
         self.fake.record(model, code)
         self.send_json(code, payload)
 
-    def answer(self, model: str, request: PromptRequest, sentences: list[str], fault: str | None) -> None:
+    def answer(
+        self, model: str, request: PromptRequest, sentences: list[str], fault: str | None, *, answer_by: float
+    ) -> None:
         if request.done:
             sentences = rest_after(sentences, len(request.done))  # a continuation: only the rest
         if fault == "overlimit":
             sentences = over_limit(sentences)
         prompt_tokens = math.ceil(request.prompt_chars / 4)
         if fault in ("recitation", "safety", "blocked"):
+            sleep_until(answer_by)
             return self.refuse(model, fault, prompt_tokens)
         if fault == "looping" and sentences:
             cap_chars = 4 * (request.max_output_tokens or 8192)
@@ -603,16 +680,26 @@ class Handler(BaseHTTPRequestHandler):
             "modelVersion": model,
             "responseId": f"fake-{self.fake.stats_data.requests}",
         }
+        sleep_until(answer_by + self.fake.writing_time(usage["candidatesTokenCount"]))
         self.fake.record(model, 200, usage, finish)
         self.send_json(200, payload)
         return None
 
     def correct(
-        self, model: str, body: dict[str, Any], items: list[tuple[int, str]], limit: int, min_length: int, fault
+        self,
+        model: str,
+        body: dict[str, Any],
+        items: list[tuple[int, str]],
+        limit: int,
+        min_length: int,
+        fault,
+        *,
+        answer_by: float,
     ) -> None:
         """A targeted repair: each named sentence rewritten on its own by the local engine."""
         _, prompt_chars = prompt_text(body)
         if fault in ("recitation", "safety", "blocked"):
+            sleep_until(answer_by)
             return self.refuse(model, fault, math.ceil(prompt_chars / 4))
         with ENGINE_LOCK:
             corrections = [
@@ -636,6 +723,7 @@ class Handler(BaseHTTPRequestHandler):
             "usageMetadata": usage,
             "modelVersion": model,
         }
+        sleep_until(answer_by + self.fake.writing_time(usage["candidatesTokenCount"]))
         self.fake.record(model, 200, usage, "STOP")
         self.send_json(200, payload)
         return None

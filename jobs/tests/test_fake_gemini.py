@@ -31,18 +31,19 @@ def body(model_prompt: str, *, json_output: bool = True) -> dict:
     return {"contents": [{"role": "user", "parts": [{"text": model_prompt}]}], "generationConfig": config}
 
 
+PROMPT_OPTIONS = dict(
+    context_before="Avant.",
+    context_after="Après.",
+    limit=8,
+    min_length=2,
+    ignore_dialogue=False,
+    preserve_formatting=False,
+    fix_hyphenation=True,
+)
+
+
 def prompt(limit: int = 8, **options) -> str:
-    values = dict(
-        context_before="Avant.",
-        context_after="Après.",
-        limit=limit,
-        min_length=2,
-        ignore_dialogue=False,
-        preserve_formatting=False,
-        fix_hyphenation=True,
-    )
-    values.update(options)
-    return gemini_prompt.build_prompt(SOURCE, **values)
+    return gemini_prompt.build_prompt(SOURCE, **{**PROMPT_OPTIONS, "limit": limit, **options})
 
 
 @pytest.fixture
@@ -227,3 +228,67 @@ def test_retired_models_spent_daily_quotas_and_storms(option, code, needle):
             genai_call(fake, model="gemini-old")
         assert genai_call(fake).candidates[0].finish_reason.value == "STOP"  # other models answer
     assert failure.value.code == code and needle in json.dumps(failure.value.details)
+
+
+# --- latency that follows the answer's length, and a cheap answer ------------------------
+
+
+def test_latency_is_base_plus_output_tokens_over_tps_on_top_of_the_fixed_latency():
+    import time
+
+    from google.genai import types
+
+    timed = []
+    with FakeGemini(port=0, api_key=KEY, latency=0.1, base=0.2, tps=100) as fake:
+        genai_call(fake)  # the client's first call pays for its own setup
+        for text in (prompt(), gemini_prompt.build_prompt([*SOURCE, *SOURCE[1:] * 4], **PROMPT_OPTIONS)):
+            started = time.monotonic()
+            response = genai_call(fake, text=text, http_options=types.HttpOptions(timeout=30_000))
+            timed.append((time.monotonic() - started, response.usage_metadata.candidates_token_count))
+    (short, short_tokens), (long, long_tokens) = timed
+    assert long_tokens > 2 * short_tokens
+    for elapsed, tokens in timed:
+        expected = 0.1 + 0.2 + tokens / 100
+        # Never sooner; later only by the client and a loaded machine (a token term counted twice is 2 s more).
+        assert expected <= elapsed < expected + 1.5, (elapsed, tokens)
+    assert long - short > (long_tokens - short_tokens) / 100 - 0.1  # the tokens' share, not a fixed delay
+
+
+def test_the_fake_counts_the_calls_in_flight_at_once():
+    import threading
+
+    with FakeGemini(port=0, api_key=KEY, latency=0.5) as fake:
+        genai_call(fake)
+        calls = [threading.Thread(target=genai_call, args=(fake,)) for _ in range(4)]
+        for call in calls:
+            call.start()
+        for call in calls:
+            call.join()
+        stats = fake.stats()
+    assert stats["max_in_flight"] == 4 and stats["in_flight"] == 0 and stats["requests"] == 5
+
+
+def test_the_default_answer_is_a_cut_of_the_owned_sentences_without_a_parse(monkeypatch):
+    from devtools.fakegemini import cut_answer
+    from jobs.pipeline import local_engine
+
+    with FakeGemini(port=0, api_key=KEY) as fake:  # it loads the engine for repairs, then no answer uses it
+        monkeypatch.setattr(local_engine, "nlp", lambda: pytest.fail("the default answer parsed a sentence"))
+        sentences = json.loads(genai_call(fake, text=prompt(limit=6)).text)["sentences"]
+    assert sentences == cut_answer(SOURCE, limit=6)
+    assert " ".join(sentences).split() == " ".join(s.text for s in SOURCE).split()  # no word lost or added
+    long = [len(s.split()) for s in sentences[1:-1]]
+    assert len(long) == 3 and max(long) <= 6 and max(long) - min(long) <= 1  # 15 words: 5 + 5 + 5
+    assert cut_answer(SOURCE, limit=6, preserve_formatting=True)[:3] == ["", "LIVRE I", ""]
+
+
+def test_the_answer_can_still_be_the_local_engines():
+    from devtools.fakegemini import ENGINE_LOCK
+    from jobs.pipeline import local_engine
+
+    with FakeGemini(port=0, api_key=KEY, answer="split") as fake:
+        sentences = json.loads(genai_call(fake, text=prompt(limit=6)).text)["sentences"]
+    with ENGINE_LOCK:
+        assert sentences == local_engine.rewrite(SOURCE, limit=6, mode="split").sentences
+    with pytest.raises(ValueError, match="unknown answer"):
+        FakeGemini(port=0, answer="poetry")

@@ -37,13 +37,12 @@ def gemini(settings):
         env = {
             "GEMINI_API_KEY": API_KEY,
             "GEMINI_BASE_URL": fake.url,
-            # The fake computes each answer with the local engine (rewrite=simplify), one
-            # at a time: parallel chunks of a long book queue there for tens of seconds on
-            # a loaded machine, which a short timeout would cut (and the fake would count
-            # tokens the client never received). The lease is twice the timeout, as the
-            # settings require with a key.
+            # The fake's answers are a cheap cut, but its repairs use the local engine one
+            # at a time, and the machine is loaded: a short timeout could cut an answer
+            # (and the fake would count tokens the client never received). The lease is
+            # twice the timeout, as the settings require with a key.
             "GEMINI_TIMEOUT": "60",
-            # The fake answers with the local engine's pieces, some verbless: the fragment
+            # The fake answers with cut pieces, many verbless: the fragment
             # repair (on in the service) is turned on by the tests about repairs.
             "GEMINI_REPAIR_FRAGMENTS": "0",
             "CHUNK_LEASE_SECONDS": "120",
@@ -97,7 +96,7 @@ def test_the_book_on_speed_is_billed_from_reported_usage(live_server, cluster_fa
 
 def test_a_flaky_gemini_still_completes_within_the_limit(live_server, cluster_factory, live_client, story_pdf, gemini):
     fake, env = gemini(error_rate=0.3, seed=7, slow_seconds=25)
-    # Slow answers outlast the timeout; the others, computed by the fake's local engine, fit in it.
+    # Slow answers outlast the timeout; the others fit in it.
     cluster_factory(**{**env, "GEMINI_TIMEOUT": "20", "CHUNK_LEASE_SECONDS": "40"})
     client = live_client(live_server.url)
     job_id = client.confirm_and_start(story_pdf(45), 45)

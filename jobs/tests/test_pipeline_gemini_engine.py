@@ -7,7 +7,7 @@ import math
 import pytest
 from google.genai import types
 
-from devtools.fakegemini import ENGINE_LOCK, FakeGemini, over_limit
+from devtools.fakegemini import ENGINE_LOCK, FakeGemini, cut_answer, over_limit
 from jobs.pipeline import gemini_calls, gemini_engine, gemini_prompt, local_engine
 from jobs.pipeline.gemini_calls import GeminiChunkFailed, GeminiConfig, GeminiStopped
 from jobs.pipeline.text import SourceSentence
@@ -87,9 +87,7 @@ def test_clean_answer_is_the_fakes_sentences_with_its_token_counts(fake_gemini):
     result = run(config_for(server))
 
     assert result.api_calls == 1
-    with ENGINE_LOCK:  # an earlier test's server may still be answering
-        expected = local_engine.rewrite(SOURCE, limit=LIMIT, min_length=2).sentences
-    assert result.sentences == expected
+    assert result.sentences == fake_answer() != local_answer()  # the fake's, not the engine's fallback
     assert all(count_words(s) <= LIMIT for s in result.sentences)
     stats = server.stats()
     assert stats["requests"] == 1
@@ -234,8 +232,7 @@ def test_over_limit_sentences_get_one_repair_naming_only_them_answered_in_place(
     result = run(config_for(server))
 
     assert result.api_calls == 2
-    with ENGINE_LOCK:
-        answer = over_limit(local_engine.rewrite(SOURCE, limit=LIMIT, min_length=2).sentences)
+    answer = over_limit(fake_answer())
     over = [s for s in answer if count_words(s) > LIMIT]
     repair = prompt_of(server.bodies[1])
     assert "<<<A_CORRIGER>>>" in repair and "<<<TEXTE>>>" not in repair  # not the chunk
@@ -340,8 +337,14 @@ def prompt_of(body: dict) -> str:
 
 
 def local_answer(**options) -> list[str]:
-    with ENGINE_LOCK:
+    """What the local engine writes for SOURCE: the chunk when Gemini's answer cannot be used."""
+    with ENGINE_LOCK:  # an earlier test's server may still be answering
         return local_engine.rewrite(SOURCE, limit=LIMIT, min_length=2, **options).sentences
+
+
+def fake_answer(**options) -> list[str]:
+    """What the fake answers for SOURCE (its default cut, no parse): Gemini's text, kept."""
+    return cut_answer(SOURCE, limit=LIMIT, **options)
 
 
 def test_each_call_turns_the_adjustable_safety_filters_off_and_caps_output_near_twice_the_expected(fake_gemini):
@@ -398,7 +401,7 @@ def test_a_reworded_retry_that_passes_keeps_geminis_answer(fake_gemini):
     passed = [r for r in results if r.finish_reasons == {"RECITATION": 1, "STOP": 1}]
     assert passed, [r.finish_reasons for r in results]
     for result in passed:
-        assert result.api_calls == 2 and result.sentences == local_answer()  # the fake's answer: its engine's
+        assert result.api_calls == 2 and result.sentences == fake_answer()  # the fake's answer
         assert result.sentences_by_engine["local"] == 0 and set(result.tokens_by_model) == {MAIN}
     assert all(r.finish_reasons.get("RECITATION", 0) <= 2 and r.api_calls <= 2 for r in results)
 
@@ -411,7 +414,7 @@ def test_a_cut_answer_keeps_its_complete_sentences_and_asks_only_for_the_rest(fa
     continued = [r for r in results if r.finish_reasons == {"MAX_TOKENS": 1, "STOP": 1}]
     assert continued, [r.finish_reasons for r in results]
     for result in continued:
-        assert result.api_calls == 2 and result.sentences == local_answer()  # nothing lost, nothing twice
+        assert result.api_calls == 2 and result.sentences == fake_answer()  # nothing lost, nothing twice
         assert result.sentences_by_engine["local"] == 0
     rests = [b for b in server.bodies if "<<<DEJA_ECRIT>>>" in prompt_of(b)]
     assert rests and all(
@@ -436,5 +439,5 @@ def test_a_malformed_answer_gets_one_repair(fake_gemini, kind):
     results = [run(config_for(server)) for _ in range(8)]
 
     repaired = [r for r in results if r.api_calls == 2 and r.sentences_by_engine["local"] == 0]
-    assert repaired and all(r.sentences == local_answer() for r in repaired)
+    assert repaired and all(r.sentences == fake_answer() for r in repaired)
     assert any("CORRECTION" in prompt_of(b) for b in server.bodies)

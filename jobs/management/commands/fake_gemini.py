@@ -1,13 +1,13 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from devtools.fakegemini import ERROR_KINDS, REFUSALS, FakeGemini
+from devtools.fakegemini import ANSWERS, ERROR_KINDS, REFUSALS, FakeGemini
 from jobs.pipeline import local_engine
 
 
 class Command(BaseCommand):
     help = (
-        "Run a fake Gemini server (the REST protocol google-genai speaks) that answers with the local "
-        "engine's sentences. Point the project at it with GEMINI_BASE_URL=http://HOST:PORT and any "
+        "Run a fake Gemini server (the REST protocol google-genai speaks) that answers with the owned "
+        "sentences cut to the limit (or the local engine's). Point the project at it with GEMINI_BASE_URL=http://HOST:PORT and any "
         "GEMINI_API_KEY (or the one given with --api-key). GET /_stats shows what it counted."
     )
 
@@ -19,6 +19,26 @@ class Command(BaseCommand):
             type=float,
             default=0.0,
             help="Seconds from request to answer, the answer's own computation included.",
+        )
+        parser.add_argument(
+            "--base",
+            type=float,
+            default=0.0,
+            help="Seconds every answer takes on top of --latency, as a model's time to its first token.",
+        )
+        parser.add_argument(
+            "--tps",
+            type=float,
+            default=0.0,
+            help="Output tokens a second: each answer takes its tokens / tps more (0: no such term). "
+            "Gemini flash-lite is about --base 0.8 --tps 300.",
+        )
+        parser.add_argument(
+            "--answer",
+            choices=ANSWERS,
+            default="cut",
+            help="How the answer is written: cut long sentences (no parse, the default), or the local "
+            "engine's split or simplify (its CPU then counts in the latency).",
         )
         parser.add_argument("--jitter", type=float, default=0.0, help="± seconds, uniform, around the latency.")
         parser.add_argument("--error-rate", type=float, default=0.0, help="Share of requests given a fault (0..1).")
@@ -54,6 +74,9 @@ class Command(BaseCommand):
                 options["host"],
                 options["port"],
                 latency=options["latency"],
+                base=options["base"],
+                tps=options["tps"],
+                answer=options["answer"],
                 jitter=options["jitter"],
                 error_rate=options["error_rate"],
                 error_kinds=tuple(kind for kind in options["error_kinds"].split(",") if kind),
@@ -72,7 +95,7 @@ class Command(BaseCommand):
             )
         except (ValueError, OSError) as error:
             raise CommandError(str(error)) from error
-        local_engine.load()  # it answers with the local engine: ready before it says it listens
+        local_engine.load()  # repairs (and --answer split/simplify) use the local engine: ready before it listens
         self.stdout.write(
             f"Fake Gemini listening on {server.url} (GEMINI_BASE_URL={server.url}); stats at {server.url}/_stats"
         )

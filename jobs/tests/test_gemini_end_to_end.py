@@ -203,7 +203,11 @@ def test_refusals_and_cut_answers_complete_the_book_each_handled_by_its_class(
     from credits.pricing import credits_for_usage
     from jobs.services import billed_usage
 
-    fake, env = gemini(recitation_rate=0.15, safety_rate=0.10, blocked_rate=0.05, truncation_rate=0.10, seed=13)
+    # The local engine's answers, as before the fake's cheap cut: its verbless pieces would send
+    # most chunks to a targeted repair, whose calls take draws that the faults of answers need.
+    fake, env = gemini(
+        recitation_rate=0.15, safety_rate=0.10, blocked_rate=0.05, truncation_rate=0.10, seed=13, answer="simplify"
+    )
     settings.CHUNK_SIZE_OVERRIDE = 5  # about 23 chunks: enough calls for every class to show
     cluster_factory(**{**env, "GEMINI_REPAIR_FRAGMENTS": "1"})  # as the service runs
     client = live_client(live_server.url)

@@ -89,6 +89,30 @@ def pytest_collection_modifyitems(config, items):
             )
         if "redis" in item.keywords and not redis_on:
             item.add_marker(pytest.mark.skip(reason="needs Redis: runs in the second pass of bin/test (REDIS_URL set)"))
+        item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
+
+
+# Fixtures that start processes (a qcluster, an ASGI server, a browser, a
+# Redis or PostgreSQL of a test's own) or serve the test database to them.
+PROCESS_FIXTURES = {"cluster_factory", "asgi_server_factory", "live_server", "page_server", "s3_server"}
+
+
+def xdist_group(item) -> str:
+    """Which pytest-xdist worker group a test runs in (bin/test: -n 2 --dist
+    loadgroup); tests of a group run one after another on one worker. The
+    tests that read the 115-page book's job share its rewrite
+    (jobs.tests.books.same_rewrites), so they run together; the tests that
+    start processes run together, so that two clusters never race for the two
+    cores while a test times their recovery; the rest spread over the workers."""
+    if "albert" in getattr(item.module, "__dict__", {}):
+        return "albert"
+    if (
+        PROCESS_FIXTURES & set(item.fixturenames)
+        or item.get_closest_marker("e2e")
+        or item.get_closest_marker("browser")
+    ):
+        return "processes"
+    return item.nodeid.split("::")[0]
 
 
 def starter(kind: type, tmp_path: Path, name: str):

@@ -102,7 +102,11 @@ class JobWatch:
         return {"type": "progress", "job": job, "chunks": chunks, "sentences": sentences}
 
     def _read(self) -> tuple[JobSummary, list[ChunkState], dict[str, list[str]]]:
-        job = Job.objects.defer("sentences", "sources").filter(pk=self.job_id, deleted_at__isnull=True).first()
+        job = (
+            Job.objects.defer("sentences", "sources", "vocabulary")
+            .filter(pk=self.job_id, deleted_at__isnull=True)
+            .first()
+        )
         if job is None:
             raise JobNotFound()  # deleted since the socket opened: it is gone for its owner too
         rows = list(

@@ -187,6 +187,13 @@ class Job(QualityCounts):
         blank=True,
         help_text='The source sentence of each of `sentences` (same length; "" where the engine could not say).',
     )
+    # Merged once when the job finishes, so that a vocabulary page reads one
+    # row instead of merging and rating every chunk's lemmas per request.
+    vocabulary = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The book's lemmas, merged from the chunks' and rated (jobs.pipeline.vocabulary.Lemma fields).",
+    )
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)

@@ -21,7 +21,7 @@ from jobs.models import (
     PageText,
 )
 from jobs.pipeline.figures import QualityFigures
-from jobs.pipeline.vocabulary import PROPER_NAME, Lemma, merge_vocabularies, select
+from jobs.pipeline.vocabulary import PROPER_NAME, Lemma, select
 from jobs.types import ProcessingSettings
 from novelproc.errors import JobNotFound, NotReady, ResultsExpired
 
@@ -46,19 +46,28 @@ def get_owned_job(*, user, job_id: int) -> Job:
 def get_owned_job_status(*, user, job_id: int) -> Job:
     """The user's job for a status read: one indexed query by primary key, without its sentences."""
     try:
-        return Job.objects.defer("sentences", "sources", "chapters").get(pk=job_id, owner=user, deleted_at__isnull=True)
+        return Job.objects.defer("sentences", "sources", "chapters", "vocabulary").get(
+            pk=job_id, owner=user, deleted_at__isnull=True
+        )
     except (Job.DoesNotExist, ValueError, TypeError):
         raise JobNotFound() from None
 
 
 def jobs_of(*, user, status: str | None = None) -> QuerySet[Job]:
-    jobs = Job.objects.filter(owner=user, deleted_at__isnull=True).defer("sentences", "sources", "chapters")
+    jobs = Job.objects.filter(owner=user, deleted_at__isnull=True).defer(
+        "sentences", "sources", "chapters", "vocabulary"
+    )
     return jobs.filter(status=status) if status else jobs
 
 
 def upload_defaults(*, user) -> tuple[str, ProcessingSettings]:
     """The model and settings of the user's most recent job: their saved choices."""
-    last = Job.objects.filter(owner=user).defer("sentences", "sources").order_by("-created_at", "-id").first()
+    last = (
+        Job.objects.filter(owner=user)
+        .defer("sentences", "sources", "vocabulary")
+        .order_by("-created_at", "-id")
+        .first()
+    )
     if last is None:
         return ModelPreference.BALANCED, ProcessingSettings()
     return last.model_preference, ProcessingSettings.from_job(last)
@@ -140,10 +149,9 @@ def job_result(*, job: Job) -> JobResult:
 
 def job_vocabulary(*, job: Job) -> list[Lemma]:
     """The lemmas of a finished job's sentences, summed over its succeeded
-    chunks (each counted its own sentences); NotReady before it finishes."""
+    chunks (each counted its own sentences) when it finished; NotReady before."""
     job_result(job=job)
-    chunks = job.chunks.filter(status=ChunkStatus.SUCCEEDED).order_by("index").values_list("vocabulary", flat=True)
-    return merge_vocabularies(chunks)
+    return [Lemma(**entry) for entry in job.vocabulary]
 
 
 VOCABULARY_PAGE_SIZE = 100

@@ -15,7 +15,7 @@ import logging
 import os
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from functools import partial
 
@@ -52,6 +52,7 @@ from jobs.models import (
 from jobs.pipeline.chapters import book_chapters
 from jobs.pipeline.chunking import ChunkPlan, plan_chunks
 from jobs.pipeline.pdf import PdfInfo, PdfRejected, inspect_pdf
+from jobs.pipeline.vocabulary import merge_vocabularies
 from jobs.selectors import get_owned_job
 from jobs.types import ChunkOutcome, ClaimedChunk, Estimate, ProcessingSettings, Reconciliation
 from novelproc.errors import (
@@ -648,18 +649,19 @@ def _merge_results(job: Job) -> None:
     chunks = list(
         job.chunks.filter(status=ChunkStatus.SUCCEEDED)
         .order_by("index")
-        .values_list("sentences", "chapters", "sources")
+        .values_list("sentences", "chapters", "sources", "vocabulary")
     )
-    job.sentences = [sentence for sentences, _, _ in chunks for sentence in sentences]
+    job.sentences = [sentence for sentences, *_ in chunks for sentence in sentences]
     job.sources = [
         source
-        for sentences, _, sources in chunks
+        for sentences, _, sources, _ in chunks
         for source in (sources if len(sources) == len(sentences) else [""] * len(sentences))
     ]
     job.sentence_count = len(job.sentences)
     job.chapters = [
-        chapter.as_json() for chapter in book_chapters([(len(sentences), starts) for sentences, starts, _ in chunks])
+        chapter.as_json() for chapter in book_chapters([(len(sentences), starts) for sentences, starts, *_ in chunks])
     ]
+    job.vocabulary = [asdict(entry) for entry in merge_vocabularies(row[3] for row in chunks)]
 
 
 def _job_complete(job: Job) -> None:
@@ -692,6 +694,7 @@ def _job_complete(job: Job) -> None:
             "sources",
             "sentence_count",
             "chapters",
+            "vocabulary",
             "completed_at",
             "progress_percent",
             "current_step",
@@ -777,6 +780,7 @@ def job_cancel(*, user, job_id: int) -> Reconciliation:
             "sources",
             "sentence_count",
             "chapters",
+            "vocabulary",
             "processing_time_seconds",
         ]
     )
@@ -856,7 +860,9 @@ def job_delete(*, user, job_id: int) -> None:
         raise InvalidTransition(f"Job {job.pk} is {job.status}; cancel it or wait for it to finish before deleting it.")
     job_delete_upload(job=job)
     job.chunks.all().delete()
-    Job.objects.filter(pk=job.pk).update(sentences=[], sources=[], chapters=[], deleted_at=timezone.now())
+    Job.objects.filter(pk=job.pk).update(
+        sentences=[], sources=[], chapters=[], vocabulary=[], deleted_at=timezone.now()
+    )
 
 
 def _lock_owned_job(*, user, job_id: int) -> Job:
@@ -974,7 +980,9 @@ def job_delete_results(*, job_id: int) -> bool:
         return False  # reopened by a retry, or already done by another sweep
     job_delete_upload(job=job)
     job.chunks.update(sentences=[], sources=[], chapters=[], vocabulary={})
-    Job.objects.filter(pk=job.pk).update(sentences=[], sources=[], chapters=[], results_deleted_at=timezone.now())
+    Job.objects.filter(pk=job.pk).update(
+        sentences=[], sources=[], chapters=[], vocabulary=[], results_deleted_at=timezone.now()
+    )
     return True
 
 

@@ -5,9 +5,22 @@ The environment decides the database and broker exactly as in production
 and on PostgreSQL + Redis."""
 
 import os
+import re
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+# bin/test runs the suite in pytest-xdist workers: each gets a data folder and
+# a Redis database of its own (the suite clears the cache between tests and
+# purges the broker's queue), as pytest-django gives each its own test database.
+# The processes a test starts inherit both through the environment.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if WORKER:
+    os.environ["NOVELPROC_DATA_DIR"] = tempfile.mkdtemp(prefix=f"novelproc-test-{WORKER}-")
+    if os.environ.get("REDIS_URL"):
+        index = int(WORKER.removeprefix("gw"))
+        database = re.search(r"/(\d+)$", os.environ["REDIS_URL"])
+        first = int(database.group(1)) if database else 15
+        os.environ["REDIS_URL"] = re.sub(r"(/\d+)?$", f"/{first - index}", os.environ["REDIS_URL"], count=1)
 os.environ.setdefault("NOVELPROC_DATA_DIR", tempfile.mkdtemp(prefix="novelproc-test-"))
 
 from django.contrib.auth.hashers import PBKDF2PasswordHasher  # noqa: E402

@@ -11,7 +11,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
-TEST_TOOLS = {"pytest", "pytest-django", "pytest-timeout", "playwright", "ruff"}
+TEST_TOOLS = {"pytest", "pytest-django", "pytest-timeout", "pytest-xdist", "playwright", "ruff"}
 
 
 def pinned(name: str) -> dict[str, str]:

@@ -13,8 +13,9 @@ ratios below do not depend on them). For each preference it prints the calls,
 the input and output tokens, the credits the job is charged (each side at its
 model's rate, GEMINI_PRICES × CREDITS_PER_USD), what the tokens really cost at
 Google's prices, and credits per dollar side by side for input and output,
-with what the single rate per preference of before (CREDIT_RATES, one rate for
-both sides) charged for the same tokens.
+with what the single rate per preference of before (CREDIT_RATE_SPEED/BALANCED/
+QUALITY, one rate for both sides, since removed: SINGLE_RATES_BEFORE) charged
+for the same tokens.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+
+# The settings' single rates per preference before credits followed the models' prices.
+SINGLE_RATES_BEFORE = {"speed": 2.0, "balanced": 3.0, "quality": 5.0}
 
 
 def main() -> None:
@@ -101,7 +106,7 @@ def main() -> None:
         usd = {side: usage[side] * price[side] / 1e6 for side in usage}
         rates = credit_rates(model)
         credits = credits_for_usage({model: usage})
-        old_rate = settings.CREDIT_RATES[preference]
+        old_rate = SINGLE_RATES_BEFORE[preference]
         old_credits = max(1, -(-(usage["input"] + usage["output"]) * old_rate // 1000))
         print(
             f"| {preference} | {model} | {calls} | {usage['input']:,} | {usage['output']:,} | {credits:,} "

@@ -1,13 +1,26 @@
 """What work costs, in credits (SPEC §4). Pure functions, no database."""
 
 import math
+from dataclasses import dataclass
 
 from django.conf import settings
 
+SIDES = ("input", "output")
 
-def credit_rate(engine: str, model_preference: str) -> float:
-    key = "local" if engine == "local" else model_preference
-    return settings.CREDIT_RATES[key]
+
+@dataclass(frozen=True)
+class TokenEstimate:
+    """Tokens a job is expected to use, each side apart: output costs 4–8× input."""
+
+    input: int
+    output: int
+
+    @property
+    def total(self) -> int:
+        return self.input + self.output
+
+    def as_usage(self) -> dict[str, int]:
+        return {"input": self.input, "output": self.output}
 
 
 def credit_rates(model: str) -> dict[str, float]:
@@ -16,7 +29,7 @@ def credit_rates(model: str) -> dict[str, float]:
     rate for both. A model without a price pays the dearest prices: never
     undercharge silently."""
     if model == "local":
-        rate = settings.CREDIT_RATES["local"]
+        rate = settings.CREDIT_RATE_LOCAL
         return {"input": rate, "output": rate}
     prices = settings.GEMINI_PRICES.get(model) or {
         side: max(p[side] for p in settings.GEMINI_PRICES.values()) for side in ("input", "output")
@@ -25,42 +38,51 @@ def credit_rates(model: str) -> dict[str, float]:
     return {side: prices[side] * settings.CREDITS_PER_USD / 1000 for side in ("input", "output")}
 
 
+def estimate_rates(engine: str, model_preference: str) -> dict[str, float]:
+    """The rates a job's estimate and reservation are reckoned at: those the
+    charge will use (credit_rates), each side the dearer of the job's model and
+    its fallback, which may write any chunk. So the reservation bounds the charge."""
+    if engine == "local":
+        return credit_rates("local")
+    models = [m for m in (settings.GEMINI_MODELS[model_preference], settings.GEMINI_FALLBACK_MODEL) if m]
+    return {side: max(credit_rates(model)[side] for model in models) for side in SIDES}
+
+
+def credits_at(usage: dict[str, int], rates: dict[str, float]) -> int:
+    """max(1, ceil((input × input rate + output × output rate) / 1000)); no work at all costs nothing."""
+    if sum(usage.get(side, 0) for side in SIDES) <= 0:
+        return 0
+    return max(1, math.ceil(sum(usage.get(side, 0) * rates[side] for side in SIDES) / 1000))
+
+
 def credits_for_usage(usage_by_model: dict[str, dict[str, int]]) -> int:
     """Credits for input and output tokens spread over several models, each side at its model's rate."""
     total = sum(tokens for usage in usage_by_model.values() for tokens in usage.values())
     if total <= 0:
         return 0
     cost = sum(
-        usage.get(side, 0) * credit_rates(model)[side]
-        for model, usage in usage_by_model.items()
-        for side in ("input", "output")
+        usage.get(side, 0) * credit_rates(model)[side] for model, usage in usage_by_model.items() for side in SIDES
     )
     return max(1, math.ceil(cost / 1000))
 
 
-def credits_for_tokens(tokens: int, rate: float) -> int:
-    """max(1, ceil(tokens / 1000 × rate)); no work at all costs nothing."""
-    if tokens <= 0:
-        return 0
-    return max(1, math.ceil(tokens / 1000 * rate))
+def tokens_for_pages(page_count: int) -> TokenEstimate:
+    return TokenEstimate(
+        input=page_count * settings.ESTIMATE_INPUT_TOKENS_PER_PAGE,
+        output=page_count * settings.ESTIMATE_OUTPUT_TOKENS_PER_PAGE,
+    )
 
 
-def tokens_for_pages(page_count: int) -> int:
-    per_page = settings.ESTIMATE_INPUT_TOKENS_PER_PAGE + settings.ESTIMATE_OUTPUT_TOKENS_PER_PAGE
-    return page_count * per_page
-
-
-def tokens_for_characters(characters: float, *, engine: str, chunks: int) -> int:
+def tokens_for_characters(characters: float, *, engine: str, chunks: int, chars_per_token: float) -> TokenEstimate:
     """Tokens to expect from the extracted text, plus a margin for the pages
-    the sample did not see. The local engine reads the text and writes it again;
-    Gemini also reads instructions and context with every chunk, and its JSON
-    answer repeats subjects and quotes every sentence."""
-    source = characters / settings.ESTIMATE_CHARS_PER_TOKEN
+    the sample did not see. The local engine reads the text and writes it again
+    (one rate for both sides); Gemini also
+    reads instructions and context with every chunk, and its JSON answer
+    repeats subjects and quotes every sentence."""
+    source = characters / chars_per_token
+    margin = 1 + settings.ESTIMATE_MARGIN
     if engine == "gemini":
-        tokens = (
-            source * (1 + settings.ESTIMATE_GEMINI_OUTPUT_FACTOR)
-            + chunks * settings.ESTIMATE_GEMINI_PROMPT_TOKENS_PER_CHUNK
-        )
-    else:
-        tokens = 2 * source
-    return math.ceil(tokens * (1 + settings.ESTIMATE_MARGIN))
+        reads = source + chunks * settings.ESTIMATE_GEMINI_PROMPT_TOKENS_PER_CHUNK
+        writes = source * settings.ESTIMATE_GEMINI_OUTPUT_FACTOR
+        return TokenEstimate(input=math.ceil(reads * margin), output=math.ceil(writes * margin))
+    return TokenEstimate(input=math.ceil(source * margin), output=math.ceil(source * margin))

@@ -83,6 +83,18 @@ def credits_reserve(*, user, job, amount: int, idempotency_key: str, note: str =
 
 
 @transaction.atomic
+def credits_release(*, user, job, amount: int, idempotency_key: str, note: str = "") -> int:
+    """Give back `amount` of what `job` holds (never more than it holds). Returns what was released."""
+    lock_account(user)
+    amount = min(amount, job_reserved_outstanding(job=job))
+    if amount > 0:
+        CreditLedger.objects.create(
+            user=user, job=job, amount=amount, kind=_K.RELEASE, idempotency_key=idempotency_key, note=note
+        )
+    return max(0, amount)
+
+
+@transaction.atomic
 def credits_settle(*, user, job, charge: int, key_prefix: str) -> tuple[int, int]:
     """Release everything reserved for `job`, charge `charge` (never more than
     was reserved). Returns (charged, released). Keys make a second settlement

@@ -58,6 +58,7 @@ ERROR_KINDS = ("quota", "internal", "unavailable", "gateway", "slow", "malformed
 REFUSALS = ("recitation", "safety", "blocked", "truncation", "looping")
 DAILY_RETRY_DELAY = 6 * 3600.0  # seconds: a daily quota comes back at midnight Pacific
 GENERATE_PATH = re.compile(r"^/(v1|v1beta|v1alpha)/models/([^/:]+):generateContent$")
+COUNT_PATH = re.compile(r"^/(v1|v1beta|v1alpha)/models/([^/:]+):countTokens$")
 STATUS_TEXT = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
@@ -294,6 +295,7 @@ class Stats:
     in_flight: int = 0  # generateContent requests received and not yet answered
     max_in_flight: int = 0
     longest_answer: int = 0  # the most output tokens of one answer
+    token_counts: int = 0  # countTokens requests answered (free: not in requests or tokens)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -309,6 +311,7 @@ class Stats:
             "in_flight": self.in_flight,
             "max_in_flight": self.max_in_flight,
             "longest_answer": self.longest_answer,
+            "token_counts": self.token_counts,
         }
 
 
@@ -553,6 +556,10 @@ class Handler(BaseHTTPRequestHandler):
             self.fake.reset()
             self.send_json(200, {"reset": True})
             return
+        counting = COUNT_PATH.match(path)
+        if counting:
+            self.count_tokens(counting.group(2), raw)
+            return
         match = GENERATE_PATH.match(path)
         if not match:
             self.send_json(404, error_body(404, f"no such method {path}"))
@@ -633,6 +640,19 @@ class Handler(BaseHTTPRequestHandler):
         sentences = list(options.answer_with) if options.answer_with is not None else fake.sentences_for(request)
         self.answer(model, request, sentences, fault, answer_by=answer_by)
         return None
+
+    def count_tokens(self, model: str, raw: bytes) -> None:
+        """countTokens: the prompt's tokens as generateContent's usage counts them. Free, as
+        on the service: no quota, no usage; a retired model is a 404 here too."""
+        fake = self.fake
+        if not self.headers.get("x-goog-api-key"):
+            return self.send_json(401, error_body(401, "Request is missing a valid API key."))
+        if model in fake.options.missing_models:
+            return self.send_json(404, error_body(404, f"models/{model} is not found for API version v1beta."))
+        _, chars = prompt_text(json.loads(raw or b"{}"))
+        with fake.lock:
+            fake.stats_data.token_counts += 1
+        return self.send_json(200, {"totalTokens": math.ceil(chars / 4)})
 
     def fail(self, model: str, code: int, message: str, details: Iterable[dict[str, Any]] = ()) -> None:
         self.reply(model, code, error_body(code, message, details))

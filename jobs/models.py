@@ -139,7 +139,11 @@ class Job(QualityCounts):
     # Credits: the reservation is what was held in total; the ledger is the truth.
     estimated_credits = models.PositiveIntegerField(default=0)
     actual_credits = models.PositiveIntegerField(null=True, blank=True)
-    credit_rate = models.FloatField()
+    estimate_rates = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Credits per 1000 input and per 1000 output tokens the estimate and reservation were reckoned at.",
+    )
     credit_rates = models.JSONField(
         default=dict,
         blank=True,

@@ -84,6 +84,13 @@ class LegacyStartSerializer(StartSerializer):
     job_id = serializers.IntegerField()
 
 
+class RatesSerializer(serializers.Serializer):
+    """Credits per 1000 tokens, each side apart (output costs 4–8× input)."""
+
+    input = serializers.FloatField()
+    output = serializers.FloatField()
+
+
 class JobSerializer(serializers.ModelSerializer):
     job_id = serializers.IntegerField(source="id", read_only=True)
     user_id = serializers.IntegerField(source="owner_id", read_only=True)
@@ -93,6 +100,7 @@ class JobSerializer(serializers.ModelSerializer):
     queue_position = serializers.SerializerMethodField()
     gemini_tokens_used = serializers.IntegerField(source="total_tokens", read_only=True)
     celery_task_id = serializers.CharField(source="task_id", read_only=True)
+    estimate_rates = RatesSerializer(read_only=True, help_text="The rates the reservation was reckoned at.")
     processing_settings = serializers.SerializerMethodField()
     sentence_count = serializers.SerializerMethodField()
 
@@ -111,7 +119,7 @@ class JobSerializer(serializers.ModelSerializer):
             "processing_settings",
             "estimated_credits",
             "actual_credits",
-            "credit_rate",
+            "estimate_rates",
             "credit_rates",
             "pricing_version",
             "progress_percent",
@@ -255,8 +263,10 @@ class EstimateSerializer(serializers.Serializer):
     model_preference = serializers.CharField()
     chunk_plan = ChunkPlanSerializer(source="plan")
     estimated_tokens = serializers.IntegerField()
+    estimated_input_tokens = serializers.IntegerField(source="tokens.input")
+    estimated_output_tokens = serializers.IntegerField(source="tokens.output")
     estimated_credits = serializers.IntegerField()
-    credit_rate = serializers.FloatField()
+    credit_rates = RatesSerializer(help_text="The rates the estimate is reckoned at, as the charge bills.")
     balance = serializers.IntegerField()
     balance_after = serializers.IntegerField()
 

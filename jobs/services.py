@@ -27,15 +27,16 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from credits.pricing import (
-    credit_rate,
+    TokenEstimate,
     credit_rates,
-    credits_for_tokens,
+    credits_at,
     credits_for_usage,
+    estimate_rates,
     tokens_for_characters,
     tokens_for_pages,
 )
 from credits.selectors import credit_balance, job_charged
-from credits.services import credits_current, credits_reserve, credits_settle, lock_account
+from credits.services import credits_current, credits_release, credits_reserve, credits_settle, lock_account
 from jobs.events import publish_job_changed
 from jobs.models import (
     ACTIVE_STATUSES,
@@ -160,8 +161,8 @@ def job_confirm(
             f"You already have {settings.MAX_ACTIVE_JOBS_PER_USER} active jobs; wait for one to finish or cancel one."
         )
     engine = engine_for_new_job()
-    rate = credit_rate(engine, model_preference)
-    estimate = credits_for_tokens(tokens_for_pages(page_count), rate)
+    rates = estimate_rates(engine, model_preference)
+    estimate = credits_at(tokens_for_pages(page_count).as_usage(), rates)
     job = Job.objects.create(
         owner=user,
         original_filename=original_filename[:255],
@@ -171,7 +172,7 @@ def job_confirm(
         engine=engine,
         model_preference=model_preference,
         model_name=model_name_for(engine, model_preference),
-        credit_rate=rate,
+        estimate_rates=rates,
         pricing_version=settings.PRICING_VERSION,
         estimated_credits=estimate,
         current_step="Waiting for the file",
@@ -208,9 +209,40 @@ def chunk_plan(page_count: int) -> ChunkPlan:
     return plan_chunks(page_count, chunk_size=settings.CHUNK_SIZE_OVERRIDE)
 
 
-def start_estimate_tokens(*, info: PdfInfo, engine: str) -> int:
+def start_estimate_tokens(*, info: PdfInfo, engine: str, model_preference: str) -> TokenEstimate:
     chunks = chunk_plan(info.page_count).total_chunks
-    return tokens_for_characters(info.chars_per_page * info.page_count, engine=engine, chunks=chunks)
+    return tokens_for_characters(
+        info.chars_per_page * info.page_count,
+        engine=engine,
+        chunks=chunks,
+        chars_per_token=chars_per_token(info=info, engine=engine, model_preference=model_preference),
+    )
+
+
+def chars_per_token(*, info: PdfInfo, engine: str, model_preference: str) -> float:
+    """Characters a token on this book, for its model: Gemini counts the sample
+    pages' tokens where a key is set (French runs well under four characters a
+    token); without a key, or when the count fails, the heuristic."""
+    sample = "".join(info.sample_text.split())
+    # The heuristic's characters count spaces, as tokenizers and the local engine's count do;
+    # the book's characters (chars_per_page) do not.
+    heuristic = settings.ESTIMATE_CHARS_PER_TOKEN * (len(sample) / len(info.sample_text) if sample else 1.0)
+    if engine != Engine.GEMINI or not settings.GEMINI_API_KEY or not sample:
+        return heuristic
+    from jobs.pipeline import gemini_calls  # google-genai only in processes that call Gemini
+
+    try:
+        tokens = gemini_calls.count_tokens(
+            api_key=settings.GEMINI_API_KEY,
+            base_url=settings.GEMINI_BASE_URL,
+            model=settings.GEMINI_MODELS[model_preference],
+            text=info.sample_text,
+            timeout_seconds=settings.ESTIMATE_COUNT_TOKENS_TIMEOUT,
+        )
+    except gemini_calls.CountFailed as exc:
+        logger.warning("count_tokens failed (%s); the estimate uses %g characters a token", exc, heuristic)
+        return heuristic
+    return len(sample) / tokens
 
 
 def job_estimate(*, user, upload: UploadedFile, model_preference: str) -> Estimate:
@@ -220,16 +252,16 @@ def job_estimate(*, user, upload: UploadedFile, model_preference: str) -> Estima
     check_upload_size(upload)
     info = _inspect_copy(upload)
     engine = engine_for_new_job()
-    rate = credit_rate(engine, model_preference)
-    tokens = start_estimate_tokens(info=info, engine=engine)
+    rates = estimate_rates(engine, model_preference)
+    tokens = start_estimate_tokens(info=info, engine=engine, model_preference=model_preference)
     return Estimate(
         page_count=info.page_count,
         engine=engine,
         model_preference=model_preference,
         plan=chunk_plan(info.page_count),
-        estimated_tokens=tokens,
-        estimated_credits=credits_for_tokens(tokens, rate),
-        credit_rate=rate,
+        tokens=tokens,
+        estimated_credits=credits_at(tokens.as_usage(), rates),
+        credit_rates=rates,
         balance=credits_current(user=user).balance,
     )
 
@@ -257,11 +289,18 @@ def job_start(*, user, job_id: int, upload: UploadedFile, processing: Processing
     # pypdf in a child process, outside any transaction, on the upload as it
     # came: a file that is refused is never stored.
     info = _inspect_copy(upload)
+    # Counted by Gemini where a key is set: a network call, made before any lock is taken.
+    tokens = start_estimate_tokens(info=info, engine=job.engine, model_preference=job.model_preference)
     job.pdf_file.save(f"job-{job.pk}-{uuid.uuid4().hex[:8]}.pdf", upload, save=False)
     try:
         with transaction.atomic():
             return _start_locked(
-                job_id=job.pk, file_name=job.pdf_file.name, file_size=upload.size, info=info, processing=processing
+                job_id=job.pk,
+                file_name=job.pdf_file.name,
+                file_size=upload.size,
+                info=info,
+                tokens=tokens,
+                processing=processing,
             )
     except BaseException:
         job.pdf_file.storage.delete(job.pdf_file.name)
@@ -279,7 +318,13 @@ def _check_startable(job: Job) -> None:
 
 
 def _start_locked(
-    *, job_id: int, file_name: str, file_size: int, info: PdfInfo, processing: ProcessingSettings | None
+    *,
+    job_id: int,
+    file_name: str,
+    file_size: int,
+    info: PdfInfo,
+    tokens: TokenEstimate,
+    processing: ProcessingSettings | None,
 ) -> Job:
     job = Job.objects.select_for_update().get(pk=job_id)
     _check_startable(job)
@@ -287,7 +332,7 @@ def _start_locked(
         for field, value in processing.as_fields().items():
             setattr(job, field, value)
     plan = chunk_plan(info.page_count)
-    needed = credits_for_tokens(start_estimate_tokens(info=info, engine=job.engine), job.credit_rate)
+    needed = credits_at(tokens.as_usage(), job.estimate_rates)
     if needed > job.estimated_credits:
         # Raises InsufficientCredits: the transaction rolls back and nothing starts.
         credits_reserve(
@@ -298,6 +343,16 @@ def _start_locked(
             note="Top-up from the real PDF",
         )
         job.estimated_credits = needed
+    elif needed < job.estimated_credits:
+        # The confirm reckoned from the page count alone; the book's own text
+        # says what it will cost, so the rest is the user's again now, not at the end.
+        job.estimated_credits -= credits_release(
+            user=job.owner,
+            job=job,
+            amount=job.estimated_credits - needed,
+            idempotency_key=f"job:{job.pk}:release:start",
+            note="Estimate from the real PDF",
+        )
     now = timezone.now()
     job.pdf_file.name = file_name
     job.file_size = file_size
@@ -816,7 +871,7 @@ def job_retry_failed_chunks(*, user, job_id: int) -> Job:
             error_code="FILE_EXPIRED",
         )
     pages = sum(c.last_page - c.first_page + 1 for c in failed)
-    amount = credits_for_tokens(tokens_for_pages(pages), job.credit_rate)
+    amount = credits_at(tokens_for_pages(pages).as_usage(), job.estimate_rates)
     credits_reserve(
         user=job.owner,
         job=job,

@@ -16,6 +16,7 @@ from jobs.pipeline.chunking import ChunkPlan
 from jobs.pipeline.figures import QualityFigures
 
 if TYPE_CHECKING:
+    from credits.pricing import TokenEstimate
     from jobs.models import Chunk, Job
 
 
@@ -115,10 +116,14 @@ class Estimate:
     engine: str
     model_preference: str
     plan: ChunkPlan
-    estimated_tokens: int
+    tokens: TokenEstimate
     estimated_credits: int
-    credit_rate: float
+    credit_rates: dict[str, float]  # credits per 1000 input and per 1000 output tokens
     balance: int
+
+    @property
+    def estimated_tokens(self) -> int:
+        return self.tokens.total
 
     @property
     def balance_after(self) -> int:

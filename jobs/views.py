@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from credits.pricing import credit_rate
+from credits.pricing import estimate_rates
 from credits.services import credits_current
 from jobs import selectors, services
 from jobs.forms import SignUpForm
@@ -40,9 +40,11 @@ def model_choices() -> list[tuple[str, str]]:
     return [
         (
             preference,
-            f"{label} ({settings.GEMINI_MODELS[preference]}, {credit_rate(Engine.GEMINI, preference):g} credits per 1000 tokens)",
+            f"{label} ({settings.GEMINI_MODELS[preference]}, {rates['input']:g} credits per 1000 tokens read, "
+            f"{rates['output']:g} per 1000 written)",
         )
         for preference, label in MODEL_LABELS.items()
+        for rates in [estimate_rates(Engine.GEMINI, preference)]
     ]
 
 
@@ -70,7 +72,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             # price: the page says so instead of offering a choice that changes nothing.
             "engine": engine,
             "local_model": services.model_name_for(Engine.LOCAL, model),
-            "local_rate": credit_rate(Engine.LOCAL, model),
+            "local_rate": settings.CREDIT_RATE_LOCAL,
             "models": model_choices() if engine == Engine.GEMINI else [],
             "processing": processing,
             "rewrite_choices": Rewrite.choices,

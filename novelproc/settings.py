@@ -324,7 +324,6 @@ RATE_LIMIT_CONFIRMS = env_str("RATE_LIMIT_CONFIRMS", "10/h")
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 MONTHLY_GRANT_CREDITS = env_int("MONTHLY_GRANT_CREDITS", 2000, minimum=0)
 PRICING_VERSION = env_str("PRICING_VERSION", "2026-11")
-# Credits per 1000 tokens, by engine/model preference (SPEC §4).
 # What Gemini really costs, USD per million tokens on the standard tier (Google's
 # pricing page, late 2026; thinking tokens are paid as output). A job's charge
 # bills each model's input and output at these prices × CREDITS_PER_USD;
@@ -346,20 +345,20 @@ if not all(isinstance(p, dict) and {"input", "output"} <= set(p) for p in GEMINI
     raise ImproperlyConfigured("GEMINI_PRICES rows need an input and an output price (USD per million tokens)")
 # Credits a US dollar of Gemini buys (the margin included): 1000 makes a credit a tenth of a cent.
 CREDITS_PER_USD = env_float("CREDITS_PER_USD", 1000.0, minimum=0)
-CREDIT_RATES = {
-    "speed": env_float("CREDIT_RATE_SPEED", 2.0, minimum=0),
-    "balanced": env_float("CREDIT_RATE_BALANCED", 3.0, minimum=0),
-    "quality": env_float("CREDIT_RATE_QUALITY", 5.0, minimum=0),
-    "local": env_float("CREDIT_RATE_LOCAL", 1.0, minimum=0),
-}
+# The local engine's credits per 1000 tokens (input and output alike): what its text costs.
+CREDIT_RATE_LOCAL = env_float("CREDIT_RATE_LOCAL", 1.0, minimum=0)
 # Honest for a typeset novel page: ~2000 characters, ~4 characters a token.
 ESTIMATE_INPUT_TOKENS_PER_PAGE = env_int("ESTIMATE_INPUT_TOKENS_PER_PAGE", 450, minimum=1)
 ESTIMATE_OUTPUT_TOKENS_PER_PAGE = env_int("ESTIMATE_OUTPUT_TOKENS_PER_PAGE", 450, minimum=1)
+# Characters a token, spaces included, where Gemini cannot count them (no key, or the count failed).
 ESTIMATE_CHARS_PER_TOKEN = env_float("ESTIMATE_CHARS_PER_TOKEN", 4.0, minimum=1)
 # Measured against the fake server on the 115-page book: answers run ~1.3× the
 # source's tokens, and each call carries ~800 tokens of instructions and context.
 ESTIMATE_GEMINI_OUTPUT_FACTOR = env_float("ESTIMATE_GEMINI_OUTPUT_FACTOR", 1.3, minimum=0)
 ESTIMATE_GEMINI_PROMPT_TOKENS_PER_CHUNK = env_int("ESTIMATE_GEMINI_PROMPT_TOKENS_PER_CHUNK", 800, minimum=0)
+# With a key, the start estimate asks Gemini to count the sample pages' tokens
+# (count_tokens); a start waits at most this long for it, then uses the heuristic above.
+ESTIMATE_COUNT_TOKENS_TIMEOUT = env_float("ESTIMATE_COUNT_TOKENS_TIMEOUT", 5, minimum=0.5)
 # The start estimate comes from a sample of pages; this margin covers the pages not sampled.
 ESTIMATE_MARGIN = env_float("ESTIMATE_MARGIN", 0.15, minimum=0)
 CHUNK_SIZE_OVERRIDE = env_int("CHUNK_SIZE_OVERRIDE", 0, minimum=0) or None

@@ -18,7 +18,7 @@ from novelproc.errors import InsufficientCredits
 def test_twenty_simultaneous_confirms_never_overdraw(user, settings):
     settings.MONTHLY_GRANT_CREDITS = 2000
     settings.MAX_ACTIVE_JOBS_PER_USER = 100
-    settings.CREDIT_RATES = {**settings.CREDIT_RATES, "local": 1.0}
+    settings.CREDIT_RATE_LOCAL = 1.0
     # 400 pages × 900 tokens × rate 1 / 1000 = 360 credits: 2000 covers exactly 5.
     barrier = threading.Barrier(20)
     outcomes: list[str] = []

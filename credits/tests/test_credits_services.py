@@ -2,9 +2,15 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from credits.models import CreditLedger
-from credits.pricing import credits_for_tokens
-from credits.selectors import credit_balance, credit_summary
-from credits.services import credits_ensure_monthly_grant, credits_grant, credits_reserve, credits_settle
+from credits.pricing import credits_at
+from credits.selectors import credit_balance, credit_summary, job_reserved_outstanding
+from credits.services import (
+    credits_ensure_monthly_grant,
+    credits_grant,
+    credits_release,
+    credits_reserve,
+    credits_settle,
+)
 from novelproc.errors import InsufficientCredits
 
 
@@ -12,9 +18,7 @@ from novelproc.errors import InsufficientCredits
 def job(user):
     from jobs.models import Job
 
-    return Job.objects.create(
-        owner=user, original_filename="a.pdf", page_count=10, credit_rate=1.0, pricing_version="t"
-    )
+    return Job.objects.create(owner=user, original_filename="a.pdf", page_count=10, pricing_version="t")
 
 
 def test_monthly_grant_is_credited_once(user, settings):
@@ -76,10 +80,33 @@ def test_operator_grant_and_adjustment(user, settings):
 
 
 @pytest.mark.parametrize(
-    ("tokens", "rate", "expected"), [(0, 2, 0), (1, 2, 1), (1000, 2, 2), (1001, 2, 3), (2500, 3, 8), (100_000, 1, 100)]
+    ("usage", "rates", "expected"),
+    [
+        ((0, 0), (2, 2), 0),
+        ((1, 0), (0.1, 2), 1),  # any work costs at least one credit
+        ((1000, 1000), (0.25, 1.5), 2),
+        ((1000, 1001), (0.25, 1.5), 2),
+        ((4000, 1000), (0.25, 1.5), 3),  # 1 + 1.5, rounded up
+        ((100_000, 0), (1, 8), 100),
+        ((0, 100_000), (1, 8), 800),  # output at its own, dearer rate
+    ],
 )
-def test_credits_for_tokens(tokens, rate, expected):
-    assert credits_for_tokens(tokens, rate) == expected
+def test_credits_at_bills_each_side_at_its_rate(usage, rates, expected):
+    assert (
+        credits_at(
+            dict(zip(("input", "output"), usage, strict=True)), dict(zip(("input", "output"), rates, strict=True))
+        )
+        == expected
+    )
+
+
+def test_a_release_gives_back_at_most_what_the_job_holds_once(user, job):
+    credits_reserve(user=user, job=job, amount=100, idempotency_key="r")
+    assert credits_release(user=user, job=job, amount=30, idempotency_key="x") == 30
+    with pytest.raises(IntegrityError), transaction.atomic():
+        credits_release(user=user, job=job, amount=10, idempotency_key="x")  # the same release twice
+    assert credits_release(user=user, job=job, amount=500, idempotency_key="y") == 70
+    assert job_reserved_outstanding(job=job) == 0 and credit_balance(user=user) == 2000
 
 
 def test_the_credits_read_credits_this_months_grant_once(user, settings):

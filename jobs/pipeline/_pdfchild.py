@@ -72,6 +72,10 @@ def page_text(reader, index: int) -> str:
     return (reader.pages[index].extract_text() or "").translate(CONTROL_CHARACTERS)
 
 
+# A typeset novel page holds ~2000 characters; more than this is not a page of prose.
+SAMPLE_CHARS_PER_PAGE = 6000
+
+
 def sample_indexes(page_count: int, sample: int) -> list[int]:
     """Up to ``sample`` page indexes, the middles of equal slices of the book."""
     if page_count <= sample:
@@ -87,11 +91,15 @@ def inspect(path: str, max_pages: int, sample: int) -> dict:
     if page_count > max_pages:
         raise Refused("TOO_MANY_PAGES", f"The PDF has {page_count} pages; the limit is {max_pages}.")
     indexes = sample_indexes(page_count, sample)
-    chars = [len("".join(page_text(reader, i).split())) for i in indexes]
+    texts = [page_text(reader, i) for i in indexes]
+    chars = [len("".join(text.split())) for text in texts]
     chars_per_page = sum(chars) / len(chars)
     if chars_per_page < MIN_CHARS_PER_PAGE:
         raise Refused("NO_TEXT", "The PDF has no extractable text (scanned images?); it needs OCR first.")
-    return {"page_count": page_count, "chars_per_page": chars_per_page}
+    # The sample's text goes back too, so that the model's own tokenizer can
+    # count it; bounded, as a hostile page may hold megabytes.
+    sample_text = "\n\n".join(text[:SAMPLE_CHARS_PER_PAGE] for text in texts)
+    return {"page_count": page_count, "chars_per_page": chars_per_page, "sample_text": sample_text}
 
 
 def extract(path: str, first: int, last: int) -> dict:

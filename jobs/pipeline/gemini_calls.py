@@ -187,6 +187,23 @@ def client_for(api_key: str, base_url: str = "") -> genai.Client:
         return _clients[key]
 
 
+class CountFailed(Exception):
+    """count_tokens gave no count (an error, a timeout, an empty answer)."""
+
+
+def count_tokens(*, api_key: str, base_url: str, model: str, text: str, timeout_seconds: float) -> int:
+    """Gemini's own count of ``text``'s tokens for ``model`` (free, and no
+    quota of generate_content), or CountFailed."""
+    config = types.CountTokensConfig(http_options=types.HttpOptions(timeout=int(timeout_seconds * 1000)))
+    try:
+        response = client_for(api_key, base_url).models.count_tokens(model=model, contents=text, config=config)
+    except (errors.APIError, *TRANSPORT_ERRORS) as error:
+        raise CountFailed(short(error)) from error
+    if not response.total_tokens or response.total_tokens <= 0:
+        raise CountFailed(f"no count in the answer ({response.total_tokens!r})")
+    return response.total_tokens
+
+
 def thinking_config(model: str, table: Mapping[str, ModelCapabilities] | None = None) -> types.ThinkingConfig | None:
     """The least thinking the model's row allows (thinking tokens eat the output
     budget); None for a model the table does not know."""

@@ -58,7 +58,8 @@ class PdfRejected(Exception):
 @dataclass(frozen=True)
 class PdfInfo:
     page_count: int
-    chars_per_page: float
+    chars_per_page: float  # non-space characters, averaged over the sample pages
+    sample_text: str = ""  # the sample pages' text, for a token count
 
 
 def inspect_pdf(
@@ -67,7 +68,11 @@ def inspect_pdf(
     """Page count and average characters per page of a sample, or PdfRejected."""
     check_header(path)
     answer = run_child(["inspect", str(path), str(max_pages), str(sample_pages)], timeout=timeout, memory_mb=memory_mb)
-    return PdfInfo(page_count=int(answer["page_count"]), chars_per_page=float(answer["chars_per_page"]))
+    return PdfInfo(
+        page_count=int(answer["page_count"]),
+        chars_per_page=float(answer["chars_per_page"]),
+        sample_text=str(answer.get("sample_text", "")),
+    )
 
 
 def extract_pages(

@@ -25,7 +25,7 @@ def make_job(owner, *, chunks: int = 3, parallel: int = 2, reserve: int = 50, st
         owner=owner,
         original_filename="book.pdf",
         page_count=chunks * PAGES_PER_CHUNK,
-        credit_rate=1.0,
+        estimate_rates={"input": 1.0, "output": 1.0},
         pricing_version="t",
         estimated_credits=reserve,
         total_chunks=chunks,

@@ -104,7 +104,7 @@ def gemini_outcome(written: dict[str, int], usage: dict[str, dict[str, int]], fi
 
 
 def test_a_chunk_keeps_its_finish_reasons_and_writers_and_the_job_the_models_really_used(user, settings):
-    settings.CREDIT_RATES = {**settings.CREDIT_RATES, "local": 1.0}
+    settings.CREDIT_RATE_LOCAL = 1.0
     job = make_started_job(user, chunks=3)
     chunks = list(job.chunks.order_by("index"))
     balanced = settings.GEMINI_MODELS["balanced"]

@@ -254,8 +254,13 @@ def test_upload_page_with_a_gemini_key_says_what_each_model_choice_runs(browser,
 
     assert '<select id="model_preference"' in body and "Google Gemini" in body
     for preference, model in settings.GEMINI_MODELS.items():
-        rate = f"{settings.CREDIT_RATES[preference]:g}"
-        assert f'<option value="{preference}"' in body and f"({model}, {rate} credits per 1000 tokens)" in body
+        # The estimate's rates: each side the dearer of the model's price and its fallback's.
+        rates = [settings.GEMINI_PRICES[m] for m in (model, settings.GEMINI_FALLBACK_MODEL)]
+        read, written = (
+            f"{max(r[side] for r in rates) * settings.CREDITS_PER_USD / 1000:g}" for side in ("input", "output")
+        )
+        label = f"({model}, {read} credits per 1000 tokens read, {written} per 1000 written)"
+        assert f'<option value="{preference}"' in body and label in body
 
 
 def test_job_page_shows_the_engine_and_model_really_used(browser, user):

@@ -23,29 +23,28 @@ class TokenEstimate:
         return {"input": self.input, "output": self.output}
 
 
-def credit_rates(model: str) -> dict[str, float]:
+def credit_rates(model: str, *, flex: bool = False) -> dict[str, float]:
     """Credits per 1000 input and per 1000 output tokens of a model, from its
-    real price (GEMINI_PRICES × CREDITS_PER_USD); the local engine has one
-    rate for both. A model without a price pays the dearest prices: never
-    undercharge silently."""
+    real price (GEMINI_PRICES, or GEMINI_FLEX_PRICES on the Flex tier, ×
+    CREDITS_PER_USD); the local engine has one rate for both. A model without
+    a price pays the dearest prices: never undercharge silently."""
     if model == "local":
         rate = settings.CREDIT_RATE_LOCAL
         return {"input": rate, "output": rate}
-    prices = settings.GEMINI_PRICES.get(model) or {
-        side: max(p[side] for p in settings.GEMINI_PRICES.values()) for side in ("input", "output")
-    }
+    table = settings.GEMINI_FLEX_PRICES if flex else settings.GEMINI_PRICES
+    prices = table.get(model) or {side: max(p[side] for p in table.values()) for side in SIDES}
     # USD per million tokens → credits per thousand.
     return {side: prices[side] * settings.CREDITS_PER_USD / 1000 for side in ("input", "output")}
 
 
-def estimate_rates(engine: str, model_preference: str) -> dict[str, float]:
+def estimate_rates(engine: str, model_preference: str, *, flex: bool = False) -> dict[str, float]:
     """The rates a job's estimate and reservation are reckoned at: those the
     charge will use (credit_rates), each side the dearer of the job's model and
     its fallback, which may write any chunk. So the reservation bounds the charge."""
     if engine == "local":
         return credit_rates("local")
     models = [m for m in (settings.GEMINI_MODELS[model_preference], settings.GEMINI_FALLBACK_MODEL) if m]
-    return {side: max(credit_rates(model)[side] for model in models) for side in SIDES}
+    return {side: max(credit_rates(model, flex=flex)[side] for model in models) for side in SIDES}
 
 
 def credits_at(usage: dict[str, int], rates: dict[str, float]) -> int:
@@ -55,13 +54,16 @@ def credits_at(usage: dict[str, int], rates: dict[str, float]) -> int:
     return max(1, math.ceil(sum(usage.get(side, 0) * rates[side] for side in SIDES) / 1000))
 
 
-def credits_for_usage(usage_by_model: dict[str, dict[str, int]]) -> int:
-    """Credits for input and output tokens spread over several models, each side at its model's rate."""
+def credits_for_usage(usage_by_model: dict[str, dict[str, int]], *, flex: bool = False) -> int:
+    """Credits for input and output tokens spread over several models, each side at its model's rate
+    (on the Flex tier, its Flex rate)."""
     total = sum(tokens for usage in usage_by_model.values() for tokens in usage.values())
     if total <= 0:
         return 0
     cost = sum(
-        usage.get(side, 0) * credit_rates(model)[side] for model, usage in usage_by_model.items() for side in SIDES
+        usage.get(side, 0) * credit_rates(model, flex=flex)[side]
+        for model, usage in usage_by_model.items()
+        for side in SIDES
     )
     return max(1, math.ceil(cost / 1000))
 

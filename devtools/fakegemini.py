@@ -71,6 +71,11 @@ STATUS_TEXT = {
 }
 # Slow answers outlast the client by this much past its X-Server-Timeout header.
 SLOW_MARGIN = 0.3
+# The service stops work at the deadline the client sends (X-Server-Timeout) and
+# bills nothing for it; the client's clock started before the request reached
+# us, and the header rounds up, so an answer this close to the deadline (a tenth
+# of it, at most a second) would reach a client that already gave up: past it too.
+DEADLINE_SLACK = 1.0
 SLOW_WITHOUT_TIMEOUT = 120.0
 # Answers kept for requests seen before (a book is ~30 chunks; a few books fit).
 ANSWERS_REMEMBERED = 512
@@ -296,6 +301,7 @@ class Stats:
     max_in_flight: int = 0
     longest_answer: int = 0  # the most output tokens of one answer
     token_counts: int = 0  # countTokens requests answered (free: not in requests or tokens)
+    service_tiers: Counter = field(default_factory=Counter)  # the requests' serviceTier ("standard" when absent)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -312,6 +318,7 @@ class Stats:
             "max_in_flight": self.max_in_flight,
             "longest_answer": self.longest_answer,
             "token_counts": self.token_counts,
+            "service_tiers": dict(self.service_tiers),
         }
 
 
@@ -579,6 +586,8 @@ class Handler(BaseHTTPRequestHandler):
         )
         authorized = bool(key) and (options.api_key is None or key == options.api_key)
         fault, latency = fake.admit(model, authorized=authorized)
+        seconds = float(self.headers.get("X-Server-Timeout") or math.inf)
+        self.deadline = time.monotonic() + seconds - min(DEADLINE_SLACK, seconds / 10)
         if not key:
             return self.fail(model, 401, "Request is missing a valid API key.")
         if not authorized:
@@ -628,6 +637,7 @@ class Handler(BaseHTTPRequestHandler):
             fake.last_request = body
             with fake.lock:
                 fake.bodies = [*fake.bodies[-BODIES_REMEMBERED + 1 :], body]
+                fake.stats_data.service_tiers[body.get("serviceTier") or "standard"] += 1
             fixes = read_fixes(body)
             if fixes is not None:
                 return self.correct(model, body, *fixes, fault, answer_by=answer_by)
@@ -641,12 +651,20 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(model, request, sentences, fault, answer_by=answer_by)
         return None
 
+    deadline = math.inf  # set per request from the client's X-Server-Timeout
+
+    def past_deadline(self) -> bool:
+        """Ready only past the client's deadline (the engine queued, a long answer written
+        slowly): the service stops there, so no answer and nothing billed."""
+        return time.monotonic() > self.deadline
+
     def count_tokens(self, model: str, raw: bytes) -> None:
         """countTokens: the prompt's tokens as generateContent's usage counts them. Free, as
         on the service: no quota, no usage; a retired model is a 404 here too."""
         fake = self.fake
-        if not self.headers.get("x-goog-api-key"):
-            return self.send_json(401, error_body(401, "Request is missing a valid API key."))
+        key = self.headers.get("x-goog-api-key")
+        if not key or (fake.options.api_key is not None and key != fake.options.api_key):
+            return self.send_json(401 if not key else 403, error_body(401 if not key else 403, "API key not valid."))
         if model in fake.options.missing_models:
             return self.send_json(404, error_body(404, f"models/{model} is not found for API version v1beta."))
         _, chars = prompt_text(json.loads(raw or b"{}"))
@@ -701,6 +719,8 @@ class Handler(BaseHTTPRequestHandler):
             "responseId": f"fake-{self.fake.stats_data.requests}",
         }
         sleep_until(answer_by + self.fake.writing_time(usage["candidatesTokenCount"]))
+        if self.past_deadline():
+            return self.fail(model, 504, "Deadline exceeded.")
         self.fake.record(model, 200, usage, finish)
         self.send_json(200, payload)
         return None
@@ -744,6 +764,8 @@ class Handler(BaseHTTPRequestHandler):
             "modelVersion": model,
         }
         sleep_until(answer_by + self.fake.writing_time(usage["candidatesTokenCount"]))
+        if self.past_deadline():
+            return self.fail(model, 504, "Deadline exceeded.")
         self.fake.record(model, 200, usage, "STOP")
         self.send_json(200, payload)
         return None

@@ -134,6 +134,7 @@ class JobViewSet(viewsets.GenericViewSet):
             user=request.user,
             upload=form.validated_data["pdf_file"],
             model_preference=form.validated_data["model_preference"],
+            economy=form.validated_data["economy"],
         )
         return Response(EstimateSerializer(estimate).data)
 
@@ -156,6 +157,7 @@ class JobViewSet(viewsets.GenericViewSet):
             model_preference=form.validated_data["model_preference"],
             processing=form.processing(),
             idempotency_key=key,
+            economy=form.validated_data["economy"],
         )
         return Response(
             ConfirmedSerializer({"job": job, "balance": balance}).data,

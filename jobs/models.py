@@ -129,6 +129,9 @@ class Job(QualityCounts):
         max_length=10, choices=ModelPreference.choices, default=ModelPreference.BALANCED
     )
     model_name = models.CharField(max_length=64, blank=True)
+    economy = models.BooleanField(
+        default=False, help_text="Gemini calls on the Flex service tier: half price, slower answers, best effort."
+    )
     sentence_length_limit = models.PositiveSmallIntegerField(default=DEFAULT_SETTINGS.sentence_length_limit)
     min_sentence_length = models.PositiveSmallIntegerField(default=DEFAULT_SETTINGS.min_sentence_length)
     ignore_dialogue = models.BooleanField(default=DEFAULT_SETTINGS.ignore_dialogue)

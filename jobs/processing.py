@@ -32,7 +32,7 @@ from jobs.pipeline.gemini_calls import GeminiConfig, GeminiStopped
 from jobs.pipeline.pdf import extract_pages
 from jobs.pipeline.text import chunk_source, runs
 from jobs.selectors import kept_pages
-from jobs.services import chunk_heartbeat, chunk_take_call_slot, job_keep_pages, job_note_step
+from jobs.services import chunk_heartbeat, chunk_take_call_slot, job_keep_pages, job_note_step, lease_seconds
 from jobs.storage import local_path
 from jobs.types import ChunkOutcome, ClaimedChunk, ProcessingSettings
 
@@ -50,7 +50,7 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
 
     # The heartbeat runs from the first page read to the engine's last word:
     # with a short lease (seconds), a slow pypdf read must not lose it either.
-    with lease_kept(beat, every=renew_every()) as lost:
+    with lease_kept(beat, every=renew_every(claimed.job)) as lost:
         started = time.perf_counter()
         source = _read_source(claimed, timings)
         timings["cleaning"] = time.perf_counter() - started - timings["pdf"]
@@ -136,9 +136,9 @@ def warm_up() -> None:
         gemini_calls.client_for(settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL)
 
 
-def renew_every() -> float:
+def renew_every(job: Job) -> float:
     """Seconds between lease renewals: four chances before the lease runs out."""
-    return settings.CHUNK_LEASE_SECONDS / 4
+    return lease_seconds(job) / 4
 
 
 @contextlib.contextmanager
@@ -181,7 +181,7 @@ def _wait_for_call_slot(claimed: ClaimedChunk, beat: Callable[[], bool]) -> None
             raise ChunkAbandoned()
         if taken:
             return
-        if time.monotonic() - renewed > renew_every():
+        if time.monotonic() - renewed > renew_every(claimed.job):
             if not beat():
                 raise ChunkAbandoned()
             renewed = time.monotonic()
@@ -213,7 +213,9 @@ def gemini_config(job: Job) -> GeminiConfig:
         base_url=settings.GEMINI_BASE_URL,
         model=job.model_name,
         fallback_model=None if fallback == job.model_name else fallback,
-        timeout_seconds=settings.GEMINI_TIMEOUT,
+        # Economy: the Flex tier, whose answers may wait; the lease is sized for it (lease_seconds).
+        timeout_seconds=settings.GEMINI_FLEX_TIMEOUT if job.economy else settings.GEMINI_TIMEOUT,
+        service_tier="flex" if job.economy else None,
         max_attempts=settings.GEMINI_MAX_ATTEMPTS,
         backoff_initial=settings.GEMINI_BACKOFF_INITIAL,
         backoff_max=settings.GEMINI_BACKOFF_MAX,

@@ -43,6 +43,10 @@ class ProcessingSettingsSerializer(serializers.Serializer):
 class PdfUploadSerializer(serializers.Serializer):
     pdf_file = serializers.FileField(allow_empty_file=True)
     model_preference = serializers.ChoiceField(choices=ModelPreference.choices, default=ModelPreference.BALANCED)
+    economy = serializers.BooleanField(
+        default=False,
+        help_text="Run the Gemini calls on the Flex tier: half price, slower answers (ignored by the local engine).",
+    )
 
 
 def no_control_characters(value: str) -> None:
@@ -56,6 +60,10 @@ class ConfirmSerializer(serializers.Serializer):
     original_filename = serializers.CharField(max_length=255, validators=[no_control_characters])
     page_count = serializers.IntegerField(min_value=1)
     model_preference = serializers.ChoiceField(choices=ModelPreference.choices, default=ModelPreference.BALANCED)
+    economy = serializers.BooleanField(
+        default=False,
+        help_text="Run the Gemini calls on the Flex tier: half price, slower answers (ignored by the local engine).",
+    )
     processing_settings = ProcessingSettingsSerializer(required=False)
 
     def processing(self) -> ProcessingSettings:
@@ -116,6 +124,7 @@ class JobSerializer(serializers.ModelSerializer):
             "engine",
             "model_preference",
             "model",
+            "economy",
             "processing_settings",
             "estimated_credits",
             "actual_credits",
@@ -261,6 +270,7 @@ class EstimateSerializer(serializers.Serializer):
     page_count = serializers.IntegerField()
     engine = serializers.CharField()
     model_preference = serializers.CharField()
+    economy = serializers.BooleanField(help_text="On the Flex tier: half price (false on the local engine).")
     chunk_plan = ChunkPlanSerializer(source="plan")
     estimated_tokens = serializers.IntegerField()
     estimated_input_tokens = serializers.IntegerField(source="tokens.input")

@@ -111,7 +111,12 @@ def _enqueue_chunk(chunk_id: int) -> None:
 
 
 def confirm_fingerprint(
-    *, original_filename: str, page_count: int, model_preference: str, processing: ProcessingSettings
+    *,
+    original_filename: str,
+    page_count: int,
+    model_preference: str,
+    processing: ProcessingSettings,
+    economy: bool = False,
 ) -> str:
     """What a confirm asked for, so that a replayed Idempotency-Key can tell the same request from another."""
     request = {
@@ -119,6 +124,8 @@ def confirm_fingerprint(
         "page_count": page_count,
         "model_preference": model_preference,
         **processing.as_fields(),
+        # Only when asked for: the fingerprints stored before the option existed still match.
+        **({"economy": True} if economy else {}),
     }
     return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
 
@@ -132,8 +139,10 @@ def job_confirm(
     model_preference: str,
     processing: ProcessingSettings,
     idempotency_key: str = "",
+    economy: bool = False,
 ) -> tuple[Job, int, bool]:
     """Create a pending job and reserve its estimate. Returns (job, balance, created).
+    `economy` runs its Gemini calls on the Flex tier (no meaning for the local engine).
 
     The same Idempotency-Key returns the same job without a second reservation."""
     lock_account(user)  # serialises this user's confirms: active-job count and balance are read under it
@@ -142,6 +151,7 @@ def job_confirm(
         page_count=page_count,
         model_preference=model_preference,
         processing=processing,
+        economy=economy,
     )
     if idempotency_key:
         existing = Job.objects.filter(owner=user, confirm_key=idempotency_key).first()
@@ -161,7 +171,8 @@ def job_confirm(
             f"You already have {settings.MAX_ACTIVE_JOBS_PER_USER} active jobs; wait for one to finish or cancel one."
         )
     engine = engine_for_new_job()
-    rates = estimate_rates(engine, model_preference)
+    economy = economy and engine == Engine.GEMINI
+    rates = estimate_rates(engine, model_preference, flex=economy)
     estimate = credits_at(tokens_for_pages(page_count).as_usage(), rates)
     job = Job.objects.create(
         owner=user,
@@ -172,6 +183,7 @@ def job_confirm(
         engine=engine,
         model_preference=model_preference,
         model_name=model_name_for(engine, model_preference),
+        economy=economy,
         estimate_rates=rates,
         pricing_version=settings.PRICING_VERSION,
         estimated_credits=estimate,
@@ -245,19 +257,21 @@ def chars_per_token(*, info: PdfInfo, engine: str, model_preference: str) -> flo
     return len(sample) / tokens
 
 
-def job_estimate(*, user, upload: UploadedFile, model_preference: str) -> Estimate:
+def job_estimate(*, user, upload: UploadedFile, model_preference: str, economy: bool = False) -> Estimate:
     """What the book would cost as a new job, from its real text, as `job_start`
     will reckon it. Nothing is created or reserved; the upload is read from a
     temporary copy that is removed at once."""
     check_upload_size(upload)
     info = _inspect_copy(upload)
     engine = engine_for_new_job()
-    rates = estimate_rates(engine, model_preference)
+    economy = economy and engine == Engine.GEMINI
+    rates = estimate_rates(engine, model_preference, flex=economy)
     tokens = start_estimate_tokens(info=info, engine=engine, model_preference=model_preference)
     return Estimate(
         page_count=info.page_count,
         engine=engine,
         model_preference=model_preference,
+        economy=economy,
         plan=chunk_plan(info.page_count),
         tokens=tokens,
         estimated_credits=credits_at(tokens.as_usage(), rates),
@@ -445,8 +459,14 @@ def _move_chunks(chunks: QuerySet[Chunk], to: str, **fields) -> int:
     return chunks.filter(status__in=chunk_statuses_before(to)).update(status=to, **fields)
 
 
-def _lease_deadline():
-    return timezone.now() + timedelta(seconds=settings.CHUNK_LEASE_SECONDS)
+def lease_seconds(job: Job) -> int:
+    """How long a chunk of `job` is held without renewal: an economy job's Flex
+    calls may take GEMINI_FLEX_TIMEOUT, and its lease outlives two of them."""
+    return settings.CHUNK_LEASE_FLEX_SECONDS if job.economy else settings.CHUNK_LEASE_SECONDS
+
+
+def _lease_deadline(seconds: int):
+    return timezone.now() + timedelta(seconds=seconds)
 
 
 @transaction.atomic
@@ -467,7 +487,7 @@ def chunk_claim(*, chunk_id: int) -> ClaimedChunk | None:
         Chunk.objects.filter(claimable, pk=chunk_id, attempts__lt=settings.CHUNK_MAX_ATTEMPTS),
         ChunkStatus.RUNNING,
         claim_token=token,
-        lease_expires_at=_lease_deadline(),
+        lease_expires_at=_lease_deadline(lease_seconds(job)),
         call_slot_since=None,
         attempts=F("attempts") + 1,
         started_at=now,
@@ -483,12 +503,13 @@ def chunk_claim(*, chunk_id: int) -> ClaimedChunk | None:
 
 
 def chunk_heartbeat(*, chunk_id: int, token: uuid.UUID) -> bool:
-    """Extend the lease; False when the work should stop (job cancelled, or the
-    chunk was taken over after our lease expired)."""
-    return bool(
+    """Extend the lease (by its job's lease_seconds); False when the work should
+    stop (job cancelled, or the chunk was taken over after our lease expired)."""
+    job = Job.objects.filter(chunks__pk=chunk_id).only("economy").first()
+    return job is not None and bool(
         Chunk.objects.filter(
             pk=chunk_id, claim_token=token, status=ChunkStatus.RUNNING, job__status=JobStatus.PROCESSING
-        ).update(lease_expires_at=_lease_deadline())
+        ).update(lease_expires_at=_lease_deadline(lease_seconds(job)))
     )
 
 
@@ -514,7 +535,7 @@ def chunk_take_call_slot(*, chunk_id: int, token: uuid.UUID) -> bool | None:
     ).count()
     if busy >= job.parallel:
         return False
-    mine.update(call_slot_since=now, lease_expires_at=_lease_deadline())
+    mine.update(call_slot_since=now, lease_expires_at=_lease_deadline(lease_seconds(job)))
     _dispatch_chunks(job)  # one reader fewer: the next chunk may start reading
     return True
 
@@ -774,12 +795,12 @@ def _settle(job: Job) -> Reconciliation:
     credits_settle(
         user=job.owner,
         job=job,
-        charge=credits_for_usage(used) - already,
+        charge=credits_for_usage(used, flex=job.economy) - already,
         key_prefix=f"job:{job.pk}:r{job.billing_round}",
     )
     job.actual_credits = job_charged(job=job)
     job.settled_round = job.billing_round
-    job.credit_rates = {model: credit_rates(model) for model in sorted(used)}
+    job.credit_rates = {model: credit_rates(model, flex=job.economy) for model in sorted(used)}
     Job.objects.filter(pk=job.pk).update(
         actual_credits=job.actual_credits, settled_round=job.settled_round, credit_rates=job.credit_rates
     )

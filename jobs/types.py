@@ -115,6 +115,7 @@ class Estimate:
     page_count: int
     engine: str
     model_preference: str
+    economy: bool
     plan: ChunkPlan
     tokens: TokenEstimate
     estimated_credits: int

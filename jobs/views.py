@@ -74,6 +74,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             "local_model": services.model_name_for(Engine.LOCAL, model),
             "local_rate": settings.CREDIT_RATE_LOCAL,
             "models": model_choices() if engine == Engine.GEMINI else [],
+            "flex_timeout_minutes": f"{settings.GEMINI_FLEX_TIMEOUT / 60:g}",
             "processing": processing,
             "rewrite_choices": Rewrite.choices,
             "balance": credits_current(user=request.user).balance,

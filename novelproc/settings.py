@@ -6,6 +6,7 @@ engine), everything on one machine. `DATABASE_URL` switches to PostgreSQL,
 """
 
 import json
+import math
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -343,6 +344,17 @@ except (json.JSONDecodeError, TypeError, ValueError) as error:
     raise ImproperlyConfigured(f"GEMINI_PRICES must be a JSON object of model → {{input, output}}: {error}") from error
 if not all(isinstance(p, dict) and {"input", "output"} <= set(p) for p in GEMINI_PRICES.values()):
     raise ImproperlyConfigured("GEMINI_PRICES rows need an input and an output price (USD per million tokens)")
+# The Flex service tier (the economy option): half the standard prices (Google's
+# flex-inference page), for answers that may wait; GEMINI_FLEX_PRICES (same JSON) replaces rows.
+GEMINI_FLEX_PRICES = {model: {side: price / 2 for side, price in row.items()} for model, row in GEMINI_PRICES.items()}
+try:
+    GEMINI_FLEX_PRICES.update(json.loads(env_str("GEMINI_FLEX_PRICES") or "{}"))
+except (json.JSONDecodeError, TypeError, ValueError) as error:
+    raise ImproperlyConfigured(
+        f"GEMINI_FLEX_PRICES must be a JSON object of model → {{input, output}}: {error}"
+    ) from error
+if not all(isinstance(p, dict) and {"input", "output"} <= set(p) for p in GEMINI_FLEX_PRICES.values()):
+    raise ImproperlyConfigured("GEMINI_FLEX_PRICES rows need an input and an output price (USD per million tokens)")
 # Credits a US dollar of Gemini buys (the margin included): 1000 makes a credit a tenth of a cent.
 CREDITS_PER_USD = env_float("CREDITS_PER_USD", 1000.0, minimum=0)
 # The local engine's credits per 1000 tokens (input and output alike): what its text costs.
@@ -405,6 +417,16 @@ if GEMINI_API_KEY and CHUNK_LEASE_SECONDS < 2 * GEMINI_TIMEOUT:
     raise ImproperlyConfigured(
         f"CHUNK_LEASE_SECONDS ({CHUNK_LEASE_SECONDS}) must be at least twice GEMINI_TIMEOUT ({GEMINI_TIMEOUT:g}): "
         "a chunk whose call outlives its lease is handed to a second worker, and both calls are paid."
+    )
+# Economy jobs call on the Flex tier, whose answers may wait in Google's queue
+# (variable latency, best effort): a longer timeout, and a lease for their chunks
+# that outlives two of them, as above.
+GEMINI_FLEX_TIMEOUT = env_float("GEMINI_FLEX_TIMEOUT", 300, minimum=1)
+CHUNK_LEASE_FLEX_SECONDS = env_int("CHUNK_LEASE_FLEX_SECONDS", math.ceil(2 * GEMINI_FLEX_TIMEOUT), minimum=5)
+if GEMINI_API_KEY and CHUNK_LEASE_FLEX_SECONDS < 2 * GEMINI_FLEX_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"CHUNK_LEASE_FLEX_SECONDS ({CHUNK_LEASE_FLEX_SECONDS}) must be at least twice GEMINI_FLEX_TIMEOUT "
+        f"({GEMINI_FLEX_TIMEOUT:g}): an economy chunk whose call outlives its lease is paid twice."
     )
 GEMINI_MAX_ATTEMPTS = env_int("GEMINI_MAX_ATTEMPTS", 4, minimum=1)
 GEMINI_BACKOFF_INITIAL = env_float("GEMINI_BACKOFF_INITIAL", 1.0, minimum=0)

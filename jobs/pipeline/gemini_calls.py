@@ -83,6 +83,7 @@ class GeminiConfig:
     model: str = "gemini-2.5-flash"
     fallback_model: str | None = "gemini-2.5-flash-lite"
     timeout_seconds: float = 60
+    service_tier: str | None = None  # "flex": half price, slower, best effort; None: the standard tier
     max_attempts: int = 4  # per model, for retryable errors
     backoff_initial: float = 1.0
     backoff_max: float = 30.0
@@ -338,6 +339,7 @@ class Session:
             max_output_tokens=max_output_tokens,
             temperature=row.temperature if temperature is None else temperature,
             safety_settings=SAFETY_SETTINGS,
+            service_tier=self.config.service_tier,
             automatic_continuation=False,
             automatic_function_calling=types.AutomaticFunctionCallingConfig(
                 disable=True

@@ -41,3 +41,15 @@ def fake_gemini():
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def gemini_service(fake_gemini, settings):
+    """New jobs of this process run on Gemini, through a fake server started with the given options."""
+
+    def start(**options):
+        server = fake_gemini(**options)
+        settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL = server.options.api_key, server.url
+        return server
+
+    return start

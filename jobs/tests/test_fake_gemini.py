@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -102,8 +103,23 @@ def test_api_key_is_checked(server):
 
 
 def test_unknown_method_and_prompt_without_markers_are_client_errors(server):
-    assert post(server, "/v1/models/gemini-2.5-flash:countTokens", body(prompt())).status_code == 404
+    assert post(server, "/v1/models/gemini-2.5-flash:embedContent", body(prompt())).status_code == 404
     assert post(server, "/v1/models/gemini-2.5-flash:generateContent", body("no markers")).status_code == 400
+
+
+def test_count_tokens_counts_as_the_usage_does_through_the_real_client(server):
+    from jobs.pipeline import gemini_calls
+
+    text = prompt()
+    counted = gemini_calls.count_tokens(
+        api_key=KEY, base_url=server.url, model="gemini-2.5-flash", text=text, timeout_seconds=5
+    )
+    answered = post(server, "/v1/models/gemini-2.5-flash:generateContent", body(text)).json()
+
+    # The same four characters a token as generateContent's prompt count (which adds no instruction here).
+    assert counted == math.ceil(len(text) / 4) == answered["usageMetadata"]["promptTokenCount"]
+    stats = server.stats()
+    assert stats["token_counts"] == 1 and stats["requests"] == 1  # free: not a generateContent request
 
 
 def test_quota_rpm_answers_429_with_a_retry_delay_and_counts_every_request():
@@ -292,3 +308,29 @@ def test_the_answer_can_still_be_the_local_engines():
         assert sentences == local_engine.rewrite(SOURCE, limit=6, mode="split").sentences
     with pytest.raises(ValueError, match="unknown answer"):
         FakeGemini(port=0, answer="poetry")
+
+
+def test_an_answer_ready_only_past_the_clients_deadline_is_a_504_and_not_billed():
+    # The client says its deadline (X-Server-Timeout, as google-genai sends it); the service stops
+    # there and bills nothing. An answer computed later (the engine queued) is no answer at all.
+    fake = FakeGemini(port=0, api_key=KEY, latency=1.5).start()
+    try:
+        late = httpx.post(
+            fake.url + "/v1/models/m:generateContent",
+            json=body(prompt()),
+            headers={"x-goog-api-key": KEY, "X-Server-Timeout": "1"},
+            timeout=10,
+        )
+        in_time = httpx.post(
+            fake.url + "/v1/models/m:generateContent",
+            json=body(prompt()),
+            headers={"x-goog-api-key": KEY, "X-Server-Timeout": "5"},
+            timeout=10,
+        )
+        stats = fake.stats()
+    finally:
+        fake.stop()
+
+    assert late.status_code == 504 and late.json()["error"]["status"] == "DEADLINE_EXCEEDED"
+    assert in_time.status_code == 200
+    assert stats["tokens"]["m"]["total"] == in_time.json()["usageMetadata"]["totalTokenCount"]  # the late one: none

@@ -14,6 +14,7 @@ from jobs.pipeline.words import count_words
 from jobs.tests.live import wait_for
 from jobs.tests.pdfmaker import make_pdf, story_pages
 from jobs.tests.test_end_to_end import the_book
+from jobs.tests.test_job_estimate import ESTIMATE_OVER_CHARGE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 API_KEY = "test-key-not-secret"
@@ -86,6 +87,9 @@ def test_the_book_on_speed_is_billed_from_reported_usage(live_server, cluster_fa
     assert job["gemini_tokens_used"] == reported_tokens(fake) > 0
     assert job["gemini_api_calls"] == fake.stats()["requests"] >= job["total_chunks"]
     assert job["actual_credits"] == credits_at_real_prices(fake) <= job["estimated_credits"]
+    # The start counted the sample's tokens with Gemini and reserved about what the book costs.
+    assert fake.stats()["token_counts"] >= 1
+    assert job["estimated_credits"] <= ESTIMATE_OVER_CHARGE[1] * job["actual_credits"], job
     assert (
         sum(CreditLedger.objects.filter(job_id=job_id, kind="charge").values_list("amount", flat=True))
         == -job["actual_credits"]

@@ -13,28 +13,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from credits.models import CreditLedger
 from credits.pricing import credit_rates, credits_at, estimate_rates
-from devtools.fakegemini import FakeGemini
 from jobs import services
 from jobs.models import Job, JobStatus
 from jobs.pipeline.pdf import inspect_pdf
 
 SPEED = "gemini-3.1-flash-lite"  # the settings' default
-
-
-@pytest.fixture
-def fake_gemini(settings):
-    """The fake server, with this process's settings pointing at it."""
-    servers: list[FakeGemini] = []
-
-    def start(**options) -> FakeGemini:
-        fake = FakeGemini(port=0, **options).start()
-        servers.append(fake)
-        settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL = "test-key", fake.url
-        return fake
-
-    yield start
-    for fake in servers:
-        fake.stop()
 
 
 def test_the_estimate_reckons_the_book_as_its_start_will_and_creates_nothing(
@@ -72,8 +55,8 @@ def test_the_estimate_rates_are_the_charges_each_side_the_dearer_of_the_model_an
     assert estimate_rates("gemini", "speed") == credit_rates(SPEED)
 
 
-def test_with_a_key_the_start_estimate_counts_the_sample_with_gemini(story_pdf, settings, fake_gemini):
-    fake = fake_gemini()
+def test_with_a_key_the_start_estimate_counts_the_sample_with_gemini(story_pdf, settings, gemini_service):
+    fake = gemini_service()
     info = inspect_pdf(story_pdf(40), max_pages=settings.MAX_PDF_PAGES)
 
     per_token = services.chars_per_token(info=info, engine="gemini", model_preference="speed")
@@ -85,7 +68,7 @@ def test_with_a_key_the_start_estimate_counts_the_sample_with_gemini(story_pdf, 
     assert fake.stats()["token_counts"] == 1 and fake.stats()["requests"] == 0  # free: no generateContent
 
 
-def test_without_a_key_or_when_the_count_fails_the_estimate_uses_the_heuristic(story_pdf, settings, fake_gemini):
+def test_without_a_key_or_when_the_count_fails_the_estimate_uses_the_heuristic(story_pdf, settings, gemini_service):
     info = inspect_pdf(story_pdf(10), max_pages=settings.MAX_PDF_PAGES)
     # Four characters a token, spaces included: fewer of the book's characters, which leave them out.
     sample = "".join(info.sample_text.split())
@@ -93,7 +76,7 @@ def test_without_a_key_or_when_the_count_fails_the_estimate_uses_the_heuristic(s
     assert 0.7 * settings.ESTIMATE_CHARS_PER_TOKEN < heuristic < settings.ESTIMATE_CHARS_PER_TOKEN
     assert services.chars_per_token(info=info, engine="local", model_preference="speed") == heuristic
 
-    fake_gemini(missing_models={SPEED})  # the count answers 404
+    gemini_service(missing_models={SPEED})  # the count answers 404
     assert services.chars_per_token(info=info, engine="gemini", model_preference="speed") == heuristic
     with socket.socket() as closed:  # nothing answers on a port just freed: a connection error
         closed.bind(("127.0.0.1", 0))
@@ -111,9 +94,9 @@ ESTIMATE_OVER_CHARGE = (1.0, 1.35)
 
 @pytest.mark.django_db(transaction=True)
 def test_a_gemini_job_is_charged_about_its_start_estimate_and_every_credit_is_accounted_for(
-    api, story_pdf, settings, fake_gemini
+    api, story_pdf, settings, gemini_service
 ):
-    fake = fake_gemini()
+    fake = gemini_service()
     settings.GEMINI_TIMEOUT = 60
     book = story_pdf(40)
     job_id = api.post(

@@ -103,7 +103,7 @@ def test_a_call_held_past_the_lease_is_made_once_and_paid_once(api, story_pdf, s
 def test_without_the_heartbeat_the_sweep_hands_the_chunk_out_again_and_the_call_is_paid_twice(
     api, story_pdf, settings, monkeypatch
 ):
-    monkeypatch.setattr("jobs.processing.renew_every", lambda: 60.0)  # no renewal within the call
+    monkeypatch.setattr("jobs.processing.renew_every", lambda job: 60.0)  # no renewal within the call
     job, stats = run_gemini_job_while_sweeping(api, story_pdf(10), settings)
 
     assert stats["requests"] >= 2 and job.chunks.get().attempts >= 2

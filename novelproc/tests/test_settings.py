@@ -73,6 +73,10 @@ def test_a_gemini_key_means_workers_for_its_calls_and_read_ahead(env, workers, t
             {"DEBUG": "1", "GEMINI_API_KEY": "k", "GEMINI_TIMEOUT": "60", "CHUNK_LEASE_SECONDS": "119"},
             "CHUNK_LEASE_SECONDS (119) must be at least twice GEMINI_TIMEOUT (60)",
         ),
+        (
+            {"DEBUG": "1", "GEMINI_API_KEY": "k", "GEMINI_FLEX_TIMEOUT": "400", "CHUNK_LEASE_FLEX_SECONDS": "799"},
+            "CHUNK_LEASE_FLEX_SECONDS (799) must be at least twice GEMINI_FLEX_TIMEOUT (400)",
+        ),
         ({}, "SECRET_KEY must be set"),
     ],
 )

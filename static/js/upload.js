@@ -14,6 +14,7 @@
   var errorBox = document.getElementById("upload-error");
   var startButton = document.getElementById("start-button");
   var modelSelect = document.getElementById("model_preference");
+  var economyBox = document.getElementById("economy"); // only with a Gemini key
   var maxBytes = parseInt(form.dataset.maxBytes, 10) * 1024 * 1024;
 
   var file = null;
@@ -66,6 +67,7 @@
     var body = new FormData();
     body.append("pdf_file", file);
     body.append("model_preference", modelSelect.value);
+    body.append("economy", economyBox ? economyBox.checked : false);
     try {
       var result = await api.post(form.dataset.estimateUrl, { body: body });
       if (run !== estimateRun) return;
@@ -134,7 +136,7 @@
     try {
       setStatus("Reserving credits…");
       var confirmed = await api.post(form.dataset.confirmUrl, {
-        json: { original_filename: file.name, page_count: estimate.page_count, model_preference: modelSelect.value, processing_settings: settings },
+        json: { original_filename: file.name, page_count: estimate.page_count, model_preference: modelSelect.value, economy: economyBox ? economyBox.checked : false, processing_settings: settings },
         headers: { "Idempotency-Key": confirmKey },
       });
       jobId = confirmed.job_id;
@@ -161,6 +163,7 @@
 
   input.addEventListener("change", function () { choose(input.files[0]); });
   modelSelect.addEventListener("change", function () { confirmKey = null; if (file) runEstimate(); });
+  if (economyBox) economyBox.addEventListener("change", function () { confirmKey = null; if (file) runEstimate(); });
   form.addEventListener("input", function (event) { if (event.target !== input) confirmKey = null; });
   form.addEventListener("submit", confirmAndStart);
 

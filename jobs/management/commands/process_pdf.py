@@ -40,6 +40,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--model", choices=ModelPreference.values, default=ModelPreference.BALANCED)
         parser.add_argument(
+            "--economy",
+            action="store_true",
+            help="Gemini calls on the Flex tier: half price, slower answers (no effect on the local engine).",
+        )
+        parser.add_argument(
             "--rewrite",
             choices=Rewrite.values,
             default=DEFAULT_SETTINGS.rewrite,
@@ -62,6 +67,7 @@ class Command(BaseCommand):
         user: str,
         limit: int,
         model: str,
+        economy: bool,
         rewrite: str,
         out: Path | None,
         timeout: float,
@@ -76,7 +82,7 @@ class Command(BaseCommand):
         if out is not None and out.suffix.lstrip(".").lower() not in EXPORT_FORMATS:
             raise CommandError(f"--out must end with one of {', '.join('.' + f for f in EXPORT_FORMATS)}")
         try:
-            job = self._confirm_and_start(owner, pdf, limit, model, rewrite)
+            job = self._confirm_and_start(owner, pdf, limit, model, rewrite, economy=economy)
         except DomainError as exc:
             raise CommandError(f"{exc.error_code}: {exc.message}") from exc
         worker = None if no_worker or workers_alive() else self._start_worker()
@@ -97,7 +103,7 @@ class Command(BaseCommand):
         if job.status != "completed":
             raise CommandError(f"Job ended {job.status}.")
 
-    def _confirm_and_start(self, owner, pdf: Path, limit: int, model: str, rewrite: str) -> Job:
+    def _confirm_and_start(self, owner, pdf: Path, limit: int, model: str, rewrite: str, *, economy: bool) -> Job:
         if limit not in Job.SENTENCE_LIMIT:
             raise CommandError(f"--limit must be between {Job.SENTENCE_LIMIT.low} and {Job.SENTENCE_LIMIT.high}")
         info = services.pdf_inspect_upload(str(pdf))
@@ -108,9 +114,11 @@ class Command(BaseCommand):
             page_count=info.page_count,
             model_preference=model,
             processing=processing,
+            economy=economy,
         )
+        tier = " (economy: Flex tier)" if job.economy else ""
         self.stdout.write(
-            f"Job {job.pk}: {info.page_count} pages, {job.estimated_credits} credits reserved, balance {balance}."
+            f"Job {job.pk}: {info.page_count} pages, {job.estimated_credits} credits reserved{tier}, balance {balance}."
         )
         with pdf.open("rb") as handle:
             return services.job_start(user=owner, job_id=job.pk, upload=File(handle, name=pdf.name))

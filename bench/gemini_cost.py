@@ -13,6 +13,9 @@ ratios below do not depend on them). For each preference it prints the calls,
 the input and output tokens, the credits the job is charged (each side at its
 model's rate, GEMINI_PRICES × CREDITS_PER_USD), what the tokens really cost at
 Google's prices, and credits per dollar side by side for input and output,
+with the start's estimate (the reservation: Gemini's count of the sample
+pages, here the fake's, at the estimate's rates) against the charge, what the
+economy option (the Flex tier's prices) charges for the same tokens, and
 with what the single rate per preference of before (CREDIT_RATE_SPEED/BALANCED/
 QUALITY, one rate for both sides, since removed: SINGLE_RATES_BEFORE) charged
 for the same tokens.
@@ -21,6 +24,7 @@ for the same tokens.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -43,16 +47,18 @@ def main() -> None:
     setup_scratch_django()
     from django.conf import settings
 
-    from credits.pricing import credit_rates, credits_for_usage
+    from credits.pricing import credit_rates, credits_at, credits_for_usage, estimate_rates
     from devtools.fakegemini import FakeGemini
+    from jobs import services
     from jobs.pipeline import gemini_engine, gemini_models
     from jobs.pipeline.chunking import plan_chunks
     from jobs.pipeline.gemini_calls import GeminiConfig, ProcessSpentModels
     from jobs.pipeline.pdf import extract_pages, inspect_pdf
     from jobs.pipeline.text import chunk_source
 
-    total = inspect_pdf(str(args.pdf), max_pages=10_000).page_count
-    pages = min(total, args.pages) if args.pages else total
+    info = inspect_pdf(str(args.pdf), max_pages=10_000)
+    pages = min(info.page_count, args.pages) if args.pages else info.page_count
+    info = dataclasses.replace(info, page_count=pages)
     started = time.monotonic()
     texts = extract_pages(str(args.pdf), 1, pages, timeout=600)
     plan = plan_chunks(pages)
@@ -63,7 +69,12 @@ def main() -> None:
     print(f"{args.pdf.name}: {pages} pages, {len(sources)} chunks, read in {time.monotonic() - started:.0f} s\n")
     rows = []
     with FakeGemini(port=0, api_key="bench", answer="simplify") as fake:
+        settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL = "bench", fake.url  # the start's count_tokens
         for preference, model in settings.GEMINI_MODELS.items():
+            estimated = credits_at(
+                services.start_estimate_tokens(info=info, engine="gemini", model_preference=preference).as_usage(),
+                estimate_rates("gemini", preference),
+            )
             fake.reset()
             config = GeminiConfig(
                 api_key="bench",
@@ -95,13 +106,14 @@ def main() -> None:
                     usage[side] += sum(u[side] for u in result.usage_by_model.values())
             reported = fake.stats()["tokens"][model]
             assert usage["input"] == reported["prompt"] and usage["output"] == reported["candidates"]
-            rows.append((preference, model, calls, usage))
+            rows.append((preference, model, calls, usage, estimated))
     print(
-        "| preference | model | calls | input tokens | output tokens | credits | real price (USD) "
-        "| credits/USD input | credits/USD output | single rate before: credits | before: credits/USD input | before: credits/USD output |"
+        "| preference | model | calls | input tokens | output tokens | credits | start estimate | estimate / credits "
+        "| economy credits | real price (USD) | credits/USD input | credits/USD output | single rate before: credits "
+        "| before: credits/USD input | before: credits/USD output |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for preference, model, calls, usage in rows:
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for preference, model, calls, usage, estimated in rows:
         price = settings.GEMINI_PRICES[model]
         usd = {side: usage[side] * price[side] / 1e6 for side in usage}
         rates = credit_rates(model)
@@ -110,6 +122,7 @@ def main() -> None:
         old_credits = max(1, -(-(usage["input"] + usage["output"]) * old_rate // 1000))
         print(
             f"| {preference} | {model} | {calls} | {usage['input']:,} | {usage['output']:,} | {credits:,} "
+            f"| {estimated:,} | {estimated / credits:.2f} | {credits_for_usage({model: usage}, flex=True):,} "
             f"| {usd['input'] + usd['output']:.3f} | {rates['input'] * 1000 / price['input']:.0f} "
             f"| {rates['output'] * 1000 / price['output']:.0f} | {old_credits:,.0f} "
             f"| {old_rate * 1000 / price['input']:.0f} | {old_rate * 1000 / price['output']:.0f} |"

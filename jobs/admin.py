@@ -103,7 +103,15 @@ class JobAdmin(admin.ModelAdmin):
         "actual_credits",
         "created_at",
     ]
-    list_filter = ["status", "engine", "model_preference", JobFinishReasonFilter, JobWrittenByFilter, "created_at"]
+    list_filter = [
+        "status",
+        "engine",
+        "model_preference",
+        "economy",
+        JobFinishReasonFilter,
+        JobWrittenByFilter,
+        "created_at",
+    ]
     search_fields = ["original_filename", "owner__username", "owner__email", "=id"]
     date_hierarchy = "created_at"
     inlines = [ChunkInline]

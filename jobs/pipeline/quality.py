@@ -86,6 +86,18 @@ def has_main_clause(doc, *, asks: bool = False) -> bool:
 
 
 def is_finite(token) -> bool:
+    """Is ``token`` a finite verb? Read once per token of a doc (the rewrite
+    asks it of the same words many times): see ``read_finite``."""
+    known = token.doc.user_data.get(FINITE_KEY)
+    if known is None:
+        known = token.doc.user_data[FINITE_KEY] = [read_finite(t) for t in token.doc]
+    return known[token.i]
+
+
+FINITE_KEY = "novelproc.finite"
+
+
+def read_finite(token) -> bool:
     """Is ``token`` a finite verb? The parser's morphology first; then what
     French syntax says where the tagger errs (it reads many passé simple forms
     as participles or nouns, "échangea", "et salua"): a word right after a

@@ -37,7 +37,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from jobs.pipeline import quality
+from jobs.pipeline import lexicon, quality
 from jobs.pipeline.words import HAS_WORD, count_words
 
 PIECE_COST = 2.0
@@ -67,6 +67,8 @@ OTHER_ADVERBS = frozenset("souvent toujours déjà encore longtemps enfin parfoi
 COORDINATORS = {"et": "", "mais": "Mais", "puis": "Puis", "donc": "Donc", "or": "Or", "car": "Car", "ou": "Ou"}
 SUBJECT_DEPS = frozenset({"nsubj", "nsubj:pass", "expl:subj", "expl", "csubj"})
 OBJECT_DEPS = frozenset({"obj", "iobj"})
+# The parser reads some subject pronouns as expletives ("il s'habillait": expl:subj); they are shared all the same.
+SHARED_SUBJECT_DEPS = frozenset({"nsubj", "nsubj:pass", "expl:subj"})
 
 # A subordinate clause cut off from its main clause: what opens the main
 # clause when the subordinate comes first, and what opens the subordinate
@@ -99,8 +101,11 @@ TEMPORAL_NOUNS = frozenset(
     "jour soir matin nuit moment instant heure temps époque année an fois minute siècle saison mois semaine "
     "été hiver printemps automne midi minuit lendemain veille".split()
 )
+# Temporal nouns that take "à" as an adverbial: "à ce moment-là" (but "ce jour-là").
+POINT_IN_TIME_NOUNS = frozenset({"moment", "instant", "heure", "époque", "minute", "seconde"})
 MONTHS = frozenset("janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split())
 NEGATION_TAILS = frozenset({"pas", "point", "jamais", "plus", "guère", "rien"})
+PRONOUN_NUMBER = {"il": "Sing", "elle": "Sing", "ils": "Plur", "elles": "Plur"}
 SUBJECT_PRONOUN_FORMS = frozenset({"je", "j'", "tu", "il", "elle", "on", "nous", "vous", "ils", "elles"})
 DIALOGUE_MARK = re.compile(r"^\s*([–—―]|--?)\s*")
 VOWEL_START = re.compile(r"^[aeiouyhàâäéèêëîïôöùûüœæ]", re.IGNORECASE)
@@ -134,6 +139,8 @@ class Sentence:
 
     def __init__(self, doc):
         self.doc = doc
+        # The tokens once: a Doc makes a new Token at every index or slice, and the programme reads them often.
+        self.tokens = list(doc)
         self.text = doc.text
         self.groups: list[Group] = [Group(m.start(), m.end()) for m in re.finditer(r"\S+", self.text)]
         owner = {}
@@ -145,6 +152,11 @@ class Sentence:
         for token in doc:
             self.groups[self.group_of[token.i]].tokens.append(token)
         self.dialogue = DIALOGUE_MARK.match(self.text) is not None
+        # Words the author writes unelided after "de", "le", "je"…: "de huit", "le héros".
+        self.aspirated = frozenset(
+            m.group(1).lower()
+            for m in re.finditer(r"\b(?:[djlmnst]e|la|que) ([aeiouyhàâéèêîôû][\w-]*)", self.text, re.I)
+        )
         self.tiers = self._cut_tiers()
 
     # -- where a cut may go ------------------------------------------------
@@ -199,9 +211,13 @@ class Sentence:
             return DANGLING_COST
         if last.pos_ == "AUX" and last.head.i > last.i:
             return DANGLING_COST
+        if nxt.lower_ == "où" and last.lower_ in POINT_IN_TIME_NOUNS:
+            return DANGLING_COST  # "au moment | où": "Il entra au moment." says nothing
         if nxt.lower_ in NEGATION_TAILS and quality.is_finite(last):
             return DANGLING_COST
-        if nxt.lower_ in ("que", "qu'") and any(t.lower_ in ("ne", "n'") for t in self.doc[max(0, nxt.i - 5) : nxt.i]):
+        if nxt.lower_ in ("que", "qu'") and any(
+            t.lower_ in ("ne", "n'") for t in self.tokens[max(0, nxt.i - 5) : nxt.i]
+        ):
             return DANGLING_COST  # "ne connaissait | que": "ne … que" stays whole
         if nxt.dep_ == "case" and nxt.head.dep_ in ("nmod", "flat:name") and nxt.head.head.i == nxt.i - 1:
             return DANGLING_COST  # "madame | de Watteville"
@@ -336,7 +352,7 @@ class Repair:
         return self.first <= token.i <= self.last
 
     def build(self) -> Piece | None:
-        tokens = [t for t in self.s.doc[self.first : self.last + 1] if not t.is_punct]
+        tokens = [t for t in self.s.tokens[self.first : self.last + 1] if not t.is_punct]
         if not tokens:
             return None
         opener = tokens[0]
@@ -348,7 +364,7 @@ class Repair:
             main = self.restore_antecedent(opener)
             if main is None:
                 return None
-        elif opener.dep_ == "mark" or opener.pos_ == "SCONJ":
+        elif (opener.dep_ == "mark" or opener.pos_ == "SCONJ") and not introduces_infinitive(opener):
             main = self.subordinate(opener)
             if main is None:
                 return None
@@ -368,7 +384,7 @@ class Repair:
             not self.inside(c) for c in negation if c.dep_ in ("advmod", "mark", "fixed") or c.lower_ in ("ne", "n'")
         ):
             return None  # "ne … que", "ne … pas" split across the cut
-        restricted = any(self.s.doc[i].lower_ in ("ne", "n'") for i in range(self.first, main.i + 1))
+        restricted = any(self.s.tokens[i].lower_ in ("ne", "n'") for i in range(self.first, main.i + 1))
         if restricted and any(t.lower_ in ("que", "qu'") and t.i > self.last for t in predicate.subtree):
             return None  # "ne connaissait | que les montagnes"
         if not self.restore_subject(main):
@@ -393,7 +409,7 @@ class Repair:
         """Adverbs of degree ("très"), then of time and manner, then a noun's
         adjectives with what they govern ("une obésité fatale à ses
         prétentions" → "une obésité"), when the clause cannot fit with them."""
-        for token in self.s.doc[self.first : self.last + 1]:
+        for token in self.s.tokens[self.first : self.last + 1]:
             if token.i in self.replaced or token.i in self.removed:
                 continue
             form = token.lower_
@@ -415,7 +431,7 @@ class Repair:
         or relative pronoun, in the piece or before it (a subordinate clause
         is mended only from its opener: "que sa fille | épousât" is no main
         clause), and is not in the subjunctive."""
-        for token in self.s.doc[self.first : self.last + 1]:
+        for token in self.s.tokens[self.first : self.last + 1]:
             if not quality.is_finite(token) or "Sub" in token.morph.get("Mood"):
                 continue
             node = token.head if token.dep_ in ("cop", *quality.AUXILIARY_DEPS) else token
@@ -433,7 +449,7 @@ class Repair:
         fameux Watteville," → "Monsieur de Watteville était le petit-neveu du
         fameux Watteville."; "…Besançon, | ville triste et dévote" →
         "Besançon était une ville triste et dévote."."""
-        tokens = [t for t in self.s.doc[self.first : self.last + 1] if not t.is_punct]
+        tokens = [t for t in self.s.tokens[self.first : self.last + 1] if not t.is_punct]
         detached = [
             t
             for t in tokens
@@ -443,7 +459,7 @@ class Repair:
             )
             and t.head.pos_ in ("NOUN", "PROPN")
             and t.head.i < t.i
-            and self.s.doc[t.left_edge.i - 1].text == ","
+            and self.s.tokens[t.left_edge.i - 1].text == ","
             and t.pos_ in ("NOUN", "ADJ", "VERB", "PROPN")
             and "Fin" not in t.morph.get("VerbForm")
             and not (t.pos_ == "VERB" and "Part" not in t.morph.get("VerbForm"))
@@ -453,9 +469,9 @@ class Repair:
         attribute = detached[0]
         noun = attribute.head
         span = list(attribute.subtree)
-        if span[-1].i < self.last and not all(t.is_punct for t in self.s.doc[span[-1].i + 1 : self.last + 1]):
+        if span[-1].i < self.last and not all(t.is_punct for t in self.s.tokens[span[-1].i + 1 : self.last + 1]):
             return False  # the piece holds more than the noun and what it is
-        comma = self.s.doc[attribute.left_edge.i - 1]
+        comma = self.s.tokens[attribute.left_edge.i - 1]
         verb = next((t for t in self.s.doc if quality.is_finite(t)), None)
         present = verb is not None and present_tense(verb)
         plural = gender_number(noun)[1] == "Plur"
@@ -483,26 +499,67 @@ class Repair:
         return True
 
     def setting(self):
-        """A time or place that opens the sentence, alone in its piece ("En
-        1834, | …"), becomes "C'était en 1834." in the tense of the clause."""
-        tokens = [t for t in self.s.doc[self.first : self.last + 1] if not t.is_punct]
-        date = bool(tokens) and tokens[0].pos_ == "DET" and any(t.lower_ in MONTHS for t in tokens)
-        if not tokens or (tokens[0].pos_ != "ADP" and not date) or self.start != 0:
+        """A time or place cut from its clause becomes a sentence of its own,
+        "C'était …" in the tense of the clause (a cleft whose "que …" part
+        is the sentence beside it): a date or time that opens the sentence
+        ("En 1834, | …" → "C'était en 1834."), a place that opens it ("Dans
+        le salon, | …"), and, after its clause, a place or time adjunct
+        ("…le matin | dans le jardin." → "C'était dans le jardin.") or an
+        infinitive of purpose ("…un masque | pour déjouer la police." →
+        "C'était pour déjouer la police.")."""
+        tokens = [t for t in self.s.tokens[self.first : self.last + 1] if not t.is_punct]
+        if not tokens:
             return None
-        if not any(t.pos_ == "NUM" or t.lemma_ in TEMPORAL_NOUNS for t in tokens):
-            return None
-        phrase = set(tokens[0].head.subtree) | set(tokens[0].subtree)
-        if not date and not all(t in phrase for t in tokens):
-            return None  # "En 1823, deux jeunes gens": the piece holds more than the setting
-        governor = next((t for t in self.s.doc[self.last + 1 :] if quality.is_finite(t)), None)
+        governor = self.opening_setting(tokens) if self.start == 0 else self.trailing_setting(tokens)
         if governor is None:
             return None
         self.prefix.append("C'est" if present_tense(governor) else "C'était")
         return governor
 
+    def opening_setting(self, tokens):
+        """The finite verb after a date, a time or a place that opens the sentence, or None."""
+        date = tokens[0].pos_ == "DET" and any(t.lower_ in MONTHS for t in tokens)
+        if not date and (tokens[0].pos_ != "ADP" or tokens[0].lower_ not in OPENING_PREPOSITIONS):
+            return None  # "Pour lors", "Dès son enfance", "Depuis trois jours": no "C'était …" says them
+        timed = any(t.pos_ == "NUM" or t.lemma_ in TEMPORAL_NOUNS for t in tokens)
+        placed = situating_phrase(tokens, PLACE_PREPOSITIONS)
+        if not (timed or placed) or any(t.text == "," for t in self.s.tokens[self.first : self.last]):
+            return None  # "A une heure du matin, Albert": one setting, up to its comma
+        phrase = set(tokens[0].head.subtree) | set(tokens[0].subtree)
+        if not date and not all(t in phrase for t in tokens):
+            return None  # "En 1823, deux jeunes gens": the piece holds more than the setting
+        return next((t for t in self.s.tokens[self.last + 1 :] if quality.is_finite(t)), None)
+
+    def trailing_setting(self, tokens):
+        """The finite verb of the main clause that a time or purpose adjunct
+        completes, when the adjunct, whole, is the piece and comes after its
+        verb; or None. Only adjuncts that say when ("après la messe", "à
+        sept heures", "en 1830"), at whose place ("chez les autres", "à
+        Besançon"), or what for ("pour déjouer la police"): "dans", "sur"
+        after a verb as often say how ("dans toute sa perfection") or what
+        the verb needs ("l'emporter sur une duchesse"), where "C'était …"
+        would be no French."""
+        head = tokens[0].head
+        if tokens[0].pos_ != "ADP" or {t.i for t in tokens} != {t.i for t in head.subtree if not t.is_punct}:
+            return None
+        if head.dep_ == "advcl" and "Inf" in head.morph.get("VerbForm"):
+            if tokens[0].lower_ not in PURPOSE_MARKS:
+                return None
+        elif head.dep_ != "obl:mod" or not situating_phrase(tokens, TIME_PREPOSITIONS | {"chez"}):
+            return None
+        verb = head.head
+        if verb.i >= self.first or not quality.is_finite_clause(verb):
+            return None
+        governor = finite_of(verb)
+        return governor if quality.is_main_verb(governor) else None
+
     def restore_antecedent(self, pronoun):
         verb = pronoun.head
-        if pronoun.i > 0 and self.s.doc[pronoun.i - 1].dep_ == "cc":
+        if pronoun.lower_ == "dont":
+            # "dont la fille avait épousé…": "dont" hangs on the noun it completes, the clause's verb is above it.
+            while not quality.is_finite_clause(verb) and verb.head is not verb and verb.dep_ != "acl:relcl":
+                verb = verb.head
+        if pronoun.i > 0 and self.s.tokens[pronoun.i - 1].dep_ == "cc":
             return None  # "…et qui portait": the antecedent is the first relative's, not the nearest noun
         if not (self.inside(verb) and quality.is_finite_clause(verb)):
             return None
@@ -527,12 +584,15 @@ class Repair:
         elif form == "dont":
             self.removed.add(pronoun.i)
             if pronoun.head.pos_ == "NOUN" and self.inside(pronoun.head):
-                self.inserted[pronoun.head.i] = "de " + phrase
+                if not (self.pronoun and self.possessive(pronoun.head, antecedent)):
+                    self.inserted[pronoun.head.i] = "de " + phrase
             else:
                 self.insert_after_verb(verb, "de " + phrase)
         elif form == "où":
             if antecedent.lemma_.lower() in TEMPORAL_NOUNS or antecedent.lower_ in TEMPORAL_NOUNS:
-                self.replaced[pronoun.i] = phrase + "-là,"
+                # "Ce jour-là,", "Ce soir-là," but "À ce moment-là,", "À cette époque-là,".
+                lead = "À " if antecedent.lemma_.lower() in POINT_IN_TIME_NOUNS else ""
+                self.replaced[pronoun.i] = lead + phrase + "-là,"
             elif self.pronoun:
                 self.removed.add(pronoun.i)
                 self.insert_before_verb(verb, "y")  # "où il vivait" → "il y vivait"
@@ -543,11 +603,28 @@ class Repair:
             return None
         return finite_of(verb)
 
+    def possessive(self, possessed, antecedent) -> bool:
+        """ "dont la fille" → "sa fille", "dont les fenêtres" → "ses fenêtres":
+        the possessive for the antecedent replaces the article, unless an
+        earlier subject of the same number could be taken for the owner
+        ("Elle connaissait un homme dont la fille…": "sa fille" would be hers)."""
+        article = next((c for c in possessed.children if c.dep_ == "det" and c.lower_ in DEFINITE_ARTICLES), None)
+        if article is None or not self.inside(article):
+            return False
+        owners = gender_number(antecedent)[1]
+        before = [t for t in self.s.tokens[: self.first] if t.dep_ in SHARED_SUBJECT_DEPS and t.i != antecedent.i]
+        if any(t.lower_ not in NO_OWNER_SUBJECTS and gender_number(t)[1] == owners for t in before):
+            return False
+        self.replaced[article.i] = possessive_for(possessed, plural_owner=owners == "Plur") + (
+            " " if not article.whitespace_ else ""
+        )
+        return True
+
     def clear_pronoun(self, antecedent) -> str:
         """ "il" / "elle" for the antecedent, unless the sentence already has a
         subject that the pronoun could be taken for; then its noun phrase."""
         pronoun = subject_pronoun(antecedent)
-        before = [t for t in self.s.doc[: self.first] if t.dep_ in ("nsubj", "nsubj:pass")]
+        before = [t for t in self.s.tokens[: self.first] if t.dep_ in ("nsubj", "nsubj:pass")]
         if pronoun is None or any(subject_pronoun(t) == pronoun for t in before):
             return demonstrative_phrase(antecedent, short=True)
         return pronoun
@@ -567,7 +644,7 @@ class Repair:
     def insert_before_verb(self, verb, word: str) -> None:
         finite = finite_of(verb)
         index = finite.i - 1
-        if index >= self.first and self.s.doc[index].lower_ == "en":
+        if index >= self.first and self.s.tokens[index].lower_ == "en":
             index -= 1
         if index < self.first or index in self.removed:
             self.prefix.append(word)
@@ -580,8 +657,8 @@ class Repair:
         noun's complement)."""
         index = self.first - 1
         while index >= 0:
-            token = self.s.doc[index]
-            if token.pos_ in ("NOUN", "PROPN"):
+            token = self.s.tokens[index]
+            if token.pos_ in ("NOUN", "PROPN") or nominal_adjective(token):
                 # "la femme de l'ambassadeur qui…": the head of a complement chain is the antecedent only when close.
                 return token
             if token.is_punct or token.pos_ in ("ADJ", "DET") or token.dep_ in ("amod", "flat:name"):
@@ -594,7 +671,7 @@ class Repair:
         """Objects go after the verb and its negation ("ne voyait plus cet homme")."""
         position = verb.i
         following = verb.i + 1
-        while following <= self.last and self.s.doc[following].lower_ in NEGATION_TAILS:
+        while following <= self.last and self.s.tokens[following].lower_ in NEGATION_TAILS:
             position = following
             following += 1
         self.inserted[position] = (self.inserted.get(position, "") + " " + words).strip()
@@ -626,10 +703,10 @@ class Repair:
         return finite_of(verb)
 
     def finite_after(self) -> bool:
-        return any(quality.is_finite(token) for token in self.s.doc[self.last + 1 :])
+        return any(quality.is_finite(token) for token in self.s.tokens[self.last + 1 :])
 
     def finite_before(self) -> bool:
-        return any(quality.is_finite(token) for token in self.s.doc[: self.first])
+        return any(quality.is_finite(token) for token in self.s.tokens[: self.first])
 
     def restore_subject(self, verb) -> bool:
         """Give the piece's main verb its subject back when it is outside the piece."""
@@ -646,7 +723,7 @@ class Repair:
             # "Monsieur de Watteville, petit-neveu du fameux Watteville, | aimait
             # le tour.": only across a comma; "mais sa mère | le retint" keeps
             # its subject instead.
-            if self.s.doc[self.first - 1].text != ",":
+            if self.s.tokens[self.first - 1].text != ",":
                 return False
             pronoun = subject_words(subject)
             if pronoun is None:
@@ -660,7 +737,7 @@ class Repair:
         node, subject = predicate, None
         while node.dep_ == "conj" and node.head is not node and subject is None:
             node = node.head
-            subject = next((c for c in node.children if c.dep_ in ("nsubj", "nsubj:pass")), None)
+            subject = next((c for c in node.children if c.dep_ in SHARED_SUBJECT_DEPS), None)
         if subject is None:
             subject = self.earlier_subject()
         if subject is None or subject.i >= self.first:
@@ -671,19 +748,25 @@ class Repair:
         return self.place_subject(pronoun, verb)
 
     def earlier_subject(self):
-        for token in reversed(self.s.doc[: self.first]):
+        for token in reversed(self.s.tokens[: self.first]):
             if quality.is_finite(token):
                 predicate = token.head if token.dep_ in ("cop", *quality.AUXILIARY_DEPS) else token
-                return next((c for c in predicate.children if c.dep_ in ("nsubj", "nsubj:pass")), None)
+                return next((c for c in predicate.children if c.dep_ in SHARED_SUBJECT_DEPS), None)
         return None
 
     def place_subject(self, pronoun: str, verb) -> bool:
         """The subject goes right before its verb and the clitics and "ne" that
-        lead to it ("sur le lac, il regardait", "il ne la vit pas")."""
+        lead to it ("sur le lac, il regardait", "il ne la vit pas"). A pronoun
+        whose number is not the verb's is the wrong subject ("elle sont"):
+        the parse hung the verb on another clause."""
+        if pronoun in PRONOUN_NUMBER and PRONOUN_NUMBER[pronoun] not in (
+            verb.morph.get("Number") or [PRONOUN_NUMBER[pronoun]]
+        ):
+            return False
         start = verb.i
-        while start - 1 >= self.first and self.s.doc[start - 1].lower_ in quality.CLITICS:
+        while start - 1 >= self.first and self.s.tokens[start - 1].lower_ in quality.CLITICS:
             start -= 1
-        opening = [t for t in self.s.doc[self.first : start] if t.i not in self.removed and not t.is_punct]
+        opening = [t for t in self.s.tokens[self.first : start] if t.i not in self.removed and not t.is_punct]
         if any(t.head.i < self.first for t in opening):
             return False  # "les rues | de la ville étaient": what opens the piece belongs to the subject
         if not opening or all(t.i in self.replaced for t in opening):
@@ -696,7 +779,7 @@ class Repair:
 
     def render(self) -> str:
         parts: list[str] = []
-        doc = self.s.doc
+        doc = self.s.tokens
         for token in doc[self.first : self.last + 1]:
             if token.i in self.removed:
                 continue
@@ -711,6 +794,7 @@ class Repair:
         body = "".join(parts).strip()
         body = re.sub(r"\s+([,.;:!?…»])", lambda m: (" " if m.group(1) in ";:!?»" else "") + m.group(1), body)
         body = re.sub(r"^[,;:\s]+", "", body)
+        body = re.sub(r"\b([Ll]') (?=\w)", r"\1", body)  # an added "l'" leans on its noun
         mark = ""
         found = DIALOGUE_MARK.match(body)
         if found:
@@ -724,7 +808,7 @@ class Repair:
             )
             name = opener is not None and opener.i not in self.replaced and opener.pos_ == "PROPN"
             body = prefix + " " + (body if name else lower_first(body))
-        body = elide(body)
+        body = elide(body, self.s.aspirated)
         return finish(mark + body, last=self.end == len(self.s.groups))
 
 
@@ -744,6 +828,62 @@ REPORTING_LEMMAS = frozenset(
     "dire reprendre répondre demander ajouter murmurer crier s'écrier écrier répliquer continuer poursuivre "
     "fit faire penser songer soupirer interrompre balbutier déclarer expliquer observer riposter".split()
 )
+
+
+# Prepositions that situate an event in place or time: "C'était dans le
+# jardin", "C'était après le dîner". Not "dès" or "depuis" ("C'était depuis
+# l'hiver" is no French), nor manner ("avec", "sans").
+PLACE_PREPOSITIONS = frozenset("dans sur sous chez devant derrière près auprès parmi".split())
+TIME_PREPOSITIONS = frozenset("pendant durant avant après vers".split())
+# "à", "en" situate only before a name, a date or a time ("à Paris", "en
+# hiver"); elsewhere they say manner ("à grands pas", "en toute chose").
+NAMING_PREPOSITIONS = frozenset({"à", "au", "aux", "en"})
+PURPOSE_MARKS = frozenset({"pour", "afin"})
+OPENING_PREPOSITIONS = PLACE_PREPOSITIONS | TIME_PREPOSITIONS | NAMING_PREPOSITIONS | {"a"}
+
+
+def situating_phrase(tokens, prepositions: frozenset[str]) -> bool:
+    """Does the prepositional phrase ``tokens`` say where or when, with no verb in it?"""
+    if any(t.pos_ in ("VERB", "AUX") for t in tokens):
+        return False
+    first = tokens[0].lower_
+    if first in prepositions:
+        return True
+    noun = tokens[0].head
+    return first in NAMING_PREPOSITIONS and (
+        noun.pos_ in ("PROPN", "NUM") or noun.lemma_ in TEMPORAL_NOUNS or noun.lower_ in MONTHS
+    )
+
+
+def introduces_infinitive(mark) -> bool:
+    """ "pour déjouer", "afin de partir": a preposition before an infinitive, no subordinator to mend."""
+    return mark.pos_ == "ADP" and "Inf" in mark.head.morph.get("VerbForm")
+
+
+DEFINITE_ARTICLES = frozenset({"le", "la", "l'", "les"})
+# Subjects "sa" or "ses" cannot stand for: other persons ("ma", "votre"), and "ce", "cela".
+NO_OWNER_SUBJECTS = frozenset({"je", "j'", "tu", "nous", "vous", "c'", "ce", "cela", "ça"})
+
+
+def possessive_for(possessed, *, plural_owner: bool) -> str:
+    """The possessive determiner before ``possessed``: "sa fille", "son
+    épouse" (before a vowel), "ses fenêtres", "leur maison", "leurs enfants"."""
+    gender, number = gender_number(possessed)
+    if plural_owner:
+        return "leurs" if number == "Plur" else "leur"
+    if number == "Plur":
+        return "ses"
+    return "sa" if gender == "Fem" and not VOWEL_START.match(possessed.text) else "son"
+
+
+def nominal_adjective(token) -> bool:
+    """An adjective the parser left an adjective where it names someone ("les
+    vrais coupables": a determiner, and the role of a noun in its clause)."""
+    return (
+        token.pos_ == "ADJ"
+        and token.dep_ in ("nsubj", "obj", "obl", "obl:arg", "obl:mod", "nmod", "conj")
+        and any(child.dep_ == "det" for child in token.children)
+    )
 
 
 def leavable_adjective(token) -> bool:
@@ -795,10 +935,19 @@ def article_for(noun) -> str | None:
     return "la" if gender == "Fem" else "le"
 
 
+# Endings of the passé simple and the imperfect that no present shares ("-it": "dit" is both).
+PAST_ENDINGS = ("èrent", "irent", "urent", "inrent", "ait", "aient", "ât", "ît", "ût")
+
+
 def present_tense(verb) -> bool:
     """Is the clause of ``verb`` in the present or the future (else a past tense)?"""
     finite = finite_of(verb)
     tense = finite.morph.get("Tense")
+    form = finite.lower_
+    if lexicon.is_narrative_verb(form) and (
+        form.endswith(PAST_ENDINGS) or form.endswith("a") and form not in ("a", "va")
+    ):
+        return False  # "arriva", "entrèrent": the tagger reads some passé simple forms as presents
     return bool(tense) and tense[0] in ("Pres", "Fut")
 
 
@@ -916,14 +1065,25 @@ def demonstrative_phrase(noun, *, short: bool = False) -> str | None:
 def lower_first(text: str) -> str:
     """The first word after a prefix, in lower case (a name keeps its capital: the caller knows)."""
     head, _, rest = text.partition(" ")
+    if head == "A":
+        return "à" + (" " + rest if rest else "")  # the old typography's capital "A" is "À"
     if head[:1].isupper() and not head[1:2].isupper():
         return head[:1].lower() + head[1:] + (" " + rest if rest else "")
     return text
 
 
-def elide(text: str) -> str:
-    """The elisions an added word needs before a vowel: "je" → "j'", "que" → "qu'", "ce" → "cet"…"""
-    text = re.sub(r"\b([Jj]e|[Qq]ue|[Dd]e|[Ss]e|[Nn]e|[Mm]e|[Tt]e) (?=[aeiouyhàâéèêîôû])", r"\1'", text)
+def elide(text: str, aspirated: frozenset[str] = frozenset()) -> str:
+    """The elisions an added word needs before a vowel: "je" → "j'", "que"
+    → "qu'", "ce" → "cet"…; not before a word the source itself does not
+    elide before ("de huit heures", "le haut"): its h is aspirated."""
+
+    def elided(found: re.Match) -> str:
+        following = re.match(r"[\w-]+", text[found.end() :])
+        if following is not None and following.group(0).lower() in aspirated:
+            return found.group(0)
+        return found.group(1) + "'"
+
+    text = re.sub(r"\b([Jj]e|[Qq]ue|[Dd]e|[Ss]e|[Nn]e|[Mm]e|[Tt]e) (?=[aeiouyhàâéèêîôû])", elided, text)
     text = re.sub(r"\b([jqdsnmt])e'", r"\1'", text)
     text = re.sub(r"\b([JQDSNMT])e'", r"\1'", text)
     text = re.sub(r"\b([Dd])e le\b", r"\1u", text)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.pipeline import local_engine, quality
+from jobs.pipeline import local_engine, quality, simplify
 from jobs.pipeline.engines import parse
 from jobs.pipeline.text import SourceSentence
 from jobs.pipeline.words import count_words
@@ -114,6 +114,25 @@ RESTORED_SUBJECTS = [
         8,
         ["Il gagnait 2 000 francs par an.", "Il dépensait tout son argent en livres rares."],
     ),
+    (
+        "Chaque soir, il s'habillait avec soin et passait la soirée au cercle.",
+        8,
+        ["Chaque soir, il s'habillait avec soin.", "Il passait la soirée au cercle."],
+    ),
+]
+
+# Names with particles keep them whole, and the pronoun that stands for them agrees.
+NAMES = [
+    (
+        "Monsieur de Soulas achetait ses gants à Paris et faisait venir ses cravates de Londres.",
+        8,
+        ["Monsieur de Soulas achetait ses gants à Paris.", "Il faisait venir ses cravates de Londres."],
+    ),
+    (
+        "Le jeune Léopold Hannequin devint notaire à Paris après la mort de son père.",
+        8,
+        ["Le jeune Léopold Hannequin devint notaire à Paris.", "C'était après la mort de son père."],
+    ),
 ]
 
 # Independent clauses split at ; and :.
@@ -176,6 +195,67 @@ RELATIVES = [
         "Elle retrouva enfin la bague qu'elle avait perdue dans le jardin.",
         8,
         ["Elle retrouva enfin la bague.", "Elle avait perdu cette bague dans le jardin."],
+    ),
+    (
+        "Mon client était innocent, j'ai fait dramatiquement arrêter les vrais coupables, qui étaient témoins.",
+        8,
+        [
+            "Mon client était innocent.",
+            "J'ai fait dramatiquement arrêter les vrais coupables.",
+            "Ces vrais coupables étaient témoins.",
+        ],
+    ),
+]
+
+# "dont" before the noun it completes becomes the possessive of the antecedent ("sa", "son", "ses"), unless an earlier subject of that number could be taken for the owner; "où" after a noun of time becomes "ce jour-là", after a place "y".
+DONT_AND_OU = [
+    (
+        "Ils visitèrent une vieille église dont le clocher dominait toute la vallée du Doubs.",
+        8,
+        ["Ils visitèrent une vieille église.", "Son clocher dominait toute la vallée du Doubs."],
+    ),
+    (
+        "Vous habitez une ville dont les rues sont toujours désertes et silencieuses.",
+        8,
+        ["Vous habitez une ville.", "Ses rues sont toujours désertes et silencieuses."],
+    ),
+    (
+        "Elle se souvenait toujours du jour où elle avait rencontré Albert à Besançon.",
+        8,
+        ["Elle se souvenait toujours du jour.", "Ce jour-là, elle avait rencontré Albert à Besançon."],
+    ),
+    (
+        "Elle vivait à Genève avec ses parents, où elle avait passé son enfance heureuse.",
+        8,
+        ["Elle vivait à Genève avec ses parents.", "Elle y avait passé son enfance heureuse."],
+    ),
+]
+
+# Negation stays whole in its sentence: "ne … jamais", "ne … personne", "ne … pas".
+NEGATION = [
+    (
+        "Il ne sortait jamais de sa chambre et ne recevait personne chez lui.",
+        8,
+        ["Il ne sortait jamais de sa chambre.", "Il ne recevait personne chez lui."],
+    ),
+    (
+        "– Vous ne partirez pas ce soir, dit-il, la route de Genève est trop dangereuse.",
+        8,
+        ["– Vous ne partirez pas ce soir, dit-il.", "– La route de Genève est trop dangereuse."],
+    ),
+]
+
+# Quotes inside quotes stay closed, each line with its own guillemets; the reporting clause ("murmura-t-elle") stays with its reply.
+NESTED_QUOTES = [
+    (
+        "« Il m'a dit : « Je reviendrai demain », et il n'est jamais revenu », murmura-t-elle.",
+        8,
+        ["« Il m'a dit : « Je reviendrai demain ». »", "« Il n'est jamais revenu », murmura-t-elle."],
+    ),
+    (
+        'Il lui dit en riant : « Votre père m\'a dit : "Revenez demain". »',
+        8,
+        ["Il lui dit en riant.", '« Votre père m\'a dit : "Revenez demain". »'],
     ),
 ]
 
@@ -286,6 +366,11 @@ COPULAR = [
         ],
     ),
     (
+        "Ma sœur, toujours malade depuis l'hiver, reste couchée dans sa chambre.",
+        8,
+        ["Ma sœur est toujours malade depuis l'hiver.", "Elle reste couchée dans sa chambre."],
+    ),
+    (
         "Rodolphe, assis près de la fenêtre ouverte sur le lac, regardait longtemps les montagnes couvertes de neige.",
         12,
         [
@@ -307,6 +392,45 @@ DATES = [
         8,
         ["C'était le 3 mars 1830.", "Albert Savaron arriva à Besançon avec ses livres."],
     ),
+    (
+        "Le 25 décembre 1835, Albert écrivit une longue lettre à la duchesse d'Argaiolo.",
+        8,
+        ["C'était le 25 décembre 1835.", "Albert écrivit une lettre à la duchesse d'Argaiolo."],
+    ),
+    (
+        "Il gagnait 1 200 francs par an et en dépensait 800 chez le libraire de la ville.",
+        8,
+        ["Il gagnait 1 200 francs par an.", "Il en dépensait 800.", "C'était chez le libraire de la ville."],
+    ),
+]
+
+# A time, a place or a purpose cut from its clause becomes "C'était …" in the clause's tense: a place that opens the sentence, and after the clause a time, the place of a person ("chez") or what for ("pour" + infinitive); never a place the verb needs, nor a manner.
+SETTINGS = [
+    (
+        "Les deux amis dînèrent ensemble chez le vieux docteur après la messe du dimanche.",
+        8,
+        ["Les deux amis dînèrent ensemble chez le docteur.", "C'était après la messe du dimanche."],
+    ),
+    (
+        "Le prince arriva avec toute sa suite à Gersau pendant l'hiver de 1835.",
+        8,
+        ["Le prince arriva avec sa suite à Gersau.", "C'était pendant l'hiver de 1835."],
+    ),
+    (
+        "Il s'est fait un masque de vieillard pour déjouer la police.",
+        8,
+        ["Il s'est fait un masque de vieillard.", "C'est pour déjouer la police."],
+    ),
+    (
+        "Dans le petit salon de sa mère, Philomène brodait en silence un mouchoir.",
+        8,
+        ["C'était dans le petit salon de sa mère.", "Philomène brodait en silence un mouchoir."],
+    ),
+    (
+        "Sous les grands arbres du jardin, les enfants jouaient aux barres avec leurs cousins.",
+        8,
+        ["C'était sous les grands arbres du jardin.", "Les enfants jouaient aux barres avec leurs cousins."],
+    ),
 ]
 
 # A sentence already short, or a short reply or exclamation, is kept as it is.
@@ -323,12 +447,19 @@ SHORT = [
     ("Quelle horreur !", 8, ["Quelle horreur !"]),
     ("Il se tut.", 8, ["Il se tut."]),
     ("Elle partit le lendemain.", 8, ["Elle partit le lendemain."]),
+    ("– Je vous attendrai, monsieur.", 8, ["– Je vous attendrai, monsieur."]),
+    ("Le lac était calme ce soir-là.", 8, ["Le lac était calme ce soir-là."]),
 ]
 
 GROUPS = {
     "restored_subjects": RESTORED_SUBJECTS,
+    "names": NAMES,
     "independent_clauses": INDEPENDENT_CLAUSES,
     "relatives": RELATIVES,
+    "dont_and_ou": DONT_AND_OU,
+    "negation": NEGATION,
+    "nested_quotes": NESTED_QUOTES,
+    "settings": SETTINGS,
     "subordinates": SUBORDINATES,
     "dialogue": DIALOGUE,
     "copular": COPULAR,
@@ -349,3 +480,42 @@ def test_simplify_writes_the_expected_sentences(text, limit, expected):
     assert all(quality.verdict(doc).complete for doc in parse(lines)), lines
     # Nothing invented but the noun of a connective the engine may add ("Pendant ce temps").
     assert quality.compare(parse([text]), parse(lines)).invented_lemmas <= {"temps", "moment"}
+
+
+# rewrite=split is the faithful mode: cut between the source's own words, nothing added, nothing lost.
+SPLIT = [
+    (
+        "Il entra dans le salon et salua la baronne avec une grande politesse.",
+        ["Il entra dans le salon", "et salua la baronne avec une grande politesse."],
+    ),
+    (
+        "Quand il eut fini sa longue lettre, il la relut deux fois avec attention.",
+        ["Quand il eut fini sa longue lettre,", "il la relut deux fois avec attention."],
+    ),
+    (
+        "– Mon père, dit Philomène, il se fait une Revue à Besançon, tu devrais bien t'y abonner.",
+        ["– Mon père, dit Philomène,", "il se fait une Revue à Besançon,", "tu devrais bien t'y abonner."],
+    ),
+    (
+        "Elle regardait la maison où son père avait vécu pendant trente ans.",
+        ["Elle regardait la maison", "où son père avait vécu pendant trente ans."],
+    ),
+    ("Il pleut.", ["Il pleut."]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SPLIT, ids=[f"split-{i}" for i in range(len(SPLIT))])
+def test_split_mode_cuts_between_the_source_words(text, expected):
+    lines = local_engine.rewrite([SourceSentence(text)], limit=8, mode="split").sentences
+
+    assert lines == expected
+    assert " ".join(lines).split() == text.split()
+
+
+def test_added_words_elide_before_a_mute_h_but_not_an_aspirated_one():
+    # The source's own "de huit heures" says that h is aspirated.
+    aspirated = simplify.Sentence(parse(["Il attendit de huit heures à minuit."])[0]).aspirated
+
+    assert "huit" in aspirated
+    assert simplify.elide("Je habitais là de huit heures.", aspirated) == "J'habitais là de huit heures."
+    assert simplify.elide("Je habitais là de huit heures.", frozenset()) == "J'habitais là d'huit heures."

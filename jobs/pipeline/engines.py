@@ -92,9 +92,15 @@ def _rewrite_locally(source: ChunkSource, settings: ProcessingSettings) -> Rewri
         preserve_formatting=settings.preserve_formatting,
         mode=settings.rewrite,
     )
-    line_docs = iter(parse([line for _, lines in result.groups for line in lines]))
+    # A sentence kept as it is was parsed alone already, as the judge reads a
+    # line: its parse is the line's (the same text gives the same parse).
+    kept = [lines == [text] for text, lines in result.groups]
+    line_docs = iter(
+        parse([line for (_, lines), same in zip(result.groups, kept, strict=True) for line in lines if not same])
+    )
     groups = [
-        ([doc], [next(line_docs) for _ in lines]) for doc, (_, lines) in zip(result.docs, result.groups, strict=True)
+        ([doc], [doc] if same else [next(line_docs) for _ in lines])
+        for doc, (_, lines), same in zip(result.docs, result.groups, kept, strict=True)
     ]
     return RewriteResult(
         sentences=result.sentences,

@@ -521,7 +521,10 @@ class Repair:
         date = tokens[0].pos_ == "DET" and any(t.lower_ in MONTHS for t in tokens)
         if not date and (tokens[0].pos_ != "ADP" or tokens[0].lower_ not in OPENING_PREPOSITIONS):
             return None  # "Pour lors", "Dès son enfance", "Depuis trois jours": no "C'était …" says them
-        timed = any(t.pos_ == "NUM" or t.lemma_ in TEMPORAL_NOUNS for t in tokens)
+        # Timed by what the phrase names, not by a number in it: "En 1834", "Vers
+        # huit heures", not "En trois affaires" ("C'est en trois affaires" is no French).
+        head = tokens[0].head
+        timed = date or head.pos_ == "NUM" or head.lemma_ in TEMPORAL_NOUNS or head.lower_ in MONTHS
         placed = situating_phrase(tokens, PLACE_PREPOSITIONS)
         if not (timed or placed) or any(t.text == "," for t in self.s.tokens[self.first : self.last]):
             return None  # "A une heure du matin, Albert": one setting, up to its comma
@@ -898,6 +901,8 @@ def leavable_adjective(token) -> bool:
         and any(child.dep_ == "det" for child in head.children)
         and token.text.islower()
         and "Ord" not in token.morph.get("NumType")
+        # "le plus grand avocat": a superlative is what the sentence says.
+        and not any(child.lower_ in ("plus", "moins", "mieux") for child in token.children)
     )
 
 
@@ -1073,19 +1078,20 @@ def lower_first(text: str) -> str:
 
 
 def elide(text: str, aspirated: frozenset[str] = frozenset()) -> str:
-    """The elisions an added word needs before a vowel: "je" → "j'", "que"
-    → "qu'", "ce" → "cet"…; not before a word the source itself does not
-    elide before ("de huit heures", "le haut"): its h is aspirated."""
+    """The elisions a word needs before a vowel once the rewrite has added
+    or left out words: "je" → "j'", "que" → "qu'", "le" → "l'" ("le plus
+    grand avocat" never becomes "le avocat")…; not before a word the source
+    itself does not elide before ("de huit heures", "le haut"): its h is
+    aspirated."""
 
     def elided(found: re.Match) -> str:
         following = re.match(r"[\w-]+", text[found.end() :])
         if following is not None and following.group(0).lower() in aspirated:
             return found.group(0)
-        return found.group(1) + "'"
+        word = found.group(1)
+        return word[:-1] + "'" if word.lower() == "que" else word[0] + "'"
 
-    text = re.sub(r"\b([Jj]e|[Qq]ue|[Dd]e|[Ss]e|[Nn]e|[Mm]e|[Tt]e) (?=[aeiouyhàâéèêîôû])", elided, text)
-    text = re.sub(r"\b([jqdsnmt])e'", r"\1'", text)
-    text = re.sub(r"\b([JQDSNMT])e'", r"\1'", text)
+    text = re.sub(r"\b([JjDdSsNnMmTtLl]e|[Qq]ue|[Ll]a) (?=[aeiouyhàâéèêîôûAEIOUYHÀÂÉÈÊÎÔÛ])", elided, text)
     text = re.sub(r"\b([Dd])e le\b", r"\1u", text)
     text = re.sub(r"\b([Dd])e les\b", r"\1es", text)
     return text

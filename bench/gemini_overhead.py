@@ -39,33 +39,18 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from book import ROOT, configure, prepare_database  # noqa: E402
+from book import JOB_RUN, ROOT, configure, prepare_database  # noqa: E402
 
 from jobs.tests.live import Cluster, Started, free_port  # noqa: E402  (book put the project on the path)
 
-JOB_SCRIPT = """
-import json, sys, time, django
-django.setup()
-from django.contrib.auth import get_user_model
-from django.core.files import File
-from jobs import services
-from jobs.models import Job
-from jobs.types import ProcessingSettings
-pdf = sys.argv[1]
-user = get_user_model().objects.get(username="bench")
-info = services.pdf_inspect_upload(pdf)
-job, _, _ = services.job_confirm(user=user, original_filename="b.pdf", page_count=info.page_count, model_preference="speed", processing=ProcessingSettings())
-with open(pdf, "rb") as h:
-    services.job_start(user=user, job_id=job.pk, upload=File(h, name="b.pdf"))
-t = time.perf_counter()
-while not Job.objects.get(pk=job.pk).is_terminal:
-    time.sleep(0.05)
-wall = time.perf_counter() - t
-job.refresh_from_db()
+JOB_SCRIPT = (
+    JOB_RUN
+    + """
 t0 = job.queued_at
 timings = [dict(c.timings, started=(c.started_at - t0).total_seconds(), finished=(c.finished_at - t0).total_seconds(), queue=(c.started_at - c.enqueued_at).total_seconds()) for c in job.chunks.all()]
 print(json.dumps({"status": job.status, "chunks": job.total_chunks, "wall": wall, "calls": job.gemini_api_calls, "queued": t0.timestamp(), "timings": timings}))
 """
+)
 
 
 def run_job(

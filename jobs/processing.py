@@ -17,12 +17,13 @@ import contextlib
 import dataclasses
 import functools
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 from jobs import quota
 from jobs.models import Engine, Job
@@ -62,7 +63,7 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
             timings["slot_wait"] = time.perf_counter() - started
             started = time.perf_counter()
         try:
-            engine = engine_for(job, stopped=lambda: lost.is_set() or not beat())
+            engine = engine_for(job, stopped=lambda: lost.is_set() or not beat(), sections=sections_of(claimed))
             result = engines.rewrite(source, ProcessingSettings.from_job(job), engine)
         except GeminiStopped as exc:
             raise ChunkAbandoned() from exc
@@ -188,7 +189,17 @@ def _wait_for_call_slot(claimed: ClaimedChunk, beat: Callable[[], bool]) -> None
         time.sleep(settings.CALL_SLOT_POLL_SECONDS)
 
 
-def engine_for(job: Job, *, stopped: Callable[[], bool]) -> engines.LocalEngine | engines.GeminiEngine:
+def sections_of(claimed: ClaimedChunk) -> int:
+    """How many Gemini calls the chunk's text is sent as, at once: one per
+    GEMINI_SECTION_PAGES of its pages (0: one call for the chunk)."""
+    pages = claimed.chunk.last_page - claimed.chunk.first_page + 1
+    section_pages = settings.GEMINI_SECTION_PAGES
+    return math.ceil(pages / section_pages) if section_pages else 1
+
+
+def engine_for(
+    job: Job, *, stopped: Callable[[], bool], sections: int = 1
+) -> engines.LocalEngine | engines.GeminiEngine:
     """The job's engine, with what a Gemini chunk needs from the cluster:
     the quota, the stop check, and the job's step while it waits."""
     if job.engine != Engine.GEMINI:
@@ -203,6 +214,10 @@ def engine_for(job: Job, *, stopped: Callable[[], bool]) -> engines.LocalEngine 
         should_stop=stopped,
         on_wait=note,
         spent_models=quota.spent_quotas(settings),
+        sections=sections,
+        # The sections' threads ask the database (the lease, the quota) on
+        # connections of their own: each closes its own as it ends.
+        thread_done=connections.close_all,
     )
 
 

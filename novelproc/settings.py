@@ -384,6 +384,11 @@ CHUNK_PARALLEL_OVERRIDE = env_int("CHUNK_PARALLEL_OVERRIDE", 0, minimum=0) or No
 # slot never waits for pypdf (docs/benchmarks.md, Gemini overhead). The cluster
 # needs parallel + read-ahead workers for it.
 CHUNK_READ_AHEAD = env_int("CHUNK_READ_AHEAD", 2, minimum=1)
+# A Gemini chunk's text is sent as one call per this many of its pages, all at
+# once from threads of its worker (0: one call for the chunk): latency follows
+# the tokens a call writes, so smaller calls answer sooner, and many calls in
+# flight need no more processes.
+GEMINI_SECTION_PAGES = env_int("GEMINI_SECTION_PAGES", 0, minimum=0)
 # How often a chunk that has read its pages asks for a free call slot.
 CALL_SLOT_POLL_SECONDS = env_float("CALL_SLOT_POLL_SECONDS", 0.05, minimum=0.01)
 PDF_INSPECT_TIMEOUT = env_float("PDF_INSPECT_TIMEOUT", 20, minimum=1)

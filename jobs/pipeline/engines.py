@@ -43,6 +43,10 @@ class GeminiEngine:
     should_stop: Callable[[], bool] = lambda: False
     on_wait: Callable[[str], None] = lambda step: None
     spent_models: SpentModels | None = None  # daily quotas spent, remembered across chunks
+    # The chunk's text is sent as this many calls at once, each from a thread
+    # that calls thread_done as it ends (see gemini_engine.rewrite).
+    sections: int = 1
+    thread_done: Callable[[], None] = lambda: None
 
 
 LOCAL = LocalEngine()
@@ -134,6 +138,8 @@ def _rewrite_with_gemini(source: ChunkSource, settings: ProcessingSettings, engi
         should_stop=engine.should_stop,
         on_wait=engine.on_wait,
         spent_models=engine.spent_models,
+        sections=engine.sections,
+        thread_done=engine.thread_done,
     )
     # Every line Gemini wrote is judged; its content is compared with the
     # chunk's source as a whole, since Gemini rewrites the chunk at once.

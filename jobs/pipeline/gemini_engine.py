@@ -16,6 +16,14 @@ handling:
   (it would be refused again, and paid), the local engine at once;
 * empty, OTHER, malformed JSON, text lost: one repair, then the local engine.
 
+A chunk may be cut into ``sections``, each sent as its own call at once
+from a thread of its own (:func:`rewrite`): Gemini's latency follows the
+tokens it writes, so a chunk in five sections answers in about a fifth of
+the time, and a worker process holds many calls without more processes.
+Each section is a whole chunk to the engine (its own retries, repairs,
+fallback and counts, its neighbours' text as read-only context); their
+sentences are joined in order, so each owned sentence is rewritten once.
+
 The output cap follows the chunk's expected output (about twice it), so a
 looping answer costs at most that. The result says which engine wrote how
 many sentences and what each answer's finish reason was; text the local
@@ -31,14 +39,18 @@ from __future__ import annotations
 import json
 import logging
 import math
+import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from jobs.pipeline import local_engine, quality
 from jobs.pipeline.gemini_calls import (
+    PAUSE_STEP,
     GeminiChunkFailed,
     GeminiConfig,
+    GeminiStopped,
     ModelUnusable,
     ProcessSpentModels,
     QuotaExhausted,
@@ -62,7 +74,7 @@ from jobs.pipeline.gemini_prompt import (
     repair_prompt,
     targeted_repair_prompt,
 )
-from jobs.pipeline.text import SourceSentence
+from jobs.pipeline.text import CONTEXT_CHARS, SourceSentence
 from jobs.pipeline.words import count_words
 
 logger = logging.getLogger(__name__)
@@ -121,14 +133,197 @@ def rewrite(
     on_wait: Callable[[str], None] = lambda msg: None,
     sleep: Callable[[float], None] = time.sleep,
     spent_models: SpentModels | None = None,
+    sections: int = 1,
+    thread_done: Callable[[], None] = lambda: None,
 ) -> GeminiResult:
-    """Raises GeminiChunkFailed when no model could serve the chunk (with what was spent)."""
+    """Raises GeminiChunkFailed when no model could serve the chunk (with
+    what was spent), GeminiStopped when ``should_stop`` said so. With
+    ``sections`` > 1 the owned sentences are cut into that many parts of
+    about equal length, each rewritten by its own call, all at once; each
+    part's thread calls ``thread_done`` as it ends (the caller closes what
+    the thread opened, e.g. its database connection)."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
     # Dialogue is left out here, with the local engine's own rule, so both engines agree on what it is.
     kept = [s for s in sentences if not (ignore_dialogue and local_engine.is_dialogue(s))]
     if not kept:
         return GeminiResult([], 0, 0, 0, {})
+    options = dict(
+        limit=limit,
+        min_length=min_length,
+        ignore_dialogue=ignore_dialogue,
+        preserve_formatting=preserve_formatting,
+        fix_hyphenation=fix_hyphenation,
+        config=config,
+        acquire=acquire,
+        on_wait=on_wait,
+        sleep=sleep,
+        spent_models=spent_models or _PROCESS_SPENT,
+    )
+    parts = split_sections(kept, sections)
+    if len(parts) == 1:
+        return _rewrite_section(
+            kept, context_before=context_before, context_after=context_after, should_stop=should_stop, **options
+        )
+    return _rewrite_sections(
+        parts,
+        context_before=context_before,
+        context_after=context_after,
+        should_stop=should_stop,
+        thread_done=thread_done,
+        **options,
+    )
+
+
+def split_sections(kept: list[SourceSentence], sections: int) -> list[list[SourceSentence]]:
+    """``kept`` in at most ``sections`` runs of consecutive sentences of about
+    equal length (a sentence is never cut; no run is empty)."""
+    sections = max(1, min(sections, len(kept)))
+    total = sum(len(s.text) for s in kept)
+    parts: list[list[SourceSentence]] = [[]]
+    done = 0
+    for sentence in kept:
+        # A new part opens once this one holds its share of the text.
+        if parts[-1] and len(parts) < sections and done >= total * len(parts) / sections:
+            parts.append([])
+        parts[-1].append(sentence)
+        done += len(sentence.text)
+    return parts
+
+
+def _context(parts: list[list[SourceSentence]], index: int, before: str, after: str) -> tuple[str, str]:
+    """A section's read-only context: its neighbours' text next to it, as a chunk's is."""
+    if index > 0:
+        before = " ".join(s.text for s in parts[index - 1])[-CONTEXT_CHARS:].lstrip()
+    if index + 1 < len(parts):
+        after = " ".join(s.text for s in parts[index + 1])[:CONTEXT_CHARS].rstrip()
+    return before, after
+
+
+def _rewrite_sections(
+    parts: list[list[SourceSentence]],
+    *,
+    context_before: str,
+    context_after: str,
+    should_stop: Callable[[], bool],
+    thread_done: Callable[[], None],
+    **options,
+) -> GeminiResult:
+    """Every section's call at once, each from its own thread; the chunk's result is theirs joined in order.
+
+    A stop (cancel, lease lost) returns at once: the calls in flight are
+    dropped (their threads send nothing more and their answers are thrown
+    away; the chunk records nothing, so nothing is charged). A section that
+    fails stops the others before their next call and waits for them, so the
+    failure reports every call the chunk paid for."""
+    halted = threading.Event()
+    answers: queue.Queue[tuple[int, GeminiResult | BaseException]] = queue.Queue()
+
+    def stop() -> bool:
+        return halted.is_set() or should_stop()
+
+    def work(index: int) -> None:
+        before, after = _context(parts, index, context_before, context_after)
+        try:
+            outcome: GeminiResult | BaseException = _rewrite_section(
+                parts[index], context_before=before, context_after=after, should_stop=stop, **options
+            )
+        except BaseException as error:  # handed to the chunk's thread, which decides
+            outcome = error
+        finally:
+            thread_done()
+        answers.put((index, outcome))
+
+    # Daemon threads: a dropped call must not keep the worker from exiting.
+    for index in range(len(parts)):
+        threading.Thread(target=work, args=(index,), name=f"gemini-section-{index}", daemon=True).start()
+    results: dict[int, GeminiResult] = {}
+    errors: list[BaseException] = []
+    for _ in parts:
+        index, outcome = _next_answer(answers, should_stop)
+        if isinstance(outcome, GeminiResult):
+            results[index] = outcome
+            continue
+        # Stopped by the caller (not by a failure's halt): the chunk is dropped as it is.
+        if isinstance(outcome, GeminiStopped) and (not errors or index < 0):
+            halted.set()
+            raise GeminiStopped(**_spent(results.values(), [outcome, *errors]))
+        halted.set()
+        errors.append(outcome)
+    if errors:
+        failure = next((e for e in errors if isinstance(e, GeminiChunkFailed)), None)
+        if failure is None:
+            raise next(e for e in errors if not isinstance(e, GeminiStopped))
+        spent = _spent(results.values(), errors)
+        tokens_by_model = _summed(r.tokens_by_model for r in results.values())
+        for error in errors:
+            if isinstance(error, GeminiChunkFailed):
+                tokens_by_model = _summed([tokens_by_model, error.tokens_by_model])
+        raise GeminiChunkFailed(failure.code, failure.message, tokens_by_model=tokens_by_model, **spent)
+    return _joined([results[index] for index in range(len(parts))])
+
+
+def _next_answer(answers: queue.Queue, should_stop: Callable[[], bool]) -> tuple[int, GeminiResult | BaseException]:
+    """The next section's outcome; a stop seen meanwhile (the chunk's thread
+    asks every PAUSE_STEP) is the outcome, without waiting for the calls."""
+    while True:
+        try:
+            return answers.get(timeout=PAUSE_STEP)
+        except queue.Empty:
+            if should_stop():
+                return -1, GeminiStopped()
+
+
+def _spent(results, errors) -> dict[str, int]:
+    """What the sections' calls cost so far: the results' and the failures' counts."""
+    counted = [*results, *(e for e in errors if isinstance(e, (GeminiChunkFailed, GeminiStopped)))]
+    return {
+        "api_calls": sum(c.api_calls for c in counted),
+        "input_tokens": sum(c.input_tokens for c in counted),
+        "output_tokens": sum(c.output_tokens for c in counted),
+    }
+
+
+def _summed(counts) -> dict:
+    """Counts (per model, per finish reason; nested one level for usage) added key by key."""
+    total: dict = {}
+    for count in counts:
+        for key, value in count.items():
+            total[key] = _summed([total.get(key, {}), value]) if isinstance(value, dict) else total.get(key, 0) + value
+    return total
+
+
+def _joined(results: list[GeminiResult]) -> GeminiResult:
+    return GeminiResult(
+        sentences=[sentence for result in results for sentence in result.sentences],
+        input_tokens=sum(r.input_tokens for r in results),
+        output_tokens=sum(r.output_tokens for r in results),
+        api_calls=sum(r.api_calls for r in results),
+        tokens_by_model=_summed(r.tokens_by_model for r in results),
+        usage_by_model=_summed(r.usage_by_model for r in results),
+        finish_reasons=_summed(r.finish_reasons for r in results),
+        sentences_by_engine=_summed(r.sentences_by_engine for r in results),
+    )
+
+
+def _rewrite_section(
+    kept: list[SourceSentence],
+    *,
+    context_before: str,
+    context_after: str,
+    limit: int,
+    min_length: int,
+    ignore_dialogue: bool,
+    preserve_formatting: bool,
+    fix_hyphenation: bool,
+    config: GeminiConfig,
+    acquire: Callable[[str, int], None] | None,
+    should_stop: Callable[[], bool],
+    on_wait: Callable[[str], None],
+    sleep: Callable[[float], None],
+    spent_models: SpentModels,
+) -> GeminiResult:
+    """One call's text (a chunk, or a section of one) through the models in turn."""
     session = Session(config, acquire, should_stop, on_wait, sleep)
     prompt = build_prompt(
         kept,
@@ -144,7 +339,6 @@ def rewrite(
     models = [config.model]
     if config.fallback_model and config.fallback_model != config.model:
         models.append(config.fallback_model)
-    spent_models = spent_models or _PROCESS_SPENT
     problems: list[tuple[str, str]] = []
     for model in models:
         if spent_models.spent(model):

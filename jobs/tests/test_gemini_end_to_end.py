@@ -75,8 +75,8 @@ def credits_at_real_prices(fake: FakeGemini) -> int:
 
 
 def test_the_book_on_speed_is_billed_from_reported_usage(live_server, cluster_factory, live_client, story_pdf, gemini):
-    fake, env = gemini()
-    cluster_factory(**env)
+    fake, env = gemini(latency=0.5)
+    cluster_factory(**env, GEMINI_SECTION_PAGES="5")  # each chunk's text sent as three calls at once
     client = live_client(live_server.url)
     pdf, pages = the_book(story_pdf)
     job_id = client.confirm_and_start(pdf, pages)
@@ -96,6 +96,8 @@ def test_the_book_on_speed_is_billed_from_reported_usage(live_server, cluster_fa
     )
     sentences = client.http.get(f"/jobs/{job_id}/result").json()["sentences"]
     assert max(count_words(s) for s in sentences) <= 8
+    # A chunk's sections were in flight together (one worker process holding them).
+    assert job["gemini_api_calls"] > 2 * job["total_chunks"] and fake.stats()["max_in_flight"] >= 3
 
 
 def test_a_flaky_gemini_still_completes_within_the_limit(live_server, cluster_factory, live_client, story_pdf, gemini):
@@ -194,6 +196,29 @@ def test_cancel_while_chunks_wait_on_gemini_sends_and_charges_nothing_after(
         job.status == "cancelled"
         and not Chunk.objects.filter(job=job, status=ChunkStatus.SUCCEEDED, finished_at__gt=job.cancelled_at).exists()
     )
+
+
+def test_cancel_with_many_calls_in_flight_drops_them_and_sends_and_charges_nothing_after(
+    live_server, cluster_factory, live_client, story_pdf, gemini, settings
+):
+    settings.CHUNK_SIZE_OVERRIDE = 8
+    fake, env = gemini(latency=3.0)
+    cluster_factory(**env, GEMINI_SECTION_PAGES="2")  # four calls at once for each chunk
+    client = live_client(live_server.url)
+    job_id = client.confirm_and_start(story_pdf(40), 40)
+    wait_for(lambda: fake.stats()["in_flight"] >= 6, timeout=120, what="several chunks' calls in flight")
+
+    cancelled = client.http.post(f"/jobs/{job_id}/cancel").json()
+    requests_at_cancel = fake.stats()["requests"]
+    charge_rows = list(CreditLedger.objects.filter(job_id=job_id).values_list("id", flat=True))
+    wait_for(lambda: fake.stats()["in_flight"] == 0, timeout=30, what="the dropped calls to end")
+    time.sleep(2)
+
+    assert cancelled["status"] == "cancelled"
+    assert fake.stats()["requests"] == requests_at_cancel  # no call started after the cancel
+    assert list(CreditLedger.objects.filter(job_id=job_id).values_list("id", flat=True)) == charge_rows
+    assert not Chunk.objects.filter(job_id=job_id, status=ChunkStatus.SUCCEEDED).exists()
+    assert Job.objects.get(pk=job_id).gemini_api_calls == 0  # the dropped calls were not recorded
 
 
 BLOCKING = {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "PROMPT_BLOCKED"}

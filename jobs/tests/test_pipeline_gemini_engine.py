@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import threading
+import time
 
 import pytest
 from google.genai import types
@@ -327,6 +329,71 @@ def test_nothing_owned_costs_nothing():
 
     assert result.sentences == []
     assert result.api_calls == 0
+
+
+# --- a chunk sent as sections, all in flight at once (issue #15) --------------------
+
+
+def test_sections_are_all_in_flight_at_once_and_joined_in_source_order(fake_gemini):
+    server = fake_gemini(latency=0.4)
+    threads_done: list[str] = []
+    result = run(
+        config_for(server, timeout_seconds=5),
+        sections=3,
+        thread_done=lambda: threads_done.append(threading.current_thread().name),
+    )
+
+    stats = server.stats()
+    assert result.api_calls == stats["requests"] == 3
+    assert stats["max_in_flight"] == 3  # not one after the other
+    # Every owned sentence rewritten once, in order: the fake's cut of the whole chunk.
+    assert result.sentences == fake_answer()
+    assert_tokens_match(result, stats)
+    assert result.sentences_by_engine == {"gemini": len([s for s in result.sentences if s]), "local": 0}
+    assert sorted(threads_done) == [f"gemini-section-{n}" for n in range(3)]
+
+
+def test_each_section_is_sent_with_its_neighbours_as_read_only_context(fake_gemini):
+    server = fake_gemini()
+    run(config_for(server), sections=2)
+
+    first, second = sorted((prompt_of(body) for body in server.bodies), key=lambda p: p.find("CHAPITRE"))[::-1]
+    assert "La nuit précédente" in first and "remonta le chemin" in first  # the chunk's context, the next section
+    assert "Le lendemain, il partit." in second and "Le vieux marin" in second
+
+
+def test_sections_split_the_text_evenly_and_never_exceed_the_sentences():
+    sentences = [SourceSentence("mot " * n) for n in (3, 12, 2, 8, 8, 5, 10)]
+    parts = gemini_engine.split_sections(sentences, 3)
+
+    assert [s for part in parts for s in part] == sentences and len(parts) == 3 and all(parts)
+    many = gemini_engine.split_sections(sentences, 50)
+    assert [s for part in many for s in part] == sentences and all(many) and len(many) <= len(sentences)
+    assert gemini_engine.split_sections(sentences, 1) == [sentences]
+
+
+def test_a_stop_with_sections_in_flight_returns_without_them_and_sends_nothing_more(fake_gemini):
+    server = fake_gemini(latency=3.0)
+    stop = threading.Event()
+    threading.Timer(0.5, stop.set).start()  # the job is cancelled while every section is in flight
+    started = time.perf_counter()
+    with pytest.raises(GeminiStopped):
+        run(config_for(server, timeout_seconds=10), sections=3, should_stop=stop.is_set)
+
+    assert time.perf_counter() - started < 2.5  # the calls in flight were not waited for
+    time.sleep(3.5)  # they end on their own
+    assert server.stats()["requests"] == 3  # and no call started after the stop
+
+
+def test_a_failing_section_fails_the_chunk_with_every_sections_calls_counted(fake_gemini):
+    server = fake_gemini(fail_text="village endormi")  # only the last section's text
+    with pytest.raises(GeminiChunkFailed) as failure:
+        run(config_for(server, max_attempts=2), sections=3)
+
+    stats = server.stats()
+    assert failure.value.code == "GEMINI_UNAVAILABLE"
+    assert failure.value.api_calls == stats["requests"] >= 3
+    assert failure.value.input_tokens == sum(t["prompt"] for t in stats["tokens"].values()) > 0
 
 
 # --- every answer classified before parsing ------------------------------------------

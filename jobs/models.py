@@ -174,6 +174,11 @@ class Job(QualityCounts):
     chunk_size = models.PositiveIntegerField(null=True, blank=True)
     parallel = models.PositiveSmallIntegerField(default=1)
     strategy = models.CharField(max_length=16, blank=True)
+    # The plan's Gemini side (jobs.pipeline.chunking): pages a call holds (0:
+    # one call a chunk), calls in flight at once, and the calls' expected time.
+    section_pages = models.PositiveSmallIntegerField(default=0)
+    calls_in_flight = models.PositiveSmallIntegerField(default=0)
+    expected_seconds = models.FloatField(default=0)
     total_chunks = models.PositiveIntegerField(default=0)
     processed_chunks = models.PositiveIntegerField(default=0)
     failed_chunk_count = models.PositiveIntegerField(default=0)

@@ -191,9 +191,9 @@ def _wait_for_call_slot(claimed: ClaimedChunk, beat: Callable[[], bool]) -> None
 
 def sections_of(claimed: ClaimedChunk) -> int:
     """How many Gemini calls the chunk's text is sent as, at once: one per
-    GEMINI_SECTION_PAGES of its pages (0: one call for the chunk)."""
+    `section_pages` of its pages, as the job's plan says (0: one call)."""
     pages = claimed.chunk.last_page - claimed.chunk.first_page + 1
-    section_pages = settings.GEMINI_SECTION_PAGES
+    section_pages = claimed.job.section_pages
     return math.ceil(pages / section_pages) if section_pages else 1
 
 

@@ -139,6 +139,9 @@ class JobSerializer(serializers.ModelSerializer):
             "parallel",
             "chunk_size",
             "strategy",
+            "section_pages",
+            "calls_in_flight",
+            "expected_seconds",
             "task_id",
             "celery_task_id",
             "task_state",
@@ -257,9 +260,13 @@ class ChunkSerializer(serializers.ModelSerializer):
 class ChunkPlanSerializer(serializers.Serializer):
     chunk_size = serializers.IntegerField()
     parallel = serializers.IntegerField(help_text="Chunks of the job in flight at once.")
-    strategy = serializers.CharField()
+    strategy = serializers.CharField(help_text="latency (chosen for wall time), or the seeds' table's row.")
     total_chunks = serializers.IntegerField()
     overlap_pages = serializers.IntegerField()
+    section_pages = serializers.IntegerField(help_text="Pages a Gemini call holds (0: one call a chunk).")
+    total_calls = serializers.IntegerField(help_text="Gemini calls the plan sends (repairs aside).")
+    calls_in_flight = serializers.IntegerField(help_text="Gemini calls of the job at once (0: one a chunk in flight).")
+    expected_seconds = serializers.FloatField(help_text="The calls' expected wall time (0: not planned for latency).")
 
 
 class EstimateSerializer(serializers.Serializer):

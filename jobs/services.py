@@ -9,6 +9,7 @@ rows it is given.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -37,6 +38,7 @@ from credits.pricing import (
 )
 from credits.selectors import credit_balance, job_charged
 from credits.services import credits_current, credits_release, credits_reserve, credits_settle, lock_account
+from jobs import quota
 from jobs.events import publish_job_changed
 from jobs.models import (
     ACTIVE_STATUSES,
@@ -51,7 +53,7 @@ from jobs.models import (
     chunk_statuses_before,
 )
 from jobs.pipeline.chapters import book_chapters
-from jobs.pipeline.chunking import ChunkPlan, plan_chunks
+from jobs.pipeline.chunking import ChunkPlan, LatencyInputs, plan_chunks, plan_for_latency
 from jobs.pipeline.pdf import PdfInfo, PdfRejected, inspect_pdf
 from jobs.pipeline.vocabulary import merge_vocabularies
 from jobs.selectors import get_owned_job
@@ -217,16 +219,59 @@ def check_upload_size(upload: UploadedFile) -> None:
         raise BadFile("The file is empty.", error_code="EMPTY_FILE", status_code=422)
 
 
-def chunk_plan(page_count: int) -> ChunkPlan:
-    return plan_chunks(page_count, chunk_size=settings.CHUNK_SIZE_OVERRIDE)
+# Characters of a page before its text is read (a French novel's page holds
+# ~1,350 that are not spaces), and the share of a text's characters that are
+# not spaces, to turn a page's characters into tokens as the estimate does.
+DEFAULT_CHARS_PER_PAGE = 1350
+NON_SPACE_SHARE = 0.83
+
+
+def chunk_plan(page_count: int, *, engine: str, model: str = "", chars_per_page: float | None = None) -> ChunkPlan:
+    """The book's chunks: on Gemini (unless CHUNK_PLAN=seeds) chosen for
+    latency from the quota, the model's output speed and the book; else the
+    seeds' table. The overrides (CHUNK_SIZE_OVERRIDE, GEMINI_SECTION_PAGES) win."""
+    override = settings.CHUNK_SIZE_OVERRIDE
+    if engine != Engine.GEMINI or settings.CHUNK_PLAN == "seeds":
+        plan = plan_chunks(page_count, chunk_size=override)
+    else:
+        plan = plan_for_latency(page_count, latency_inputs(model, chars_per_page), chunk_size=override)
+    if engine == Engine.GEMINI and settings.GEMINI_SECTION_PAGES:
+        plan = dataclasses.replace(plan, section_pages=settings.GEMINI_SECTION_PAGES)
+    return plan
+
+
+def latency_inputs(model: str, chars_per_page: float | None) -> LatencyInputs:
+    """What the latency plan weighs, from the settings, for this model and book."""
+    page_tokens = (chars_per_page or DEFAULT_CHARS_PER_PAGE) / (settings.ESTIMATE_CHARS_PER_TOKEN * NON_SPACE_SHARE)
+    speeds = settings.GEMINI_OUTPUT_TPS
+    return LatencyInputs(
+        rpm=quota.limit_for(settings.GEMINI_RPM, model),
+        tpm=quota.limit_for(settings.GEMINI_TPM, model),
+        rpd=quota.limit_for(settings.GEMINI_RPD, model),
+        output_tps=float(speeds.get(model, speeds.get("*", 300))),
+        base_seconds=settings.GEMINI_BASE_SECONDS,
+        calls_per_job=settings.GEMINI_CALLS_PER_JOB,
+        # The workers that are not reading ahead call (settings: CHUNK_READ_AHEAD).
+        chunks_at_once=max(1, settings.Q_WORKERS - settings.CHUNK_READ_AHEAD),
+        max_chunk_pages=settings.CHUNK_PLAN_MAX_PAGES,
+        output_tokens_per_page=page_tokens * settings.ESTIMATE_GEMINI_OUTPUT_FACTOR,
+        input_tokens_per_page=page_tokens,
+        prompt_tokens_per_call=settings.ESTIMATE_GEMINI_PROMPT_TOKENS_PER_CHUNK,
+    )
 
 
 def start_estimate_tokens(*, info: PdfInfo, engine: str, model_preference: str) -> TokenEstimate:
-    chunks = chunk_plan(info.page_count).total_chunks
+    # Every call repeats the instruction and context: the estimate counts the plan's calls.
+    calls = chunk_plan(
+        info.page_count,
+        engine=engine,
+        model=model_name_for(engine, model_preference),
+        chars_per_page=info.chars_per_page,
+    ).total_calls
     return tokens_for_characters(
         info.chars_per_page * info.page_count,
         engine=engine,
-        chunks=chunks,
+        chunks=calls,
         chars_per_token=chars_per_token(info=info, engine=engine, model_preference=model_preference),
     )
 
@@ -272,7 +317,12 @@ def job_estimate(*, user, upload: UploadedFile, model_preference: str, economy: 
         engine=engine,
         model_preference=model_preference,
         economy=economy,
-        plan=chunk_plan(info.page_count),
+        plan=chunk_plan(
+            info.page_count,
+            engine=engine,
+            model=model_name_for(engine, model_preference),
+            chars_per_page=info.chars_per_page,
+        ),
         tokens=tokens,
         estimated_credits=credits_at(tokens.as_usage(), rates),
         credit_rates=rates,
@@ -345,7 +395,7 @@ def _start_locked(
     if processing is not None:
         for field, value in processing.as_fields().items():
             setattr(job, field, value)
-    plan = chunk_plan(info.page_count)
+    plan = chunk_plan(info.page_count, engine=job.engine, model=job.model_name, chars_per_page=info.chars_per_page)
     needed = credits_at(tokens.as_usage(), job.estimate_rates)
     if needed > job.estimated_credits:
         # Raises InsufficientCredits: the transaction rolls back and nothing starts.
@@ -375,6 +425,11 @@ def _start_locked(
         plan.chunk_size,
         settings.CHUNK_PARALLEL_OVERRIDE or plan.parallel,
         plan.strategy,
+    )
+    job.section_pages, job.calls_in_flight, job.expected_seconds = (
+        plan.section_pages,
+        plan.calls_in_flight,
+        plan.expected_seconds,
     )
     job.total_chunks = plan.total_chunks
     job.queued_at = now

@@ -384,11 +384,33 @@ CHUNK_PARALLEL_OVERRIDE = env_int("CHUNK_PARALLEL_OVERRIDE", 0, minimum=0) or No
 # slot never waits for pypdf (docs/benchmarks.md, Gemini overhead). The cluster
 # needs parallel + read-ahead workers for it.
 CHUNK_READ_AHEAD = env_int("CHUNK_READ_AHEAD", 2, minimum=1)
+# How a Gemini job's book is cut (README, "A plan chosen for latency"):
+# "latency" picks the pages a call holds and the calls in flight from the
+# quota, the model's output speed and the book; "seeds" is SPEC §3's table
+# (one call a chunk). The local engine always runs on the table.
+CHUNK_PLAN = env_choice("CHUNK_PLAN", "latency", ("latency", "seeds"))
 # A Gemini chunk's text is sent as one call per this many of its pages, all at
-# once from threads of its worker (0: one call for the chunk): latency follows
-# the tokens a call writes, so smaller calls answer sooner, and many calls in
-# flight need no more processes.
+# once from threads of its worker, instead of the plan's (0: the plan's; on
+# "seeds", one call a chunk): latency follows the tokens a call writes, so
+# smaller calls answer sooner, and many calls in flight need no more processes.
 GEMINI_SECTION_PAGES = env_int("GEMINI_SECTION_PAGES", 0, minimum=0)
+# The latency plan's model of a call: GEMINI_BASE_SECONDS before the first
+# token, then the model's output tokens a second (JSON model → speed, "*" for
+# the others, or one number); flash-lite writes about 300.
+GEMINI_BASE_SECONDS = env_float("GEMINI_BASE_SECONDS", 0.8, minimum=0)
+_tps = env_str("GEMINI_OUTPUT_TPS", "300")
+try:
+    GEMINI_OUTPUT_TPS = json.loads(_tps) if _tps.lstrip().startswith("{") else {"*": float(_tps)}
+except ValueError as error:
+    raise ImproperlyConfigured(f"GEMINI_OUTPUT_TPS must be a number or a JSON object: {error}") from error
+if not all(isinstance(v, (int, float)) and v > 0 for v in GEMINI_OUTPUT_TPS.values()):
+    raise ImproperlyConfigured("GEMINI_OUTPUT_TPS: every speed must be a positive number")
+# Fairness: one job holds at most this many Gemini calls in flight, so the
+# cluster's workers and quota stay open to other users' jobs.
+GEMINI_CALLS_PER_JOB = env_int("GEMINI_CALLS_PER_JOB", 100, minimum=1)
+# A chunk's pages are read and cleaned by one worker before its first call:
+# the latency plan's chunks stay under this many pages.
+CHUNK_PLAN_MAX_PAGES = env_int("CHUNK_PLAN_MAX_PAGES", 50, minimum=1)
 # How often a chunk that has read its pages asks for a free call slot.
 CALL_SLOT_POLL_SECONDS = env_float("CALL_SLOT_POLL_SECONDS", 0.05, minimum=0.01)
 PDF_INSPECT_TIMEOUT = env_float("PDF_INSPECT_TIMEOUT", 20, minimum=1)

@@ -74,9 +74,12 @@ def credits_at_real_prices(fake: FakeGemini) -> int:
     )
 
 
-def test_the_book_on_speed_is_billed_from_reported_usage(live_server, cluster_factory, live_client, story_pdf, gemini):
+def test_the_book_on_speed_is_billed_from_reported_usage(
+    live_server, cluster_factory, live_client, story_pdf, gemini, settings
+):
+    settings.GEMINI_SECTION_PAGES = 5  # each chunk's text sent as three calls at once
     fake, env = gemini(latency=0.5)
-    cluster_factory(**env, GEMINI_SECTION_PAGES="5")  # each chunk's text sent as three calls at once
+    cluster_factory(**env)
     client = live_client(live_server.url)
     pdf, pages = the_book(story_pdf)
     job_id = client.confirm_and_start(pdf, pages)
@@ -201,9 +204,9 @@ def test_cancel_while_chunks_wait_on_gemini_sends_and_charges_nothing_after(
 def test_cancel_with_many_calls_in_flight_drops_them_and_sends_and_charges_nothing_after(
     live_server, cluster_factory, live_client, story_pdf, gemini, settings
 ):
-    settings.CHUNK_SIZE_OVERRIDE = 8
+    settings.CHUNK_SIZE_OVERRIDE, settings.GEMINI_SECTION_PAGES = 8, 2  # four calls at once for each chunk
     fake, env = gemini(latency=3.0)
-    cluster_factory(**env, GEMINI_SECTION_PAGES="2")  # four calls at once for each chunk
+    cluster_factory(**env)
     client = live_client(live_server.url)
     job_id = client.confirm_and_start(story_pdf(40), 40)
     wait_for(lambda: fake.stats()["in_flight"] >= 6, timeout=120, what="several chunks' calls in flight")

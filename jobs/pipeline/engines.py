@@ -143,10 +143,14 @@ def _rewrite_with_gemini(source: ChunkSource, settings: ProcessingSettings, engi
     )
     # Every line Gemini wrote is judged; its content is compared with the
     # chunk's source as a whole, since Gemini rewrites the chunk at once.
+    # Each text is parsed once: the source's sentences (which the vocabulary
+    # counts on too), a line the fragment check parsed, and a line that is a
+    # source sentence kept as it is all read the same parse.
     lines = [sentence for sentence in result.sentences if sentence.strip()]
     kept = [s.text for s in source.sentences if not (settings.ignore_dialogue and local_engine.is_dialogue(s))]
-    source_docs = parse(kept)
-    groups = [(source_docs, parse(lines))]
+    parsed = dict(result.parsed)
+    source_docs = local_engine.parse_alone(kept, parsed)
+    groups = [(source_docs, local_engine.parse_alone(lines, parsed))]
     return RewriteResult(
         sentences=result.sentences,
         input_tokens=result.input_tokens,

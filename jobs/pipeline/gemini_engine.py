@@ -36,6 +36,7 @@ Plain Python and google-genai: no Django here.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -44,6 +45,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from jobs.pipeline import local_engine, quality
 from jobs.pipeline.gemini_calls import (
@@ -105,6 +107,9 @@ class GeminiResult:
     usage_by_model: dict[str, dict[str, int]] = field(default_factory=dict)  # reported: {"input", "output"} per model
     finish_reasons: dict[str, int] = field(default_factory=dict)  # every answer's, counted
     sentences_by_engine: dict[str, int] = field(default_factory=dict)  # {"gemini": n, "local": m}
+    # spaCy's parse of the lines the engine already parsed alone (the fragment
+    # check), by text: the judge reads them again instead of parsing them twice.
+    parsed: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -159,20 +164,23 @@ def rewrite(
         on_wait=on_wait,
         sleep=sleep,
         spent_models=spent_models or _PROCESS_SPENT,
+        parsed={},
     )
     parts = split_sections(kept, sections)
     if len(parts) == 1:
-        return _rewrite_section(
+        result = _rewrite_section(
             kept, context_before=context_before, context_after=context_after, should_stop=should_stop, **options
         )
-    return _rewrite_sections(
-        parts,
-        context_before=context_before,
-        context_after=context_after,
-        should_stop=should_stop,
-        thread_done=thread_done,
-        **options,
-    )
+    else:
+        result = _rewrite_sections(
+            parts,
+            context_before=context_before,
+            context_after=context_after,
+            should_stop=should_stop,
+            thread_done=thread_done,
+            **options,
+        )
+    return dataclasses.replace(result, parsed=options["parsed"])
 
 
 def split_sections(kept: list[SourceSentence], sections: int) -> list[list[SourceSentence]]:
@@ -322,6 +330,7 @@ def _rewrite_section(
     on_wait: Callable[[str], None],
     sleep: Callable[[float], None],
     spent_models: SpentModels,
+    parsed: dict[str, Any],
 ) -> GeminiResult:
     """One call's text (a chunk, or a section of one) through the models in turn."""
     session = Session(config, acquire, should_stop, on_wait, sleep)
@@ -335,7 +344,7 @@ def _rewrite_section(
         preserve_formatting=preserve_formatting,
         fix_hyphenation=fix_hyphenation,
     )
-    options = dict(limit=limit, min_length=min_length, preserve_formatting=preserve_formatting)
+    options = dict(limit=limit, min_length=min_length, preserve_formatting=preserve_formatting, parsed=parsed)
     models = [config.model]
     if config.fallback_model and config.fallback_model != config.model:
         models.append(config.fallback_model)
@@ -420,6 +429,7 @@ def _answer_from(
     limit: int,
     min_length: int,
     preserve_formatting: bool,
+    parsed: dict[str, Any] | None = None,
 ) -> Written:
     """Ask, handle the answer's class, then let the local engine enforce the limit."""
     expected_words = sum(count_words(s.text) for s in kept)
@@ -444,13 +454,22 @@ def _answer_from(
         return _locally(kept, **local)
     sentences = answer.sentences or []
     headings = {s.text for s in kept if s.heading}
-    fixes = fixes_for(sentences, limit=limit, headings=headings, fragments=session.config.repair_fragments)
+    fixes = fixes_for(
+        sentences, limit=limit, headings=headings, fragments=session.config.repair_fragments, parsed=parsed
+    )
     if fixes:
         sentences = _repaired_in_place(asker, sentences, fixes, min_length=min_length)
     return _limited(sentences, limit=limit, min_length=min_length)
 
 
-def fixes_for(sentences: list[str], *, limit: int, headings: set[str], fragments: bool = True) -> list[Fix]:
+def fixes_for(
+    sentences: list[str],
+    *,
+    limit: int,
+    headings: set[str],
+    fragments: bool = True,
+    parsed: dict[str, Any] | None = None,
+) -> list[Fix]:
     """The sentences of an answer that need a repair, each with its
     neighbours: those over the limit, and fragments (not complete sentences
     by the judge, ``quality.verdict``; headings and very short lines are not
@@ -465,7 +484,7 @@ def fixes_for(sentences: list[str], *, limit: int, headings: set[str], fragments
         and sentences[index] not in headings
         and count_words(sentences[index]) >= FRAGMENT_MIN_WORDS
     ]
-    whole = are_complete([sentences[index] for index in candidates])
+    whole = are_complete([sentences[index] for index in candidates], parsed=parsed)
     broken = set([index for index, ok in zip(candidates, whole, strict=True) if not ok][:FRAGMENTS_PER_REPAIR])
     fixes = []
     for place, index in enumerate(written):
@@ -477,9 +496,10 @@ def fixes_for(sentences: list[str], *, limit: int, headings: set[str], fragments
     return fixes
 
 
-def are_complete(texts: list[str]) -> list[bool]:
-    """For each text, whether the judge reads it as a complete sentence."""
-    docs = local_engine.nlp().pipe(texts, batch_size=local_engine.BATCH_SIZE) if texts else []
+def are_complete(texts: list[str], *, parsed: dict[str, Any] | None = None) -> list[bool]:
+    """For each text, whether the judge reads it as a complete sentence;
+    each parse is kept in ``parsed`` (by text) for the judge to read again."""
+    docs = local_engine.parse_alone(texts, parsed if parsed is not None else {})
     return [quality.verdict(doc).complete for doc in docs]
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -138,6 +139,25 @@ def nlp():
 
     # The parser, morphology and lemmas are all we use; the rest only costs time.
     return spacy.load(MODEL, exclude=["ner", "senter"])
+
+
+# A Gemini chunk's sections parse from threads of one process; spaCy does
+# not promise that one pipeline may run in two threads at once, and the GIL
+# would serialise the parses anyway.
+PARSE_LOCK = threading.Lock()
+
+
+def parse_alone(texts: Sequence[str], parsed: dict) -> list:
+    """spaCy's parse of each text alone, as the judge reads a line: a text
+    already in ``parsed`` (by text) is not parsed again, the others are
+    parsed in one batch and kept there. The same text parsed alone gives the
+    same parse, whatever else is in its batch."""
+    missing = list(dict.fromkeys(text for text in texts if text not in parsed))
+    if missing:
+        with PARSE_LOCK:
+            docs = list(nlp().pipe(missing, batch_size=BATCH_SIZE))
+        parsed.update(zip(missing, docs, strict=True))
+    return [parsed[text] for text in texts]
 
 
 @dataclass(frozen=True)

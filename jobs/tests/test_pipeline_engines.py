@@ -4,6 +4,8 @@ measured on the output."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from devtools.fakegemini import FakeGemini, cut_answer
@@ -78,3 +80,29 @@ def test_the_output_is_measured_not_assumed():
     assert (figures.sentences, figures.sentences_over_limit, figures.words) == (3, 1, 11)
     assert (figures.lines_judged, figures.complete_lines, figures.source_sentences) == (2, 1, 1)
     assert (figures.complete_share, figures.source_complete_share) == (0.5, 1.0)
+
+
+def test_gemini_lines_are_parsed_once_and_judged_as_if_parsed_afresh(gemini, monkeypatch):
+    # The fragment check parses lines, the judge reads them again; a line that
+    # is a source sentence kept as it is reads the source's parse.
+    engine = engines.GeminiEngine(config=GeminiConfig(**{**vars(gemini.config), "repair_fragments": True}), sections=2)
+    pipeline = local_engine.nlp()
+    sent: list[str] = []
+
+    class Counting:
+        def pipe(self, texts, **options):
+            texts = list(texts)
+            name = threading.current_thread().name
+            if name == "MainThread" or name.startswith("gemini-section"):  # not the fake's own parses
+                sent.extend(texts)
+            return pipeline.pipe(texts, **options)
+
+    monkeypatch.setattr(local_engine, "nlp", lambda: Counting())
+    result = engines.rewrite(CHUNK, SETTINGS, engine)
+    monkeypatch.undo()
+
+    written = [s for s in result.sentences if s]
+    assert len(sent) == len(set(sent))  # no text parsed twice
+    assert set(written) | {s.text for s in SOURCE} >= set(sent)
+    expected = quality.judge([(engines.parse([s.text for s in SOURCE]), engines.parse(written))])
+    assert {name: getattr(result.quality, name) for name in vars(expected)} == vars(expected)

@@ -1,21 +1,30 @@
 """Wall time of a whole book on the Gemini path against a fake whose latency
-follows the tokens it writes (issue #15).
+follows the tokens it writes (issue #15): the latency plan and the seeds'
+plan in the same run.
 
-    .venv/bin/python bench/book_latency.py ../shared/data/la-reine-du-sabbat-457p.pdf [--base 0.8 --tps 300] [--rpm N --tpm N]
+    .venv/bin/python bench/book_latency.py ../shared/data/la-reine-du-sabbat-457p.pdf [--base 0.8 --tps 300] [--rpm 60 --tpm 1000000] [--plans latency seeds]
 
 One fake server (``manage.py fake_gemini --base B --tps T``: each answer takes
 B seconds plus its output tokens / T, as Gemini flash-lite does at about
 0.8 s + tokens / 300; its answer is its default cut, which costs it no CPU)
-serves a real qcluster with the settings' defaults (7 workers with a key), the fragment repair off
-unless ``--repair``: the fake's cut pieces are verbless where a real model's
-sentences are not, and would give every chunk a second call. The job runs with today's plan; the bench
-prints the plan (chunks, pages each, parallel), the wall time from start to
-completion, the calls, the most calls the fake had in flight at once, the
-latency of the plan's longest call (the fake's rule on its longest answer)
-and the wall's ratio to it, and the CPU seconds the cluster's processes spent
-(sampled from /proc), next to what the worker's own reading of Gemini's
-answers costs: the judge's parse of the source and of every line, and the
-fragment check (``gemini_engine.are_complete``), measured in this process on
+serves a real qcluster with the settings' defaults (7 workers with a key),
+the fragment repair off unless ``--repair``: the fake's cut pieces are
+verbless where a real model's sentences are not, and would give every chunk
+a second call. The job runs once per plan (``CHUNK_PLAN=latency``, then
+``seeds``); for each the bench prints the plan (chunks, pages each, pages a
+call, calls in flight, its expected time), the wall time from start to
+completion, the calls, the most the fake had in flight, the latency of the
+plan's longest call (the fake's rule on its longest answer) and the wall's
+ratio to it, the prompt tokens the fake counted, the peak RSS of the worker
+processes (VmHWM from /proc), and the CPU seconds the cluster's processes
+spent. With ``--rpm``/``--tpm`` the fake refuses requests over the RPM per
+clock minute (a 429 would mean the limiter let the cluster exceed it), and
+the bench prints the ideal wall under that quota (``chunking.calls_wall``:
+the plan's calls of the longest call's latency, started as the limiter's
+clock minutes and the calls in flight allow, from the job's second in its
+minute) and the wall's distance to it. Last, what the worker's own reading
+of Gemini's answers costs a page (the fragment check and the judge's parses,
+each text parsed once, as the engine runs them), measured in this process on
 the book's first chunks.
 """
 
@@ -33,7 +42,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from book import JOB_RUN, ROOT, configure, descendants, prepare_database  # noqa: E402
+from book import JOB_RUN, ROOT, configure, descendants, prepare_database, sample_memory  # noqa: E402
 
 from jobs.tests.live import Cluster, Started, free_port  # noqa: E402  (book put the project on the path)
 
@@ -41,6 +50,8 @@ JOB_SCRIPT = (
     JOB_RUN
     + """
 print(json.dumps({"status": job.status, "chunks": job.total_chunks, "chunk_size": job.chunk_size, "parallel": job.parallel,
+                  "section_pages": job.section_pages, "calls_in_flight": job.calls_in_flight,
+                  "expected": job.expected_seconds, "started": time.time() - wall,
                   "wall": wall, "calls": job.gemini_api_calls, "pages": job.page_count, "sentences": len(job.sentences)}))
 """
 )
@@ -78,8 +89,10 @@ def run_job(pdf: Path, *, fake_url: str, backend: str, extra: dict[str, str]) ->
     fake_stats(fake_url, reset=True)
     cluster = Cluster(env=env)
     seen: dict[int, float] = {}
+    peaks: dict[int, tuple[str, int]] = {}
     stop = threading.Event()
     sampler = threading.Thread(target=sample_cpu, args=(cluster.pid, stop, seen), daemon=True)
+    memory = threading.Thread(target=sample_memory, args=(cluster.pid, stop, peaks), daemon=True)
     try:
         time.sleep(6)  # the workers spawn and warm up before the clock starts
         base: dict[int, float] = {}
@@ -89,24 +102,28 @@ def run_job(pdf: Path, *, fake_url: str, backend: str, extra: dict[str, str]) ->
             except (OSError, IndexError):
                 pass
         sampler.start()
+        memory.start()
         done = subprocess.run(
             [sys.executable, "-c", JOB_SCRIPT, str(pdf)], env=env, cwd=ROOT, check=True, capture_output=True, text=True
         )
     finally:
         stop.set()
-        if sampler.is_alive():
-            sampler.join()
+        for thread in (sampler, memory):
+            if thread.is_alive():
+                thread.join()
         cluster.stop(grace=60)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["cluster_cpu"] = sum(seconds - base.get(pid, 0.0) for pid, seconds in seen.items())
     result["fake"] = fake_stats(fake_url)
+    result["worker_rss_mb"] = max((kb for cmd, kb in peaks.values() if "_pdfchild" not in cmd), default=0) / 1024
     return result
 
 
 def judging_cpu(pdf: Path, chunks: int = 3) -> tuple[float, int]:
     """CPU seconds the worker spends reading the fake's answers for the
-    book's first ``chunks`` chunks (the judge's parses and the fragment
-    check), and the pages they hold."""
+    book's first ``chunks`` chunks (the fragment check, then the judge's
+    parses of the source and of every line, each text parsed once as the
+    engine does), and the pages they hold."""
     from devtools.fakegemini import cut_answer
     from jobs.pipeline import engines, gemini_engine, local_engine
     from jobs.pipeline.chunking import plan_chunks
@@ -120,13 +137,61 @@ def judging_cpu(pdf: Path, chunks: int = 3) -> tuple[float, int]:
         source = chunk_source(lambda a, b: extract_pages(pdf, a, b), first=first, last=last, page_count=page_count)
         lines = [line for line in cut_answer(source.sentences, limit=8) if line]
         started = time.process_time()
-        gemini_engine.are_complete(lines)
-        engines.measure_output(
-            lines, limit=8, groups=[(engines.parse([s.text for s in source.sentences]), engines.parse(lines))]
-        )
+        parsed: dict = {}
+        gemini_engine.are_complete(lines, parsed=parsed)
+        groups = [
+            (
+                local_engine.parse_alone([s.text for s in source.sentences], parsed),
+                local_engine.parse_alone(lines, parsed),
+            )
+        ]
+        engines.measure_output(lines, limit=8, groups=groups)
         spent += time.process_time() - started
         pages += last - first + 1
     return spent, pages
+
+
+def report(plan: str, r: dict, args: argparse.Namespace) -> float:
+    """The plan's lines; returns its longest call's latency."""
+    from jobs.pipeline.chunking import MINUTE, calls_wall
+
+    stats = r["fake"]
+    requests = max(1, stats["requests"])
+    output = sum(t["candidates"] + t["thoughts"] for t in stats["tokens"].values())
+    prompt = sum(t["prompt"] for t in stats["tokens"].values())
+    one_call = args.base + stats["longest_answer"] / args.tps
+    sections = f"{r['section_pages']} pages a call, " if r["section_pages"] else "one call a chunk, "
+    print(
+        f"plan {plan}: {r['chunks']} chunks of {r['chunk_size']} pages, {r['parallel']} at once; {sections}"
+        f"{r['calls_in_flight'] or r['parallel']} calls in flight planned, expected {r['expected']:.1f} s;"
+        f" {r['calls']} calls ({stats['requests']} at the fake, {stats['responses_by_status']}),"
+        f" at most {stats['max_in_flight']} in flight; status {r['status']}, {r['sentences']} sentences"
+    )
+    print(
+        f"  wall start→completed {r['wall']:.1f} s; the plan's longest call {one_call:.1f} s"
+        f" ({stats['longest_answer']} tokens; mean answer {output / requests:.0f}); wall / longest call = {r['wall'] / one_call:.1f};"
+        f" prompt tokens {prompt:,}; peak worker RSS {r['worker_rss_mb']:.0f} MB;"
+        f" cluster CPU {r['cluster_cpu']:.1f} s ({r['cluster_cpu'] / r['wall']:.2f} cores)"
+    )
+    if args.rpm or args.tpm:
+        per_minute = [args.rpm] if args.rpm else []
+        if args.tpm:
+            per_minute.append(max(1, args.tpm * requests // max(1, prompt)))
+        in_flight = r["calls_in_flight"] or r["parallel"]
+        ideal = calls_wall(
+            stats["requests"],
+            seconds=one_call,
+            in_flight=in_flight,
+            per_minute=min(per_minute),
+            offset=r["started"] % MINUTE,
+        )
+        most = max(stats.get("max_requests_per_minute", {}).values(), default=0)
+        print(
+            f"  quota: ideal {ideal:.1f} s under {min(per_minute)} calls a minute ({in_flight} in flight, the job"
+            f" started {r['started'] % MINUTE:.0f} s into its minute); wall / ideal = {r['wall'] / ideal:.2f};"
+            f" the fake saw at most {most} requests in a minute, {stats['responses_by_status'].get('429', 0)} refused (429)"
+        )
+    return one_call
 
 
 def main() -> None:
@@ -138,49 +203,51 @@ def main() -> None:
     parser.add_argument("--rpm", type=int, default=0, help="GEMINI_RPM for the job (0: no limit).")
     parser.add_argument("--tpm", type=int, default=0, help="GEMINI_TPM for the job (0: no limit).")
     parser.add_argument("--repair", action="store_true", help="The fragment repair on, as in the service.")
+    parser.add_argument("--plans", nargs="+", default=["latency", "seeds"], choices=["latency", "seeds"])
     args = parser.parse_args()
 
     port = free_port()
+    quota = ["--quota-rpm", str(args.rpm)] if args.rpm else []  # a request over the RPM gets a 429
     fake = Started(
         [sys.executable, str(ROOT / "manage.py"), "fake_gemini", "--port", str(port)]
-        + ["--base", str(args.base), "--tps", str(args.tps)],
+        + ["--base", str(args.base), "--tps", str(args.tps), *quota],
         env={**configure("embedded", Path(tempfile.mkdtemp()), 1), "DEBUG": "1"},
     )
     fake_url = f"http://127.0.0.1:{port}"
+    runs = {}
     try:
         time.sleep(4)  # the fake loads spaCy (for repairs) before it listens
-        extra = {
-            "GEMINI_RPM": str(args.rpm),
-            "GEMINI_TPM": str(args.tpm),
-            "GEMINI_REPAIR_FRAGMENTS": "1" if args.repair else "0",
-            "CHUNK_PLAN": "seeds",
-        }
-        r = run_job(args.pdf, fake_url=fake_url, backend=args.backend, extra=extra)
+        for plan in args.plans:
+            extra = {
+                "GEMINI_RPM": str(args.rpm),
+                "GEMINI_TPM": str(args.tpm),
+                "GEMINI_REPAIR_FRAGMENTS": "1" if args.repair else "0",
+                "GEMINI_OUTPUT_TPS": str(args.tps),
+                "GEMINI_BASE_SECONDS": str(args.base),
+                "CHUNK_PLAN": plan,
+            }
+            runs[plan] = run_job(args.pdf, fake_url=fake_url, backend=args.backend, extra=extra)
     finally:
         fake.stop(grace=30)
-    stats = r["fake"]
-    requests = max(1, stats["requests"])
-    output = sum(t["candidates"] + t["thoughts"] for t in stats["tokens"].values())
-    one_call = args.base + stats["longest_answer"] / args.tps
     print(
         f"{args.pdf.name}: fake at {args.base:g} s + output tokens / {args.tps:g}, backend {args.backend}, "
         f"GEMINI_RPM={args.rpm} GEMINI_TPM={args.tpm}, fragment repair {'on' if args.repair else 'off'},"
-        " the settings' default cluster"
+        f" the settings' default cluster; load average {os.getloadavg()[0]:.1f}"
     )
-    print(
-        f"plan seeds: {r['chunks']} chunks of {r['chunk_size']} pages, {r['parallel']} in parallel;"
-        f" {r['calls']} calls ({stats['requests']} at the fake, {stats['responses_by_status']}),"
-        f" at most {stats['max_in_flight']} in flight; status {r['status']}, {r['sentences']} sentences"
-    )
-    print(
-        f"wall start→completed {r['wall']:.1f} s; the plan's longest call {one_call:.1f} s"
-        f" ({stats['longest_answer']} tokens; mean answer {output / requests:.0f}); wall / longest call = {r['wall'] / one_call:.1f}"
-    )
+    for plan, r in runs.items():
+        report(plan, r, args)
+    if {"latency", "seeds"} <= runs.keys():
+        fast, slow = runs["latency"], runs["seeds"]
+        prompt = {plan: sum(t["prompt"] for t in r["fake"]["tokens"].values()) for plan, r in runs.items()}
+        print(
+            f"latency / seeds: wall {fast['wall'] / slow['wall']:.2f} ({slow['wall'] / fast['wall']:.1f}× faster);"
+            f" prompt tokens {prompt['latency'] / prompt['seeds']:.2f}×"
+        )
     spent, pages = judging_cpu(args.pdf)
+    book_pages = next(iter(runs.values()))["pages"]
     print(
-        f"CPU: the cluster's processes {r['cluster_cpu']:.1f} s over the job ({r['cluster_cpu'] / r['wall']:.2f} cores);"
-        f" of it, reading Gemini's answers (judge + fragment check) {spent / pages:.3f} s a page,"
-        f" about {spent / pages * r['pages']:.0f} s for the book"
+        f"reading Gemini's answers (fragment check + judge, each text parsed once): {spent / pages:.3f} s of CPU a page,"
+        f" about {spent / pages * book_pages:.0f} s for the book"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -43,20 +44,32 @@ def get_owned_job(*, user, job_id: int) -> Job:
         raise JobNotFound() from None
 
 
+# The big columns a status read never loads (the result's, the merged vocabulary).
+RESULT_COLUMNS = ("sentences", "sources", "chapters", "vocabulary")
+
+
 def get_owned_job_status(*, user, job_id: int) -> Job:
     """The user's job for a status read: one indexed query by primary key, without its sentences."""
     try:
-        return Job.objects.defer("sentences", "sources", "chapters", "vocabulary").get(
-            pk=job_id, owner=user, deleted_at__isnull=True
-        )
+        return Job.objects.defer(*RESULT_COLUMNS).get(pk=job_id, owner=user, deleted_at__isnull=True)
     except (Job.DoesNotExist, ValueError, TypeError):
         raise JobNotFound() from None
 
 
+def job_status_etag(*, job: Job, queue_position: int | None, media_type: str) -> str:
+    """A weak ETag of the status read, digested from what its body is made of
+    rather than from the body, so that an unchanged job costs no serializer:
+    every column the read loads (not only the shown ones: a retry changes
+    which chunks failed, and also raises billing_round; each failure raises
+    processed_chunks), the queue position (other jobs move it) and the media
+    type. Weak: the browsable API's HTML is not byte for byte the same twice."""
+    columns = [getattr(job, field.attname) for field in Job._meta.concrete_fields if field.name not in RESULT_COLUMNS]
+    digest = hashlib.blake2b(repr((columns, queue_position, media_type)).encode(), digest_size=12).hexdigest()
+    return f'W/"{digest}"'
+
+
 def jobs_of(*, user, status: str | None = None) -> QuerySet[Job]:
-    jobs = Job.objects.filter(owner=user, deleted_at__isnull=True).defer(
-        "sentences", "sources", "chapters", "vocabulary"
-    )
+    jobs = Job.objects.filter(owner=user, deleted_at__isnull=True).defer(*RESULT_COLUMNS)
     return jobs.filter(status=status) if status else jobs
 
 

@@ -174,6 +174,9 @@ class JobSerializer(serializers.ModelSerializer):
         }
 
     def get_queue_position(self, job: Job) -> int | None:
+        # The status read has counted it already, for its ETag.
+        if "queue_position" in self.context:
+            return self.context["queue_position"]
         return queue_position(job=job)
 
     def get_processing_settings(self, job: Job) -> dict:

@@ -83,7 +83,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # ETag on every GET, 304 for If-None-Match: a poller whose job did not change gets no body.
+    # ETag on every GET, 304 for If-None-Match: a client whose page did not change gets no body.
+    # It hashes the rendered body, which saves bytes, not CPU: the status read
+    # that pollers repeat sets its own ETag before rendering (jobs.api).
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

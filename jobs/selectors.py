@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, FloatField, Func, IntegerField, Q, QuerySet, Sum
+from django.db.models import Count, F, FloatField, Func, IntegerField, Q, QuerySet, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
@@ -24,7 +24,7 @@ from jobs.models import (
 from jobs.pipeline.figures import QualityFigures
 from jobs.pipeline.vocabulary import PROPER_NAME, Lemma, select
 from jobs.types import ProcessingSettings
-from novelproc.errors import JobNotFound, NotReady, ResultsExpired
+from novelproc.errors import JobNotFound, NotReady, ResultsExpired, UserInactive
 
 TASK_STATES = {
     JobStatus.PENDING: "PENDING",
@@ -49,11 +49,21 @@ RESULT_COLUMNS = ("sentences", "sources", "chapters", "vocabulary")
 
 
 def get_owned_job_status(*, user, job_id: int) -> Job:
-    """The user's job for a status read: one indexed query by primary key, without its sentences."""
+    """The user's job for a status read: one indexed query by primary key,
+    without its sentences. The owner's row is joined in, so that a user
+    known only from a token's claims (the status read does not load the user
+    on its own) is refused once deactivated: UserInactive."""
     try:
-        return Job.objects.defer(*RESULT_COLUMNS).get(pk=job_id, owner=user, deleted_at__isnull=True)
+        job = (
+            Job.objects.defer(*RESULT_COLUMNS)
+            .annotate(owner_is_active=F("owner__is_active"))
+            .get(pk=job_id, owner_id=user.pk, deleted_at__isnull=True)
+        )
     except (Job.DoesNotExist, ValueError, TypeError):
         raise JobNotFound() from None
+    if not job.owner_is_active:
+        raise UserInactive()
+    return job
 
 
 def job_status_etag(*, job: Job, queue_position: int | None, media_type: str) -> str:

@@ -47,6 +47,15 @@ class JobNotFound(DomainError):
     default_message = "No such job."
 
 
+class UserInactive(drf_exceptions.AuthenticationFailed):
+    """The token's user was deactivated after the token was issued: simplejwt's
+    own refusal, for a read that checks the user in its own query. DRF's,
+    so that it answers as every 401 does (WWW-Authenticate included)."""
+
+    default_detail = "User is inactive"
+    default_code = "user_inactive"
+
+
 class InsufficientCredits(DomainError):
     status_code = status.HTTP_402_PAYMENT_REQUIRED
     error_code = "INSUFFICIENT_CREDITS"

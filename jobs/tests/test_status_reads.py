@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from jobs import selectors, services
 from jobs.models import Job
 from jobs.pipeline.figures import QualityFigures
+from jobs.serializers import JobDetailSerializer
 from jobs.tests.factories import make_completed_job, make_outcome, make_started_job, record
 
 pytestmark = pytest.mark.django_db
@@ -29,8 +30,9 @@ def test_a_status_read_is_a_few_queries_and_never_reads_the_sentences(api):
 
     assert response.status_code == 200 and response.json()["sentence_count"] == 6
     sql = [q["sql"] for q in queries.captured_queries]
-    assert len(sql) <= 3, sql  # the token's user, the job; nothing counts sentences
-    assert not any('"sentences"' in q for q in sql), sql
+    assert len(sql) == 1, sql  # the job, its owner joined (no query of its own for the token's user)
+    assert 'INNER JOIN "auth_user"' in sql[0], sql
+    assert not any('"sentences"' in q for q in sql), sql  # nothing loads or counts sentences
 
 
 def test_the_sentence_count_is_stored_as_chunks_finish(user):
@@ -221,4 +223,28 @@ def test_an_etag_opens_nothing_to_a_deactivated_user_another_user_or_a_deleted_j
     kept = make_completed_job(api.user, chunks=1)
     etag = status_read(api, kept)["ETag"]
     type(api.user).objects.filter(pk=api.user.pk).update(is_active=False)
-    assert status_read(api, kept, etag).status_code == 401
+    refused = status_read(api, kept, etag)
+    assert refused.status_code == 401 and refused.json()["error_code"] == "NOT_AUTHENTICATED"
+    assert refused.json()["error"] == "User is inactive" and refused["WWW-Authenticate"].startswith("Bearer")
+    # the other endpoints load the user through simplejwt, and refuse it alike
+    assert api.get(f"/api/v1/jobs/{kept.pk}/chunks").status_code == 401
+
+
+def test_a_session_reads_the_status_as_a_token_does(browser, user):
+    job = make_started_job(user, chunks=1)
+    response = browser.get(f"/api/v1/jobs/{job.pk}", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200 and response.json()["job_id"] == job.pk
+    assert APIClient().get(f"/api/v1/jobs/{job.pk}").status_code == 401  # and nobody reads it without either
+
+
+def test_fields_built_once_still_render_each_job_with_its_own_context(user, user_factory):
+    pending = make_started_job(user, chunks=2)
+    completed = make_completed_job(user_factory(), chunks=1)
+
+    told = JobDetailSerializer(pending, context={"queue_position": 7}).data
+    counted = JobDetailSerializer(pending).data
+    done = JobDetailSerializer(completed).data
+
+    assert told["queue_position"] == 7 and counted["queue_position"] == 1
+    assert (done["job_id"], done["status"], done["sentence_count"]) == (completed.pk, "completed", 2)
+    assert JobDetailSerializer(pending).fields["quality"] is not JobDetailSerializer(pending).fields["quality"]

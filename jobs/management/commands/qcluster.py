@@ -1,6 +1,8 @@
 """django-q2's `qcluster`, with the engines loaded before the workers fork,
 and a stop that works when the whole process group gets SIGTERM.
 
+It runs at niceness Q_NICE, set before anything forks.
+
 The cluster forks its worker processes from this one (and forks them again
 when it recycles one). What is loaded here first (spaCy's French model, the
 lexicon, the Gemini client library) is then shared copy-on-write by every
@@ -20,6 +22,7 @@ past its task timeout.
 """
 
 import logging
+import os
 import signal
 import threading
 
@@ -73,6 +76,9 @@ def worker_takes_sigterm(**kwargs) -> None:
 
 class Command(ClusterCommand):
     def handle(self, *args, **options):
+        # Before anything forks: the sentinel, pusher, monitor and every
+        # worker (recycled ones too) inherit the niceness.
+        os.nice(settings.Q_NICE)
         warm_up()
         cluster.Sentinel = Sentinel  # what `Cluster.start` runs in its sentinel process
         qcluster_command.Cluster = Cluster  # what django-q2's command starts

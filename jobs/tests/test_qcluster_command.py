@@ -1,0 +1,24 @@
+"""The project's `qcluster` command: what it does before django-q2's cluster starts."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+from jobs.management.commands import qcluster
+
+
+def test_the_cluster_runs_at_q_nice_before_it_loads_the_engines_or_forks(settings):
+    settings.Q_NICE = 7
+    calls = mock.Mock()
+    with (
+        mock.patch.object(qcluster.os, "nice", calls.nice),
+        mock.patch.object(qcluster, "warm_up", calls.warm_up),
+        mock.patch.object(qcluster.ClusterCommand, "handle", calls.cluster),
+        # what handle() installs in django-q2, put back after the test
+        mock.patch.object(qcluster.cluster, "Sentinel", qcluster.cluster.Sentinel),
+        mock.patch.object(qcluster.qcluster_command, "Cluster", qcluster.qcluster_command.Cluster),
+        mock.patch.object(qcluster.post_spawn, "connect"),
+    ):
+        qcluster.Command().handle()
+    assert [name for name, _, _ in calls.mock_calls] == ["nice", "warm_up", "cluster"]
+    calls.nice.assert_called_once_with(7)

@@ -1,21 +1,28 @@
-"""200 clients polling a processing 457-page job: errors, latency and
-PostgreSQL connections, before and after (must-show 1 of issue #14).
+"""200 clients polling a processing 457-page job: errors, latency, PostgreSQL
+connections and load, before and after (must-show 1 of issue #14).
 
     .venv/bin/python bench/pollers.py ../shared/data/la-reine-du-sabbat-457p.pdf [--clients 200] [--seconds 60] [--interval 2]
+        [--modes plain,etag] [--cluster-nice 0] [--before 27076d7 | --before '']
 
 Starts a PostgreSQL of its own (max_connections=100, PostgreSQL's default), a
-Redis of its own and one qcluster, starts the book as a job, and while it is
-processing measures, in the same run and against the same job and database:
+Redis of its own and one qcluster (at niceness `--cluster-nice`: Q_NICE), and
+measures, in the same run and against the same database:
 
 - before: the service as it stood before the connection pool (`--before`, a
-  commit checked out in a temporary worktree): daphne, one process, a
-  connection per in-flight request;
-- after: this tree's `manage.py serve` (uvicorn, WEB_WORKERS processes, each
-  with a pool of DB_POOL_MAX_SIZE connections).
+  commit checked out in a temporary worktree; `--before ''` leaves it out):
+  daphne, one process, a connection per in-flight request, no If-None-Match;
+- this tree's `manage.py serve` (uvicorn, WEB_WORKERS processes, each with a
+  pool of DB_POOL_MAX_SIZE connections), once per `--modes`:
+  `plain`, pollers that never send If-None-Match (the worst case), and
+  `etag`, pollers that send back the ETag they last got (a browser, a
+  careful client), so that an unchanged job is a 304.
 
-Each client polls `GET jobs/{id}` every `--interval` seconds (no
-If-None-Match: the worst case), from this machine. Connections are sampled
-from pg_stat_activity every 0.25 s.
+Each mode polls a job of its own, started for it (the previous one is
+cancelled), so that every mode sees a book in full processing. Each client
+polls `GET jobs/{id}` every `--interval` seconds, from this machine.
+Connections are sampled from pg_stat_activity, the load average from
+/proc/loadavg, every 0.25 s; the CPU seconds of the web server's and the
+cluster's processes are read from /proc at the start and the end of a mode.
 """
 
 from __future__ import annotations
@@ -85,52 +92,92 @@ class OldDaphne(Started):
         return clean
 
 
-def sample_connections(pg: PostgresServer, stop: threading.Event, seen: list[int]) -> None:
+def sample(pg: PostgresServer, stop: threading.Event, connections: list[int], loads: list[float]) -> None:
     while not stop.is_set():
+        loads.append(float(Path("/proc/loadavg").read_text().split()[0]))
         try:
-            seen.append(pg.connections())
+            connections.append(pg.connections())
         except subprocess.CalledProcessError as exc:
             # Even the superuser's reserved slots are taken: the server is at its limit.
             if "too many clients" not in exc.stderr:
                 raise
-            seen.append(pg.max_connections)
+            connections.append(pg.max_connections)
         stop.wait(0.25)
 
 
-async def poll(base_url: str, token: str, job_id: int, *, clients: int, seconds: float, interval: float) -> dict:
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of the live processes of process group `pgid`
+    (a server and the workers it forked: Started gives each a session of its own)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields[0] is the state; then ppid, pgrp
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLOCK_TICKS
+
+
+async def poll(
+    base_url: str, token: str, job_id: int, *, clients: int, seconds: float, interval: float, etag: bool
+) -> dict:
     latencies: list[float] = []
     errors: dict[str, int] = {}
+    not_modified = 0
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as http:
-        headers = {"Authorization": f"Bearer {token}"}
         deadline = time.monotonic() + seconds
 
         async def client() -> None:
+            nonlocal not_modified
+            headers = {"Authorization": f"Bearer {token}"}
             await asyncio.sleep(random.uniform(0, interval))
             while time.monotonic() < deadline:
                 tick = time.monotonic()
                 try:
                     response = await http.get(f"/api/v1/jobs/{job_id}", headers=headers)
                     latencies.append((time.monotonic() - tick) * 1000)
-                    if response.status_code != 200:
+                    if response.status_code == 304:
+                        not_modified += 1
+                    elif response.status_code != 200:
                         errors[str(response.status_code)] = errors.get(str(response.status_code), 0) + 1
+                    elif etag and "ETag" in response.headers:
+                        headers["If-None-Match"] = response.headers["ETag"]
                 except httpx.HTTPError as exc:
                     errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
                 await asyncio.sleep(max(0.0, interval - (time.monotonic() - tick)))
 
         await asyncio.gather(*(client() for _ in range(clients)))
-    return {"latencies": latencies, "errors": errors}
+    return {"latencies": latencies, "errors": errors, "not_modified": not_modified}
 
 
-def measure(name: str, server_url: str, pg: PostgresServer, token: str, job_id: int, args) -> dict:
-    seen: list[int] = []
+def measure(
+    name: str,
+    server: Started,
+    url: str,
+    cluster: Started,
+    pg: PostgresServer,
+    token: str,
+    job_id: int,
+    args,
+    *,
+    etag: bool = False,
+) -> dict:
+    connections: list[int] = []
+    loads: list[float] = []
     stop = threading.Event()
-    sampler = threading.Thread(target=sample_connections, args=(pg, stop, seen), daemon=True)
+    sampler = threading.Thread(target=sample, args=(pg, stop, connections, loads), daemon=True)
     sampler.start()
     started = time.monotonic()
+    web_cpu, cluster_cpu = group_cpu_seconds(server.pid), group_cpu_seconds(cluster.pid)
     result = asyncio.run(
-        poll(server_url, token, job_id, clients=args.clients, seconds=args.seconds, interval=args.interval)
+        poll(url, token, job_id, clients=args.clients, seconds=args.seconds, interval=args.interval, etag=etag)
     )
+    web_cpu, cluster_cpu = group_cpu_seconds(server.pid) - web_cpu, group_cpu_seconds(cluster.pid) - cluster_cpu
     elapsed = time.monotonic() - started
     stop.set()
     sampler.join()
@@ -142,11 +189,27 @@ def measure(name: str, server_url: str, pg: PostgresServer, token: str, job_id: 
         "rate": requests / elapsed,
         "errors": sum(result["errors"].values()),
         "by_error": result["errors"],
+        "not_modified": result["not_modified"] / max(1, requests),
         "p50": statistics.median(ordered),
         "p95": ordered[max(0, int(len(ordered) * 0.95) - 1)],
         "max": ordered[-1],
-        "connections": max(seen or [0]),
+        "connections": max(connections or [0]),
+        "load": (min(loads or [0]), max(loads or [0])),
+        "web_ms": web_cpu * 1000 / max(1, requests),
+        "web_cores": web_cpu / elapsed,
+        "cluster_cores": cluster_cpu / elapsed,
     }
+
+
+def fresh_job(client: ApiClient, pdf: Path, previous: int | None) -> int:
+    """A new job of the book, processing, with the previous one cancelled."""
+    if previous is not None and client.job(previous)["status"] in ("pending", "processing"):
+        client.http.post(f"/jobs/{previous}/cancel")
+    job_id = client.confirm_and_start(pdf, 457)
+    deadline = time.monotonic() + 120
+    while client.job(job_id)["processed_chunks"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return job_id
 
 
 def main() -> None:
@@ -155,9 +218,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--interval", type=float, default=2)
-    parser.add_argument("--before", default="27076d7", help="the commit to measure as 'before'")
+    parser.add_argument("--before", default="27076d7", help="the commit to measure as 'before'; '' for none")
+    parser.add_argument("--modes", default="plain,etag", help="plain (no If-None-Match), etag (sends it back)")
     parser.add_argument("--cluster-workers", type=int, default=2)
+    parser.add_argument("--cluster-nice", type=int, default=0, help="Q_NICE of the cluster")
     args = parser.parse_args()
+    modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()]
+    assert set(modes) <= {"plain", "etag"}, modes
 
     pg, redis = PostgresServer(), RedisServer()
     data_dir = Path(tempfile.mkdtemp(prefix="novelproc-bench-"))
@@ -170,45 +237,60 @@ def main() -> None:
         REDIS_URL=redis.url,
         Q_CLUSTER_NAME=f"bench_{uuid.uuid4().hex[:8]}",
         Q_WORKERS=str(args.cluster_workers),
+        Q_NICE=str(args.cluster_nice),
+        # AsgiServer's default is one process; the service's is one per core.
+        WEB_WORKERS=os.environ.get("WEB_WORKERS", str(os.cpu_count() or 1)),
         LOG_LEVEL="WARNING",
         RATELIMIT_ENABLE="0",
+        MONTHLY_GRANT_CREDITS="1000000",  # a book per mode
     )
     started: list[Started] = []
     try:
         prepare_database(env)
-        started.append(Cluster(env=env))
+        cluster = Cluster(env=env)
+        started.append(cluster)
         server = AsgiServer(env=env)
         client = ApiClient(server.url, "bench", "bench-password")
-        job_id = client.confirm_and_start(args.pdf, 457)
+        rows, job_id = [], None
+        if args.before:
+            job_id = fresh_job(client, args.pdf, job_id)
+            server.stop()
+            time.sleep(3)  # idle connections of the setup close
+            before = OldDaphne(args.before, env={**env, "NOVELPROC_SERVING": "none"})
+            started.append(before)
+            name = f"before ({args.before}: daphne, 1 process)"
+            rows.append(measure(name, before, before.url, cluster, pg, client.token, job_id, args))
+            before.stop()
+            time.sleep(3)
+            server = AsgiServer(env=env)
+            client = ApiClient(server.url, "bench", "bench-password")
+        started.append(server)
+        workers = env["WEB_WORKERS"]
+        for mode in modes:
+            job_id = fresh_job(client, args.pdf, job_id)
+            name = f"uvicorn, {workers} processes, pool; {mode}"
+            rows.append(measure(name, server, server.url, cluster, pg, client.token, job_id, args, etag=mode == "etag"))
+            rows[-1]["job"] = client.job(job_id)
         server.stop()
-        time.sleep(5)  # the job is processing; idle connections of the setup close
-
-        rows = []
-        before = OldDaphne(args.before, env={**env, "NOVELPROC_SERVING": "none"})
-        started.append(before)
-        rows.append(measure(f"before ({args.before}: daphne, 1 process)", before.url, pg, client.token, job_id, args))
-        before.stop()
-        time.sleep(3)
-        after = AsgiServer(env=env)
-        started.append(after)
-        workers = env.get("WEB_WORKERS", str(os.cpu_count()))
-        rows.append(measure(f"after (uvicorn, {workers} processes, pool)", after.url, pg, client.token, job_id, args))
-        status = ApiClient(after.url, "bench", "bench-password").job(job_id)
-        after.stop()
 
         print(
             f"{args.clients} clients polling GET jobs/{{id}} every {args.interval:g} s for {args.seconds:g} s;"
-            f" {args.pdf.name}; PostgreSQL max_connections=100; load client on the same machine"
+            f" {args.pdf.name}; PostgreSQL max_connections=100; cluster: {args.cluster_workers} workers at nice"
+            f" {args.cluster_nice}; load client on the same machine"
         )
-        print(f"job {job_id} at the end: {status['status']}, {status['progress_percent']} %")
         print(
-            f"{'server':<44} {'requests':>8} {'req/s':>6} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'max conns':>9}"
+            f"{'server':<40} {'requests':>8} {'req/s':>6} {'errors':>6} {'304':>5} {'p50 ms':>7} {'p95 ms':>7}"
+            f" {'max ms':>7} {'conns':>5} {'load 1m':>9} {'web ms/req':>10} {'web cores':>9} {'cluster cores':>13}"
         )
         for row in rows:
             print(
-                f"{row['name']:<44} {row['requests']:>8} {row['rate']:>6.1f} {row['errors']:>6} {row['p50']:>7.0f}"
-                f" {row['p95']:>7.0f} {row['max']:>7.0f} {row['connections']:>9}  {row['by_error'] or ''}"
+                f"{row['name']:<40} {row['requests']:>8} {row['rate']:>6.1f} {row['errors']:>6}"
+                f" {row['not_modified']:>5.0%} {row['p50']:>7.0f} {row['p95']:>7.0f} {row['max']:>7.0f}"
+                f" {row['connections']:>5} {row['load'][0]:>4.1f}-{row['load'][1]:<4.1f} {row['web_ms']:>10.1f}"
+                f" {row['web_cores']:>9.2f} {row['cluster_cores']:>13.2f}  {row['by_error'] or ''}"
             )
+            if "job" in row:
+                print(f"    its job at the end: {row['job']['status']}, {row['job']['progress_percent']} %")
     finally:
         for process in started:
             process.stop()

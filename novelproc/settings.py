@@ -214,11 +214,6 @@ SWEEP_SECONDS = env_float("SWEEP_SECONDS", 5, minimum=0.5)
 # The local engine is CPU-bound: one worker per core. Gemini chunks mostly wait
 # on the network: enough workers for a job's calls plus its read-ahead (5 + 2).
 Q_WORKERS = env_int("Q_WORKERS", 7 if env_str("GEMINI_API_KEY") else 2, minimum=1)
-# The niceness the cluster's processes run at (0–19; `nice`): on a machine
-# whose web server shares the cores with the workers, a positive value lets a
-# status read run before a chunk's spaCy parse instead of queueing behind it
-# (docs/benchmarks.md). 0 where the workers have machines of their own.
-Q_NICE = env_int("Q_NICE", 0, minimum=0, maximum=19)
 Q_CLUSTER = {
     "name": env_str("Q_CLUSTER_NAME", "novelproc"),
     "workers": Q_WORKERS,

@@ -1,9 +1,6 @@
 """django-q2's `qcluster`, with the engines loaded before the workers fork,
 and a stop that works when the whole process group gets SIGTERM.
 
-It runs at niceness Q_NICE (and its autogroup too, when it leads a session),
-set before anything forks.
-
 The cluster forks its worker processes from this one (and forks them again
 when it recycles one). What is loaded here first (spaCy's French model, the
 lexicon, the Gemini client library) is then shared copy-on-write by every
@@ -22,12 +19,9 @@ keep the default, because SIGTERM is how the sentinel stops a worker stuck
 past its task timeout.
 """
 
-import contextlib
 import logging
-import os
 import signal
 import threading
-from pathlib import Path
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -77,23 +71,8 @@ def worker_takes_sigterm(**kwargs) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # sent in each worker as it starts
 
 
-def run_niced(nice: int) -> None:
-    """This process, and all it forks after (the sentinel, pusher, monitor
-    and every worker, recycled ones too), at niceness `nice`."""
-    os.nice(nice)
-    if nice and os.getsid(0) == os.getpid():
-        # A session leader (a service manager's or a test harness's child) is
-        # an autogroup of its own, Linux's default: there a niceness only
-        # ranks the cluster's own processes, and the web server, in another
-        # session, gets no more of the cores. The autogroup's niceness ranks
-        # the group against it. Raising it needs no privilege.
-        with contextlib.suppress(OSError):
-            Path("/proc/self/autogroup").write_text(str(nice))
-
-
 class Command(ClusterCommand):
     def handle(self, *args, **options):
-        run_niced(settings.Q_NICE)  # before anything forks
         warm_up()
         cluster.Sentinel = Sentinel  # what `Cluster.start` runs in its sentinel process
         qcluster_command.Cluster = Cluster  # what django-q2's command starts

@@ -2,11 +2,10 @@
 connections and load, before and after (must-show 1 of issue #14).
 
     .venv/bin/python bench/pollers.py ../shared/data/la-reine-du-sabbat-457p.pdf [--clients 200] [--seconds 60] [--interval 2]
-        [--modes plain,etag] [--cluster-nice 0] [--before 27076d7 | --before '']
+        [--modes plain,etag] [--before 27076d7 | --before '']
 
 Starts a PostgreSQL of its own (max_connections=100, PostgreSQL's default), a
-Redis of its own and one qcluster (at niceness `--cluster-nice`: Q_NICE), and
-measures, in the same run and against the same database:
+Redis of its own and one qcluster, and measures, in the same run and against the same database:
 
 - before: the service as it stood before the connection pool (`--before`, a
   commit checked out in a temporary worktree; `--before ''` leaves it out):
@@ -221,7 +220,6 @@ def main() -> None:
     parser.add_argument("--before", default="27076d7", help="the commit to measure as 'before'; '' for none")
     parser.add_argument("--modes", default="plain,etag", help="plain (no If-None-Match), etag (sends it back)")
     parser.add_argument("--cluster-workers", type=int, default=2)
-    parser.add_argument("--cluster-nice", type=int, default=0, help="Q_NICE of the cluster")
     args = parser.parse_args()
     modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()]
     assert set(modes) <= {"plain", "etag"}, modes
@@ -237,7 +235,6 @@ def main() -> None:
         REDIS_URL=redis.url,
         Q_CLUSTER_NAME=f"bench_{uuid.uuid4().hex[:8]}",
         Q_WORKERS=str(args.cluster_workers),
-        Q_NICE=str(args.cluster_nice),
         # AsgiServer's default is one process; the service's is one per core.
         WEB_WORKERS=os.environ.get("WEB_WORKERS", str(os.cpu_count() or 1)),
         LOG_LEVEL="WARNING",
@@ -275,8 +272,8 @@ def main() -> None:
 
         print(
             f"{args.clients} clients polling GET jobs/{{id}} every {args.interval:g} s for {args.seconds:g} s;"
-            f" {args.pdf.name}; PostgreSQL max_connections=100; cluster: {args.cluster_workers} workers at nice"
-            f" {args.cluster_nice}; load client on the same machine"
+            f" {args.pdf.name}; PostgreSQL max_connections=100; cluster: {args.cluster_workers} workers;"
+            f" load client on the same machine"
         )
         print(
             f"{'server':<40} {'requests':>8} {'req/s':>6} {'errors':>6} {'304':>5} {'p50 ms':>7} {'p95 ms':>7}"

@@ -64,6 +64,8 @@ DROPPED_CARRY_COST = 1.5
 DEGREE_ADVERBS = frozenset("très fort bien si trop assez tellement plutôt presque vraiment extrêmement tant".split())
 OTHER_ADVERBS = frozenset("souvent toujours déjà encore longtemps enfin parfois bientôt même alors ensuite".split())
 
+# Words that modify the adjective after them, whatever the tagger reads them as ("quasi" is often an ADJ).
+ADJECTIVE_MODIFIERS = frozenset("quasi très si trop assez fort bien presque aussi tout non".split())
 COORDINATORS = {"et": "", "mais": "Mais", "puis": "Puis", "donc": "Donc", "or": "Or", "car": "Car", "ou": "Ou"}
 SUBJECT_DEPS = frozenset({"nsubj", "nsubj:pass", "expl:subj", "expl", "csubj"})
 OBJECT_DEPS = frozenset({"obj", "iobj"})
@@ -391,9 +393,11 @@ class Repair:
             return None
         return self.finished()
 
-    def finished(self) -> Piece:
+    def finished(self) -> Piece | None:
         if self.trim:
             self.leave_out_adverbs()
+        if not self.keeps_verb_frames():
+            return None
         text = self.render()
         return Piece(
             text=text,
@@ -402,6 +406,31 @@ class Repair:
             added=count_words(text) - sum(g.word for g in self.s.groups[self.start : self.end]),
             carry=self.next_carry,
         )
+
+    def keeps_verb_frames(self) -> bool:
+        """Does every verb of the piece keep its object, its infinitive or
+        clause complement ("s'empêcher | de jeter", "avait retenu | Mlle
+        Berthe", "savait | que…"), and its subject (the main verb's is
+        restored by ``restore_subject``)? A verb without them is no French
+        sentence, whatever else the repair mends; the piece is then a
+        fragment, and the programme looks for other cuts."""
+        for token in self.s.tokens[self.first : self.last + 1]:
+            if token.pos_ not in ("VERB", "AUX") or token.i in self.removed:
+                continue
+            for child in token.children:
+                if child.dep_ in quality.COMPLEMENT_DEPS and not self.inside(child):
+                    return False
+                outside = child.dep_ in ("nsubj", "nsubj:pass", "csubj") and not self.inside(child)
+                if outside and not self.subject_restored(token):
+                    return False
+        return True
+
+    def subject_restored(self, verb) -> bool:
+        """Was ``verb``'s subject, outside the piece, given back: a prefix or a
+        pronoun inserted before it, or a relative pronoun replaced by its antecedent?"""
+        if self.prefix or any(i < verb.i for i in self.inserted):
+            return True
+        return any(i in self.replaced for i in range(self.first, verb.i))
 
     # -- the repairs -------------------------------------------------------
 
@@ -418,6 +447,34 @@ class Repair:
                     self.removed.add(token.i)
             elif self.trim >= 3 and leavable_adjective(token) and all(self.inside(t) for t in token.subtree):
                 self.removed.update(t.i for t in token.subtree)
+                self.removed.update(self.modifiers_before(token))
+                self.removed.update(self.coordinator_beside(token))
+
+    def coordinator_beside(self, adjective) -> list[int]:
+        """A left-out adjective's "et" goes with it: "une foule nombreuse et
+        silencieuse" → "une foule silencieuse", never "une foule et silencieuse"."""
+        kept = [t for t in self.s.tokens[self.first : self.last + 1] if t.i not in self.removed or t.i == adjective.i]
+        at = next(index for index, t in enumerate(kept) if t.i == adjective.i)
+        for neighbour in (at + 1, at - 1):
+            if 0 <= neighbour < len(kept) and kept[neighbour].pos_ == "CCONJ":
+                beyond = kept[neighbour + (1 if neighbour > at else -1)] if 0 < neighbour < len(kept) - 1 else None
+                if beyond is not None and beyond.pos_ in ("ADJ", "ADV"):
+                    return [kept[neighbour].i]
+        return []
+
+    def modifiers_before(self, adjective) -> list[int]:
+        """The adverbs right before a left-out adjective go with it: "l'état
+        quasi révolutionnaire" → "l'état", never "l'état quasi" (the parser
+        does not always hang "quasi", "très", "si" on the adjective)."""
+        indexes = []
+        index = adjective.i - 1
+        while index >= self.first:
+            word = self.s.tokens[index]
+            if not (word.pos_ == "ADV" or word.lower_ in ADJECTIVE_MODIFIERS) or word.lower_ in NEGATION_TAILS:
+                break
+            indexes.append(index)
+            index -= 1
+        return indexes
 
     def drop_coordinator(self, token) -> None:
         word = COORDINATORS[token.lower_]
@@ -827,10 +884,7 @@ def reporting_verb(token) -> bool:
     )
 
 
-REPORTING_LEMMAS = frozenset(
-    "dire reprendre répondre demander ajouter murmurer crier s'écrier écrier répliquer continuer poursuivre "
-    "fit faire penser songer soupirer interrompre balbutier déclarer expliquer observer riposter".split()
-)
+REPORTING_LEMMAS = quality.REPORTING_LEMMAS
 
 
 # Prepositions that situate an event in place or time: "C'était dans le

@@ -91,3 +91,77 @@ def test_judge_sums_groups_and_the_source_is_judged_the_same_way():
 
     assert (judgement.lines_judged, judgement.complete_lines) == (4, 3)
     assert (judgement.source_sentences, judgement.complete_source_sentences) == (2, 1)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Mais un geste de Mme Bleichreider avait retenu.",  # retenir needs its object
+        "Le visiteur ne put s'empêcher.",  # s'empêcher needs "de" + infinitive (or "en")
+        "Une pâleur d'ambre répandue sur la figure accusait.",
+        "Mais l'état quasi de la capitale avait épouvanté.",
+        "Un intérêt subit, mais qui n'effaçait pas.",
+    ],
+)
+def test_a_verb_that_needs_an_object_and_lost_it_is_a_fragment(line):
+    assert not complete(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Il mangeait.",  # used absolutely: good French
+        "Elle écrivait.",
+        "J'ai trouvé.",
+        "Il la retint.",  # the object is a clitic
+        "Le visiteur ne put s'en empêcher.",
+        "Il saisit et retint sa main.",  # an object shared by two verbs
+        "Ils peuvent bien mettre mille écus pour une fantaisie.",  # the parser hangs the object on the modal
+        "Ils montèrent dans le premier fiacre qu'ils rencontrèrent.",  # the relative's "que" is the object
+        "Mademoiselle de Watteville fut retenue à Besançon.",  # a passive
+    ],
+)
+def test_a_verb_with_its_object_or_used_absolutely_is_not(line):
+    assert complete(line)
+
+
+def test_a_verb_that_lost_the_object_it_had_in_its_source_is_a_fragment():
+    # "souffrir" is often absolute ("il souffrait"): only the source says this one lost its object.
+    source = parse(["Il souffrit en silence les reproches de sa mère."])
+
+    assert complete("Il souffrit en silence.")
+    assert not quality.verdict(parse(["Il souffrit en silence."])[0], source).complete
+    assert quality.verdict(parse(["Il souffrit en silence les reproches."])[0], source).complete
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Au supplice ne souffre pas ce qu'Albert souffrit.",  # the parser takes "supplice" for the subject
+        "De la cabane, s'inclina profondément et entra.",
+        "Aurait encore trois fois plus de fortune.",
+        "Sera notre avocat dans l'affaire des Rouxey.",
+    ],
+)
+def test_a_finite_verb_whose_subject_was_cut_is_a_fragment(line):
+    assert not complete(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Exerce ta voix, étudie.",  # imperatives need no subject
+        "Cara diva, cultive toujours la musique.",
+        "Ouvrez vite, monsieur Baptiste, pour l'amour de Dieu !",
+        "Allons le chercher. »",
+        "Alors entra un homme.",  # the subject after its verb
+        "Ainsi commença, pour ne plus finir, une correspondance entre Rodolphe et Francesca.",
+        "– Oui ! répondit l'autre, plein de superbe.",
+        "Voilà l'homme.",
+        "Francesca rougit.",
+        "Et tous frissonnèrent.",
+        "Il entra et salua la baronne.",  # a shared subject
+    ],
+)
+def test_a_clause_with_its_subject_or_an_imperative_is_not(line):
+    assert complete(line)

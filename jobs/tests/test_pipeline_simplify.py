@@ -451,6 +451,64 @@ SHORT = [
     ("Le lac était calme ce soir-là.", 8, ["Le lac était calme ce soir-là."]),
 ]
 
+# A verb keeps its object, its infinitive or its clause ("s'empêcher de sourire", "avait retenu Berthe", "savait que…"): a cut between them leaves no sentence, so the cut goes elsewhere.
+VERB_FRAMES = [
+    (
+        "Le visiteur ne put s'empêcher de sourire, et il sortit de la boutique sans un mot.",
+        8,
+        ["Le visiteur ne put s'empêcher de sourire.", "Il sortit de la boutique sans un mot."],
+    ),
+    (
+        "Un geste de sa mère avait retenu Berthe, qui voulait partir avec ses amies.",
+        8,
+        ["Un geste de sa mère avait retenu Berthe.", "Berthe voulait partir avec ses amies."],
+    ),
+    (
+        "Sa pâleur accusait une grande fatigue, mais elle souriait encore à ses enfants.",
+        8,
+        ["Sa pâleur accusait une grande fatigue.", "Mais elle souriait encore à ses enfants."],
+    ),
+    (
+        "Elle voulait retenir son ami, mais il partit dans la nuit froide.",
+        8,
+        ["Elle voulait retenir son ami.", "Mais il partit dans la nuit froide."],
+    ),
+    (
+        "Albert saisit la main de Francesca et la porta à ses lèvres.",
+        8,
+        ["Albert saisit la main de Francesca.", "Il la porta à ses lèvres."],
+    ),
+    (
+        "Elle comprit que son père ne céderait jamais, et elle quitta le salon.",
+        12,
+        ["Elle comprit que son père ne céderait jamais.", "Elle quitta le salon."],
+    ),
+    (
+        "Il savait que sa fille aimait le jeune avocat de Besançon depuis longtemps.",
+        12,
+        ["Il savait que sa fille aimait l'avocat de Besançon depuis longtemps."],
+    ),
+]
+
+# An adjective left out to fit takes its adverb and its "et" with it: "l'état quasi révolutionnaire" → "l'état", never "l'état quasi".
+LEFT_OUT_MODIFIERS = [
+    (
+        "L'état quasi révolutionnaire de la capitale épouvantait la jeune fille.",
+        8,
+        ["L'état de la capitale épouvantait la fille."],
+    ),
+    (
+        "Une foule très nombreuse et quasi silencieuse attendait le prince.",
+        8,
+        ["Une foule quasi silencieuse attendait le prince."],
+    ),
+    (
+        "L'état révolutionnaire de la capitale avait épouvanté la jeune fille, qui revint sur ses pas.",
+        8,
+        ["L'état de la capitale avait épouvanté la fille.", "Cette jeune fille revint sur ses pas."],
+    ),
+]
+
 GROUPS = {
     "restored_subjects": RESTORED_SUBJECTS,
     "names": NAMES,
@@ -465,6 +523,8 @@ GROUPS = {
     "copular": COPULAR,
     "dates": DATES,
     "short": SHORT,
+    "verb_frames": VERB_FRAMES,
+    "left_out_modifiers": LEFT_OUT_MODIFIERS,
 }
 CASES = [
     pytest.param(*case, id=f"{name}-{index}") for name, group in GROUPS.items() for index, case in enumerate(group)

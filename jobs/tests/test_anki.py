@@ -25,6 +25,7 @@ def export(api, job_id: int) -> bytes:
     return response.content
 
 
+@pytest.mark.first_pass
 def test_the_115_page_book_deck_has_a_note_per_sentence_and_the_same_ids_twice(api):
     job_id, _ = albert(api)
     job = Job.objects.get(pk=job_id)

@@ -36,6 +36,7 @@ def reference_headings(paragraphs: list[str]) -> list[str]:
     return headings
 
 
+@pytest.mark.first_pass
 def test_the_115_page_book_has_the_reference_chapters_in_order_with_their_sentences(api):
     job_id, reference = albert(api)
     result = api.get(f"/api/v1/jobs/{job_id}/result").json()

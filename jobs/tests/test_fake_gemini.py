@@ -15,6 +15,8 @@ from devtools.fakegemini import FakeGemini, read_request
 from jobs.pipeline import gemini_prompt
 from jobs.pipeline.text import SourceSentence
 
+pytestmark = pytest.mark.first_pass
+
 KEY = "fake-test-key"
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = [

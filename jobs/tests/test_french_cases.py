@@ -15,6 +15,8 @@ from jobs.pipeline.text import SourceSentence
 from jobs.pipeline.words import count_words
 from jobs.tests.test_pipeline_text import by_chunks, page, whole
 
+pytestmark = pytest.mark.first_pass
+
 # The faithful split (rewrite=split): these cases hold it to no word added or lost.
 rewrite = functools.partial(local_engine.rewrite, mode="split")
 

@@ -16,6 +16,10 @@ from jobs.tests.pdfmaker import make_pdf, story_pages
 from jobs.tests.test_end_to_end import the_book
 from jobs.tests.test_job_estimate import ESTIMATE_OVER_CHARGE
 
+# The Gemini path is what paying users run, on PostgreSQL + Redis: bin/test runs
+# these once, in its second pass (second_pass), but for the two quota tests,
+# whose cluster-wide store is Redis there and the database table on the
+# embedded default, so they run on both.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 API_KEY = "test-key-not-secret"
 SPEED, BALANCED, FALLBACK = (
@@ -74,6 +78,7 @@ def credits_at_real_prices(fake: FakeGemini) -> int:
     )
 
 
+@pytest.mark.second_pass
 def test_the_book_on_speed_is_billed_from_reported_usage(
     live_server, cluster_factory, live_client, story_pdf, gemini, settings
 ):
@@ -103,6 +108,7 @@ def test_the_book_on_speed_is_billed_from_reported_usage(
     assert job["gemini_api_calls"] > 2 * job["total_chunks"] and fake.stats()["max_in_flight"] >= 3
 
 
+@pytest.mark.second_pass
 def test_a_flaky_gemini_still_completes_within_the_limit(live_server, cluster_factory, live_client, story_pdf, gemini):
     fake, env = gemini(error_rate=0.3, seed=7, slow_seconds=25)
     # Slow answers outlast the timeout; the others fit in it.
@@ -119,6 +125,7 @@ def test_a_flaky_gemini_still_completes_within_the_limit(live_server, cluster_fa
     assert job["gemini_tokens_used"] == reported_tokens(fake)
 
 
+@pytest.mark.second_pass
 def test_quota_exhaustion_moves_to_the_fallback_and_bills_its_rate(
     live_server, cluster_factory, live_client, story_pdf, gemini, settings
 ):
@@ -137,6 +144,7 @@ def test_quota_exhaustion_moves_to_the_fallback_and_bills_its_rate(
     assert all(c.tokens_by_model.keys() == {FALLBACK} for c in Chunk.objects.filter(job_id=job_id))
 
 
+@pytest.mark.second_pass
 def test_a_chunk_that_always_fails_is_listed_and_not_charged(
     live_server, cluster_factory, live_client, tmp_path, gemini
 ):
@@ -176,6 +184,7 @@ def test_two_workers_never_exceed_the_quota_per_minute(live_server, cluster_fact
     assert fake.stats()["responses_by_status"].get("429", 0) == 0  # the limiter, not the server, held the fourth call
 
 
+@pytest.mark.second_pass
 def test_cancel_while_chunks_wait_on_gemini_sends_and_charges_nothing_after(
     live_server, cluster_factory, live_client, story_pdf, gemini, settings
 ):
@@ -227,6 +236,7 @@ def test_cancel_with_many_calls_in_flight_drops_them_and_sends_and_charges_nothi
 BLOCKING = {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "PROMPT_BLOCKED"}
 
 
+@pytest.mark.second_pass
 def test_refusals_and_cut_answers_complete_the_book_each_handled_by_its_class(
     live_server, cluster_factory, live_client, story_pdf, gemini, settings
 ):
@@ -280,6 +290,7 @@ def test_refusals_and_cut_answers_complete_the_book_each_handled_by_its_class(
     )
 
 
+@pytest.mark.second_pass
 def test_a_model_refusing_thinking_off_and_a_retired_one_complete_on_the_fallback(
     live_server, cluster_factory, live_client, story_pdf, gemini, settings
 ):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from jobs.pipeline.chapters import ChapterStart, book_chapters, chapter_of_each, chapter_starts
 from jobs.pipeline.text import SourceSentence
+
+pytestmark = pytest.mark.first_pass
 
 SOURCE = [
     SourceSentence("Il pleuvait sur la ville depuis le matin.", paragraph_start=True),

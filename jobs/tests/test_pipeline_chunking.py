@@ -6,6 +6,8 @@ import pytest
 
 from jobs.pipeline.chunking import DEFAULT_PLAN, LatencyInputs, call_plan, calls_wall, plan_chunks, plan_for_latency
 
+pytestmark = pytest.mark.first_pass
+
 
 def covered(ranges: list[tuple[int, int]]) -> list[int]:
     return [page for first, last in ranges for page in range(first, last + 1)]

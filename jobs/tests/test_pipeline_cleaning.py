@@ -7,6 +7,8 @@ import pytest
 
 from jobs.pipeline.cleaning import keeps_hyphen, normalise
 
+pytestmark = pytest.mark.first_pass
+
 
 @pytest.mark.parametrize(
     ("left", "right", "kept"),

@@ -16,6 +16,8 @@ from jobs.pipeline.words import count_words
 from jobs.tests.test_pipeline_gemini_engine import KEY, LIMIT, SOURCE
 from jobs.types import ProcessingSettings
 
+pytestmark = pytest.mark.first_pass
+
 MODEL = "gemini-2.5-flash"
 CHUNK = ChunkSource(sentences=SOURCE, context_before="", context_after="", pages_read=1)
 SETTINGS = ProcessingSettings(sentence_length_limit=LIMIT, preserve_formatting=True)

@@ -15,6 +15,8 @@ from jobs.pipeline.gemini_calls import GeminiChunkFailed, GeminiConfig, GeminiSt
 from jobs.pipeline.text import SourceSentence
 from jobs.pipeline.words import count_words
 
+pytestmark = pytest.mark.first_pass
+
 MAIN, FALLBACK = "gemini-2.5-flash", "gemini-2.5-flash-lite"
 KEY = "test-key"
 LIMIT = 8

@@ -11,6 +11,8 @@ from jobs.pipeline.gemini_calls import GeminiChunkFailed, ProcessSpentModels
 from jobs.pipeline.words import count_words
 from jobs.tests.test_pipeline_gemini_engine import FALLBACK, LIMIT, MAIN, assert_tokens_match, config_for, run
 
+pytestmark = pytest.mark.first_pass
+
 GEMINI_3 = "gemini-3.8-flash"
 
 

@@ -12,6 +12,8 @@ from jobs.pipeline import pdf
 from jobs.pipeline.pdf import PdfInfo, PdfRejected, extract_pages, inspect_pdf
 from jobs.tests.pdfmaker import write_story_pdf
 
+pytestmark = pytest.mark.first_pass
+
 
 def data_file(name: str) -> Path:
     path = DATA_DIR / name

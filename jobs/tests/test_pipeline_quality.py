@@ -8,6 +8,8 @@ import pytest
 from jobs.pipeline import quality
 from jobs.pipeline.engines import parse
 
+pytestmark = pytest.mark.first_pass
+
 
 def complete(line: str) -> bool:
     return quality.verdict(parse([line])[0]).complete

@@ -16,6 +16,8 @@ from jobs.pipeline import report as quality
 from jobs.tests.pdfmaker import make_pdf
 from jobs.tests.test_pipeline_text import BOOK, book_pages
 
+pytestmark = pytest.mark.first_pass
+
 
 def test_tokens_keep_case_and_punctuation_but_not_the_spacing_glitches():
     assert (

@@ -12,6 +12,8 @@ from jobs.pipeline.engines import parse
 from jobs.pipeline.text import SourceSentence
 from jobs.pipeline.words import count_words
 
+pytestmark = pytest.mark.first_pass
+
 # Coordinated verbs get their subject back: a pronoun of the right person, gender and number, elided before a vowel ("J'ouvris"), or the subject itself where French gives no pronoun for it ("Marie et Jeanne").
 RESTORED_SUBJECTS = [
     (

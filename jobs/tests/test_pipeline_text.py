@@ -14,6 +14,8 @@ from jobs.pipeline.segment import split_sentences
 from jobs.pipeline.text import ChunkSource, SourceSentence, chunk_source, runs
 from jobs.tests.pdfmaker import story_pages
 
+pytestmark = pytest.mark.first_pass
+
 BOOK = "albert-savarus-115p"
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 from collections import Counter
 
+import pytest
+
 from jobs.pipeline import local_engine, vocabulary
 from jobs.pipeline.engines import parse  # the engine's own parse, which the chunk's counting reads
 from jobs.pipeline.vocabulary import (
@@ -15,6 +17,8 @@ from jobs.pipeline.vocabulary import (
     frequency_band,
     merge_vocabularies,
 )
+
+pytestmark = pytest.mark.first_pass
 
 TEXTS = [
     "Les chevaux couraient dans les prés verts de Besançon.",

@@ -12,7 +12,7 @@ from jobs.models import Job
 from jobs.pipeline.words import count_words
 from jobs.tests.live import ROOT, cluster_env
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.first_pass, pytest.mark.e2e, pytest.mark.timeout(300)]
 
 
 def test_process_pdf_prints_progress_and_writes_the_sentences(transactional_db, user, story_pdf, tmp_path):

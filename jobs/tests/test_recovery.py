@@ -28,7 +28,7 @@ from jobs.tests.live import ROOT, ApiClient, AsgiServer, Cluster, PostgresServer
 from jobs.tests.pdfmaker import write_story_pdf
 
 BOOK = os.environ.get("RECOVERY_BOOK")
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800 if BOOK else 240)]
+pytestmark = [pytest.mark.first_pass, pytest.mark.e2e, pytest.mark.timeout(1800 if BOOK else 240)]
 
 SLOWER_BY_AT_MOST = 20.0  # seconds, against the uninterrupted run
 

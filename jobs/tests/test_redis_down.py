@@ -17,7 +17,7 @@ from jobs.models import Job
 from jobs.tests.live import RedisServer, free_port, wait_for
 from novelproc.channel_layer import ResilientRedisChannelLayer
 
-pytestmark = [pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.first_pass, pytest.mark.timeout(120)]
 
 
 def test_the_channel_layer_rides_out_a_redis_that_does_not_answer():

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from jobs.pipeline.figures import QualityFigures
 from jobs.serializers import ChunkSerializer, JobQualitySerializer
+
+pytestmark = pytest.mark.first_pass
 
 
 def test_the_quality_object_shows_every_figure_and_its_shares():

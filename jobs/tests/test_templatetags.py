@@ -13,6 +13,8 @@ import pytest
 
 from jobs.templatetags.quality import quality_line
 
+pytestmark = pytest.mark.first_pass
+
 JOB_JS = Path(__file__).resolve().parents[2] / "static" / "js" / "job.js"
 
 JUDGED = {

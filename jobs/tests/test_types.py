@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.template.loader import render_to_string
 from django.test import RequestFactory
@@ -16,6 +17,8 @@ from django.test import RequestFactory
 from jobs.models import Job
 from jobs.serializers import ProcessingSettingsSerializer
 from jobs.types import MIN_LENGTH, SENTENCE_LIMIT, ProcessingSettings
+
+pytestmark = pytest.mark.first_pass
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -53,6 +53,7 @@ def every_lemma(api, job_id: int, **query) -> list[dict]:
         page += 1
 
 
+@pytest.mark.first_pass
 def test_the_115_page_book_lemmas_match_a_direct_count_with_proper_names_apart(api):
     job_id, _ = albert(api)
     job = Job.objects.get(pk=job_id)

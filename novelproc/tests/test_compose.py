@@ -18,6 +18,8 @@ from django.core.management import get_commands
 
 from novelproc.health import PROBES
 
+pytestmark = pytest.mark.first_pass
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.first_pass
+
 ROOT = Path(__file__).resolve().parents[2]
 # What an operator sets in any deployment, whatever the switch.
 DEPLOYMENT = {

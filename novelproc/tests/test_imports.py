@@ -11,6 +11,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.first_pass
+
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("jobs", "credits", "novelproc")
 

@@ -17,6 +17,8 @@ from django.test import Client
 from novelproc import logs
 from novelproc.logs import JsonFormatter, RequestIdFilter, RequestIdMiddleware
 
+pytestmark = pytest.mark.first_pass
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

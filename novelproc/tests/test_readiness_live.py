@@ -10,7 +10,7 @@ import pytest
 
 from jobs.tests.live import RedisServer, wait_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.first_pass, pytest.mark.e2e, pytest.mark.timeout(180)]
 
 
 def readyz(server) -> tuple[int, dict]:

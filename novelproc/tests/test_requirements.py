@@ -7,8 +7,11 @@ import re
 from importlib import metadata
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+pytestmark = pytest.mark.first_pass
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_TOOLS = {"pytest", "pytest-django", "pytest-timeout", "pytest-xdist", "playwright", "ruff"}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -97,22 +100,51 @@ def pytest_collection_modifyitems(config, items):
 PROCESS_FIXTURES = {"cluster_factory", "asgi_server_factory", "live_server", "page_server", "s3_server"}
 
 
+def starts_processes(item) -> bool:
+    return bool(
+        PROCESS_FIXTURES & set(item.fixturenames)
+        or item.get_closest_marker("e2e")
+        or item.get_closest_marker("browser")
+    )
+
+
 def xdist_group(item) -> str:
     """Which pytest-xdist worker group a test runs in (bin/test: -n 2 --dist
     loadgroup); tests of a group run one after another on one worker. The
     tests that read the 115-page book's job share its rewrite
-    (jobs.tests.books.same_rewrites), so they run together; the tests that
-    start processes run together, so that two clusters never race for the two
-    cores while a test times their recovery; the rest spread over the workers."""
+    (jobs.tests.books.same_rewrites), so they run together; the rest, those
+    that start processes too, spread over the workers by file (a test that
+    times a fault's recovery has the cores to itself: see `the_cores`)."""
     if "albert" in getattr(item.module, "__dict__", {}):
         return "albert"
-    if (
-        PROCESS_FIXTURES & set(item.fixturenames)
-        or item.get_closest_marker("e2e")
-        or item.get_closest_marker("browser")
-    ):
-        return "processes"
     return item.nodeid.split("::")[0]
+
+
+@contextlib.contextmanager
+def the_cores(*, alone: bool):
+    """Held by every test that starts processes, shared; and alone by a test
+    that times how fast a service recovers (the `timed` marker), so that no
+    other test's cluster races it for the two cores meanwhile. A file lock
+    across the pytest-xdist workers of one run; nothing to share without them."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not run:
+        yield
+        return
+    with open(Path(tempfile.gettempdir()) / f"novelproc-test-cores-{run}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.fixture(autouse=True)
+def _shared_cores(request):
+    if request.node.get_closest_marker("timed") or not starts_processes(request.node):
+        yield
+        return
+    with the_cores(alone=False):
+        yield
 
 
 def starter(kind: type, tmp_path: Path, name: str):

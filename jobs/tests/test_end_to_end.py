@@ -2,7 +2,7 @@
 
 Pass 1 of bin/test runs these on SQLite + the ORM broker, pass 2 on
 PostgreSQL + the Redis broker (the kill -9 test needs Redis: it is the broker
-that loses running tasks)."""
+that loses running tasks); the real book's seed flow runs in pass 1 only."""
 
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ def the_book(story_pdf):
     return (BOOK, 115) if BOOK.exists() else (story_pdf(60), 60)
 
 
+# The real book once, on the embedded default: the second pass runs whole jobs
+# on PostgreSQL + Redis in the tests below, the Gemini ones and the browser's.
+@pytest.mark.first_pass
 def test_seed_flow_completes_on_a_real_cluster(live_server, cluster_factory, live_client, user, story_pdf, settings):
     settings.METRICS_TOKEN = "e2e-scraper"
     cluster = cluster_factory()

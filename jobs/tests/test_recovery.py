@@ -24,11 +24,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import the_cores
 from jobs.tests.live import ROOT, ApiClient, AsgiServer, Cluster, PostgresServer, RedisServer, wait_for
 from jobs.tests.pdfmaker import write_story_pdf
 
 BOOK = os.environ.get("RECOVERY_BOOK")
-pytestmark = [pytest.mark.first_pass, pytest.mark.e2e, pytest.mark.timeout(1800 if BOOK else 240)]
+pytestmark = [pytest.mark.first_pass, pytest.mark.timed, pytest.mark.e2e, pytest.mark.timeout(1800 if BOOK else 240)]
 
 SLOWER_BY_AT_MOST = 20.0  # seconds, against the uninterrupted run
 
@@ -91,7 +92,14 @@ def run_job(stack: Stack, fault=None) -> tuple[int, Run]:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def cores_alone():
+    """No other test's processes run while these measure (conftest.the_cores)."""
+    with the_cores(alone=True):
+        yield
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, cores_alone):
     logs = tmp_path_factory.mktemp("recovery")
     pg, redis = PostgresServer(), RedisServer(log_path=logs / "redis.log")
     env = {

@@ -210,6 +210,7 @@ def test_cancel_while_chunks_wait_on_gemini_sends_and_charges_nothing_after(
     )
 
 
+@pytest.mark.second_pass
 def test_cancel_with_many_calls_in_flight_drops_them_and_sends_and_charges_nothing_after(
     live_server, cluster_factory, live_client, story_pdf, gemini, settings
 ):

@@ -260,18 +260,20 @@ def latency_inputs(model: str, chars_per_page: float | None) -> LatencyInputs:
     )
 
 
-def start_estimate_tokens(*, info: PdfInfo, engine: str, model_preference: str) -> TokenEstimate:
+def book_plan(info: PdfInfo, *, engine: str, model: str) -> ChunkPlan:
+    """The plan of this book, from its page count and text, on `model`."""
+    return chunk_plan(info.page_count, engine=engine, model=model, chars_per_page=info.chars_per_page)
+
+
+def start_estimate_tokens(
+    *, info: PdfInfo, engine: str, model_preference: str, plan: ChunkPlan | None = None
+) -> TokenEstimate:
     # Every call repeats the instruction and context: the estimate counts the plan's calls.
-    calls = chunk_plan(
-        info.page_count,
-        engine=engine,
-        model=model_name_for(engine, model_preference),
-        chars_per_page=info.chars_per_page,
-    ).total_calls
+    plan = plan or book_plan(info, engine=engine, model=model_name_for(engine, model_preference))
     return tokens_for_characters(
         info.chars_per_page * info.page_count,
         engine=engine,
-        chunks=calls,
+        chunks=plan.total_calls,
         chars_per_token=chars_per_token(info=info, engine=engine, model_preference=model_preference),
     )
 
@@ -311,18 +313,14 @@ def job_estimate(*, user, upload: UploadedFile, model_preference: str, economy: 
     engine = engine_for_new_job()
     economy = economy and engine == Engine.GEMINI
     rates = estimate_rates(engine, model_preference, flex=economy)
-    tokens = start_estimate_tokens(info=info, engine=engine, model_preference=model_preference)
+    plan = book_plan(info, engine=engine, model=model_name_for(engine, model_preference))
+    tokens = start_estimate_tokens(info=info, engine=engine, model_preference=model_preference, plan=plan)
     return Estimate(
         page_count=info.page_count,
         engine=engine,
         model_preference=model_preference,
         economy=economy,
-        plan=chunk_plan(
-            info.page_count,
-            engine=engine,
-            model=model_name_for(engine, model_preference),
-            chars_per_page=info.chars_per_page,
-        ),
+        plan=plan,
         tokens=tokens,
         estimated_credits=credits_at(tokens.as_usage(), rates),
         credit_rates=rates,
@@ -395,7 +393,7 @@ def _start_locked(
     if processing is not None:
         for field, value in processing.as_fields().items():
             setattr(job, field, value)
-    plan = chunk_plan(info.page_count, engine=job.engine, model=job.model_name, chars_per_page=info.chars_per_page)
+    plan = book_plan(info, engine=job.engine, model=job.model_name)
     needed = credits_at(tokens.as_usage(), job.estimate_rates)
     if needed > job.estimated_credits:
         # Raises InsufficientCredits: the transaction rolls back and nothing starts.

@@ -70,12 +70,87 @@ def verdict(doc, source: Sequence = ()) -> Verdict:
     tail = CLOSING_MARKS.sub("", text)
     first = body[:1]
     asks = tail.endswith(("?", "!"))
+    flawed = badly_formed(doc, source)
     return Verdict(
         capital=first.isupper() or first.isdigit(),
         end_mark=tail.endswith(END_MARKS),
-        main_clause=has_main_clause(doc, asks=asks) and not lacks_complement(doc, source) and not open_completive(doc),
-        short_reply=count_words(text) <= SHORT_REPLY and (asks or text[:1] in DIALOGUE_OPENERS),
+        main_clause=not flawed and has_main_clause(doc, asks=asks) and not lacks_complement(doc, source),
+        short_reply=(
+            not flawed
+            and count_words(text) <= SHORT_REPLY
+            and (asks or text[:1] in DIALOGUE_OPENERS)
+            and own_reply(text, source)
+        ),
     )
+
+
+def badly_formed(doc, source: Sequence = ()) -> bool:
+    """Is the line bad French whatever its verb: a clause cut short (``open_completive``,
+    ``open_ending``, ``lost_attribute``, ``orphan_determiner``) or a subject and
+    verb that disagree (``number_clash``)?"""
+    return (
+        open_completive(doc)
+        or open_ending(doc)
+        or lost_attribute(doc)
+        or orphan_determiner(doc, source)
+        or number_clash(doc)
+        or lost_negation(doc)
+    )
+
+
+NEGATION_WORDS = frozenset(
+    "pas point jamais plus guère rien personne aucun aucune nul nulle ni que qu' goutte mot nullement âme garde".split()
+)
+# Verbs French negates with "ne" alone: "je ne sais", "il ne peut", "elle n'osait", "il ne cessait de".
+NE_ALONE_VERBS = frozenset("savoir pouvoir oser cesser".split())
+
+
+PU = frozenset("pu pus put purent pût".split())
+
+
+def doc_asks(token) -> bool:
+    return token.doc.text.rstrip(' »”"').endswith("?")
+
+
+def lost_negation(doc) -> bool:
+    """Did "ne" lose the word that completes it ("Elle ne pensait alors." from
+    "… qu'aux lettres")? Not with a verb French negates with "ne" alone, nor
+    an expletive "ne" after "que" ("avant qu'il ne parte", "plus qu'il ne
+    faut"), nor "n'importe"."""
+    words = [token for token in doc if not token.is_punct and not token.is_space]
+    for index, word in enumerate(words):
+        if word.lower_ not in ("ne", "n'"):
+            continue
+        if any(t.lower_ in NEGATION_WORDS for t in words if t is not word):
+            continue  # "ne … pas", and before it: "Jamais homme n'eut", "Rien ne résistait"
+        if any(t.lower_ in ("que", "qu'", "qui", "si", "s'") for t in words[:index]) or doc_asks(word):
+            continue  # "avant qu'il ne parte", "le butor qui ne deviendrait", "si je ne veillais", a question
+        verbs = [t for t in words[index + 1 :] if t.lower_ not in CLITICS][:2]
+        if (
+            not verbs
+            or verbs[0].lower_ == "importe"
+            or any(t.lemma_ in NE_ALONE_VERBS or t.lower_ in PU for t in verbs)
+        ):
+            continue  # "n'importe", "je n'aurais pu", "je ne pus m'empêcher"
+        return True
+    return False
+
+
+def own_reply(text: str, source: Sequence) -> bool:
+    """Is a short line one of its source's own replies, exclamations or
+    questions ("– Oui, monsieur.", "Eh bien !" in "Eh bien ! que faites-vous
+    ?"), and not a cut piece that happens to be short ("Pas ton histoire de
+    France ?" cut from "Tu ne connais donc pas ton histoire de France ?")?
+    With no source known (a source sentence judged alone) it is."""
+    if not source:
+        return True
+    words = WORD.findall(text.lower())
+    return any(WORD.findall(segment.lower()) == words for doc in source for segment in REPLY_BREAK.split(doc.text))
+
+
+WORD = re.compile(r"\w+")
+# Where a sentence's own short replies and exclamations end: "Ah ! mon Dieu !", "Oui ? dit-il".
+REPLY_BREAK = re.compile(r"(?<=[!?…])\s+|(?<=\.\.\.)\s+")
 
 
 def has_main_clause(doc, *, asks: bool = False) -> bool:
@@ -88,7 +163,19 @@ def has_main_clause(doc, *, asks: bool = False) -> bool:
         return any(is_finite(token) and has_subject(token) for token in doc)
     if words[0].lower_ in RELATIVE_OPENERS:
         return False  # "qui possède le privilège."
+    if headless_relative(words):
+        return False
     return any(is_main_verb(token) and has_subject(token) for token in doc)
+
+
+def headless_relative(words: Sequence) -> bool:
+    """Is the line "ce que …" (or "ce qui", "ce dont") with no verb but the
+    relative's ("Ce qu'est au Théâtre une répétition générale.")? "Ce qu'il
+    dit est vrai." has its main verb after it."""
+    if len(words) < 3 or words[0].lower_ not in ("ce", "c'") or words[1].lower_ not in ("que", "qu'", "qui", "dont"):
+        return False
+    finite = [t for t in words if is_finite(t) and t.dep_ not in AUXILIARY_DEPS]
+    return len(finite) <= 1
 
 
 def is_finite(token) -> bool:
@@ -111,6 +198,8 @@ def read_finite(token) -> bool:
     inverted subject ("dit-elle"), or a narrative-tense form of a verb."""
     if token.is_punct or not token.is_alpha:
         return False
+    if token.lower_ in CLITICS:
+        return False  # "On ne s'occupait": "ne" follows its subject pronoun too, and is no verb
     if any(child.dep_ in AUXILIARY_DEPS for child in token.children):
         return False  # "a dit", "est venue": the auxiliary is the finite verb
     if "Fin" in token.morph.get("VerbForm"):
@@ -429,6 +518,251 @@ def open_completive(doc) -> bool:
         if not any(is_finite(t) or "Inf" in t.morph.get("VerbForm") for t in rest):
             return True
     return False
+
+
+# -- a clause cut short, a subject that disagrees -------------------------
+
+DETERMINERS = frozenset(
+    """le la les l' un une des du ce cet cette ces mon ton son ma ta sa mes tes ses notre votre leur nos vos leurs
+    quelques chaque plusieurs aucun aucune""".split()
+)
+# Determiners that also stand alone as pronouns: "Deux et une !", "aucun !", "ne font qu'une".
+PRONOUN_DETERMINERS = frozenset("un une aucun aucune plusieurs".split())
+# Words no French sentence ends on: a relative pronoun, a conjunction, a preposition that governs a noun.
+OPEN_ENDINGS = frozenset("que qu' qui dont lequel laquelle lesquels lesquelles et ou ni mais car ce".split())
+OPEN_PREPOSITIONS = frozenset("de d' du à au aux dans par sur sous chez vers entre parmi".split())
+
+
+def open_ending(doc) -> bool:
+    """Does the line end on a word that leads to what was cut: a determiner
+    ("… sans ces chères lettres qui."), a relative pronoun, a conjunction,
+    the "que" of "ne … que" ("On ne s'occupait que."), a preposition, or
+    "ce que" and a verb whose inverted subject is gone ("… ce qu'est.")?
+    A question asks with "qui" ("C'est qui ?"), and a one-word line is no
+    cut clause."""
+    words = [token for token in doc if not token.is_punct and not token.is_space]
+    if len(words) < 2:
+        return False
+    last = words[-1]
+    form = last.lower_
+    ending = doc.text.rstrip(' »”"')
+    if ending.endswith(("...", "…")) or not last.text.islower():
+        return False  # "Il me semble que...": the speaker trails off; "Deux-Cent-Vingt-et-Un": a name
+    if doc.text[: last.idx].endswith("-"):
+        return False  # "accepte-la": a pronoun after its imperative
+    asks = ending.endswith("?")
+    if form in DETERMINERS - PRONOUN_DETERMINERS and last.pos_ == "DET":
+        return True
+    if form in OPEN_ENDINGS and not (asks and form in ("qui", "que", "quoi")):
+        return True
+    if form in OPEN_PREPOSITIONS and last.pos_ == "ADP":
+        return True
+    before = words[-2].lower_
+    return is_finite(last) and before in RELATIVE_QUE and len(words) > 2 and words[-3].lower_ in ("ce", "c'")
+
+
+# Words before a verb "être" that are what it says: "ce qu'il est", "il y est", "tel il est", "où est-il".
+ATTRIBUTE_STANDINS = frozenset(
+    "y en le l' que qu' ainsi tel telle tels telles là ici où comme comment combien quel quelle quels quelles".split()
+)
+
+
+def lost_attribute(doc) -> bool:
+    """Is a finite "être" the last word of its line, its attribute or place
+    cut away ("Mais elle est.")? Not where a word before it stands for the
+    attribute ("ce qu'il est", "il y est"), nor in a question or "soit"."""
+    words = [token for token in doc if not token.is_punct and not token.is_space]
+    if not words or doc.text.rstrip(' »”"').endswith(("?", ":")):
+        return False
+    index = len(words) - 1
+    while index > 0 and (words[index].lower_ in NEGATION_TAILS or INVERTED_SUBJECTS.match(words[index].text)):
+        index -= 1  # "Elle n'est pas.", "Ainsi est-il."
+    verb = words[index]
+    if verb.lemma_ != "être" or not is_finite(verb) or verb.lower_.startswith("soi"):
+        return False
+    return not any(word.lower_ in ATTRIBUTE_STANDINS for word in words[:index])
+
+
+NEGATION_TAILS = frozenset({"pas", "point", "jamais", "plus", "guère", "rien"})
+
+
+def orphan_determiner(doc, source: Sequence = ()) -> bool:
+    """Did the line keep a determiner and its adjectives while losing their
+    noun ("je jouais ici cet affreux." from "cet affreux rôle")? Where the
+    source is known: the line ends on a determiner and at most three words
+    that, in the source, come before the determiner's noun, which the line
+    does not have. The tagger, reading the line alone, often takes the
+    adjective for the noun."""
+    words = [token for token in doc if not token.is_punct and not token.is_space]
+    kept = {token.lower_ for token in doc}
+    for start in range(max(0, len(words) - 4), len(words) - 1):
+        if words[start].lower_ not in DETERMINERS or words[start].pos_ != "DET":
+            continue
+        tail = [token.lower_ for token in words[start:]]
+        for sentence in source:
+            for token in sentence:
+                if token.lower_ != tail[0] or token.i + len(tail) > len(sentence):
+                    continue
+                if [t.lower_ for t in sentence[token.i : token.i + len(tail)]] != tail:
+                    continue
+                if lost_noun(sentence, token.i, token.i + len(tail), kept):
+                    return True
+    return False
+
+
+def lost_noun(sentence, start: int, end: int, kept: set[str]) -> bool:
+    """Is the noun of the determiner at ``start`` in the source, with the
+    words up to ``end``, after them and not kept? Its head, or the word right
+    after them where the parse hangs the two together the wrong way round
+    ("cet affreux rôle": "rôle" an amod of "affreux")."""
+    noun = sentence[start].head
+    if noun.i >= end and noun.pos_ in ("NOUN", "PROPN") and noun.lower_ not in kept:
+        return True
+    if end >= len(sentence):
+        return False
+    following = sentence[end]
+    linked = following.head.i in range(start, end) or any(sentence[i].head.i == end for i in range(start, end))
+    return following.pos_ == "NOUN" and linked and following.lower_ not in kept
+
+
+SINGULAR_DETERMINERS = frozenset("le la l' un une ce cet cette mon ton son ma ta sa notre votre leur chaque".split())
+PLURAL_DETERMINERS = frozenset("les des ces mes tes ses nos vos leurs plusieurs quelques".split())
+# Nouns whose verb may agree with their complement: "la plupart des gens sont", "une foule de curieux
+# se pressaient".
+COLLECTIVE_NOUNS = frozenset(
+    """plupart foule nombre moitié partie reste majorité dizaine douzaine quinzaine vingtaine trentaine centaine
+    quarantaine cinquantaine soixantaine millier infinité quantité multitude troupe tas peu masse totalité poignée""".split()
+)
+
+
+def number_clash(doc) -> bool:
+    """Do a subject and its verb, or a determiner and its noun, disagree in
+    number where the morphology cannot be misread ("Cette Gauche font pis.",
+    "Ces mêlée cessa.")? Only a common noun subject with a determiner whose
+    number is plain (the article, the demonstrative, the possessive), no
+    coordination, no collective noun or complement the verb may agree with,
+    and a verb whose form says its number: every third person plural ends in
+    "-nt", and a singular tagged so that does not ("il vient" does) is."""
+    for subject in doc:
+        if subject.dep_ not in ("nsubj", "nsubj:pass") or subject.pos_ != "NOUN":
+            continue
+        determiner = next((c for c in subject.children if c.dep_ == "det" and c.i < subject.i), None)
+        if determiner is None:
+            continue
+        form = determiner.lower_
+        number = "Sing" if form in SINGULAR_DETERMINERS else "Plur" if form in PLURAL_DETERMINERS else None
+        if number is None:
+            continue
+        noun_number = subject.morph.get("Number")
+        if number == "Plur" and noun_number == ["Sing"] and not subject.lower_.endswith(("s", "x", "z")):
+            return True  # "Ces mêlée"
+        if noun_number and noun_number != [number]:
+            continue  # the tagger and the determiner disagree: nothing plain to judge on
+        if any(c.dep_ == "conj" for c in subject.children) or subject.lemma_ in COLLECTIVE_NOUNS:
+            continue
+        if prepositional(subject) or listed(subject):
+            continue
+        predicate = subject.head
+        if sum(c.dep_ in SUBJECT_DEPS for c in predicate.children) > 1:
+            continue  # "Les chevaux, il les aimait": the noun is detached, the pronoun is the subject
+        verb = (
+            predicate
+            if is_finite(predicate)
+            else next((c for c in predicate.children if c.dep_ in ("cop", *AUXILIARY_DEPS) and is_finite(c)), None)
+        )
+        if verb is None or "Fin" not in verb.morph.get("VerbForm") or verb.morph.get("Person") not in ([], ["3"]):
+            continue
+        if not conjugated(verb) or not next_to(subject, verb):
+            continue  # "cet homme si éloquent": an adjective the tagger took for a verb
+        verb_number = form_number(verb)
+        if verb_number in (None, number):
+            continue
+        if any(c.morph.get("Number") == [verb_number] and c.i > subject.i for c in subject.children):
+            continue  # "le reste des hommes sont": agreement with the complement
+        return True
+    return pronoun_clash(doc)
+
+
+PRONOUN_NUMBERS = {"il": "Sing", "elle": "Sing", "on": "Sing", "ils": "Plur", "elles": "Plur"}
+
+
+def pronoun_clash(doc) -> bool:
+    """Does a third-person subject pronoun right before its verb (clitics
+    between) disagree with the verb's form ("Elle prirent le ton.")?"""
+    for pronoun in doc:
+        number = PRONOUN_NUMBERS.get(pronoun.lower_)
+        if number is None or pronoun.dep_ not in SUBJECT_DEPS:
+            continue
+        if pronoun.i > 0 and doc[pronoun.i - 1].pos_ in ("ADP", "CCONJ"):
+            continue  # "chacune d'elles s'empara": no subject; "Stella et elle avaient": a coordination
+        if any(c.dep_ == "conj" for c in pronoun.children):
+            continue
+        index = pronoun.i + 1
+        while index < len(doc) and doc[index].lower_ in CLITICS and doc[index].pos_ != "VERB":
+            index += 1
+        if index >= len(doc):
+            continue
+        verb = doc[index]
+        if not is_finite(verb) or verb.morph.get("Person") not in ([], ["3"]) or not conjugated(verb):
+            continue
+        if form_number(verb) not in (None, number):
+            return True
+    return False
+
+
+def conjugated(verb) -> bool:
+    """Is ``verb`` a conjugated form of a verb by the lexicon ("éloquent",
+    which the tagger may read as a verb, is not)? The lexicon's table leaves
+    out some forms of être and avoir ("est"), which are."""
+    return verb.lemma_ in ("être", "avoir") or lexicon.is_conjugated_verb(verb.text)
+
+
+def form_number(verb) -> str | None:
+    """The number a finite third-person form says, whatever the tagger read,
+    or None where the form could be either. Every third person plural ends
+    in "-nt"; the singulars that do too are "-int" ("craint", "vint") and
+    those of "sentir" and "mentir" ("consent"); "-ient" is "vient" or "ils
+    rient", "ils convient" ("venaient" is plain)."""
+    form, lemma = verb.lower_, verb.lemma_.lower()
+    if not form.endswith("nt") or form.endswith(("int", "înt")):
+        return "Sing"
+    if form.endswith("ient") and not form.endswith(("aient", "oient", "uient")):
+        return None
+    if lemma.endswith("entir") and form == lemma[:-3] + "t":
+        return "Sing"
+    return "Plur"
+
+
+def listed(subject) -> bool:
+    """Is the subject the last of a list the parse did not see ("dont les
+    mœurs et l'allure, dont la physionomie valent"): a comma, a coordinator
+    or "dont" right before it?"""
+    doc = subject.doc
+    before = subject.left_edge.i - 1
+    if before < 0:
+        return False
+    word = doc[before]
+    while word.pos_ == "ADV" and word.i > 0:
+        word = doc[word.i - 1]
+    if word.lower_ == "dont" or word.pos_ in ("VERB", "AUX"):
+        return True  # "… travailler si ardemment l'horloger devaient": the noun may be the verb's before
+    joined = word.text == "," or word.pos_ == "CCONJ"
+    return joined and before > 0 and doc[before - 1].pos_ in ("NOUN", "PROPN", "ADJ")
+
+
+def next_to(subject, verb) -> bool:
+    """Are the subject and its verb close, with no punctuation, other verb or
+    pronoun between them? On a long sentence the parser often gives a verb
+    a subject from another clause; only a plain "subject verb" (or "verb
+    subject") is judged."""
+    doc = subject.doc
+    if subject.i < verb.i:
+        between, limit = doc[subject.i + 1 : verb.i], 6
+    else:
+        between, limit = doc[verb.i + 1 : subject.left_edge.i], 4
+    if len(between) > limit:
+        return False
+    return not any(t.is_punct or t.pos_ in ("VERB", "AUX", "PRON", "SCONJ") or is_finite(t) for t in between)
 
 
 def verbs_by_form(source: Sequence) -> dict[str, list]:

@@ -215,7 +215,11 @@ class Sentence:
             return DANGLING_COST
         if nxt.lower_ == "où" and last.lower_ in POINT_IN_TIME_NOUNS:
             return DANGLING_COST  # "au moment | où": "Il entra au moment." says nothing
-        if nxt.lower_ in NEGATION_TAILS and quality.is_finite(last):
+        if nxt.lower_ in NEGATION_TAILS and (
+            quality.is_finite(last) or any(t.lower_ in ("ne", "n'") for t in self.tokens[max(0, nxt.i - 4) : nxt.i])
+        ):
+            return DANGLING_COST  # "ne connaissait | pas", "Tu ne connais donc | pas ton histoire"
+        if self.opens_what_follows(last, nxt):
             return DANGLING_COST
         if nxt.lower_ in ("que", "qu'") and any(
             t.lower_ in ("ne", "n'") for t in self.tokens[max(0, nxt.i - 5) : nxt.i]
@@ -228,6 +232,23 @@ class Sentence:
         if self.subject_before_its_verb(last):
             return LOOSE_COST  # "mais sa mère | le retint": the subject stays with its verb
         return 0.0
+
+    def opens_what_follows(self, last, nxt) -> bool:
+        """Does ``last`` lead to ``nxt`` so that a cut between them leaves bad
+        French, not just a fragment: "que", "qui", "dont" ("ne s'occupait que
+        | des deux plans"), "être" before its attribute or place ("mais elle
+        est | dans certaines séances"), "ce que" and its verb before its
+        subject ("ce qu'est | au Théâtre une répétition"), a word before the
+        noun the parse hangs on it ("cet affreux | rôle")?"""
+        if last.lower_ in ("que", "qu'", "qui", "dont"):
+            return True
+        predicate = last.lemma_ == "être" and last.dep_ not in ("cop", *quality.AUXILIARY_DEPS)
+        if predicate and any(c.i >= nxt.i and not c.is_punct for c in last.children):
+            return True
+        before = [t.lower_ for t in self.tokens[max(0, last.i - 2) : last.i]]
+        if quality.is_finite(last) and len(before) == 2 and before[0] in ("ce", "c'") and before[1] in ("que", "qu'"):
+            return True
+        return nxt.pos_ == "NOUN" and nxt.dep_ == "amod" and nxt.head is last
 
     def complement_of_verb_before(self, token) -> bool:
         """Does ``token`` open the object or complement clause of a verb before it?"""
@@ -378,6 +399,8 @@ class Repair:
                 return self.finished()
         if reporting_verb(main) and main.i == opener.i and self.s.dialogue:
             return None  # "Dit-il." alone is no sentence
+        if quality.headless_relative([t for t in self.s.tokens[self.first : self.last + 1] if not t.is_punct]):
+            return None  # "Ce qu'est au Théâtre une répétition générale": no main clause
         predicate = main.head if main.dep_ in ("cop", *quality.AUXILIARY_DEPS) else main
         negation = [
             c for c in (*main.children, *predicate.children) if c.lower_ in ("ne", "n'", *NEGATION_TAILS, "que")
@@ -396,7 +419,7 @@ class Repair:
     def finished(self) -> Piece | None:
         if self.trim:
             self.leave_out_adverbs()
-        if not self.keeps_verb_frames():
+        if not self.keeps_verb_frames() or not self.keeps_phrases():
             return None
         text = self.render()
         return Piece(
@@ -424,6 +447,48 @@ class Repair:
                 if outside and not self.subject_restored(token):
                     return False
         return True
+
+    def keeps_phrases(self) -> bool:
+        """Does the piece keep what its words lead to? A determiner or an
+        adjective keeps its noun ("cet affreux | rôle"), an auxiliary or a
+        copula its verb or attribute, "être" its place or attribute ("mais
+        elle est | dans certaines séances"), and the piece does not end on a
+        word that opens what was cut ("ne s'occupait que | des deux plans",
+        "ce qu'est | au Théâtre …", "les lettres qui | …"). The judge, reading
+        the line alone, calls each of these a fragment."""
+        kept = [t for t in self.s.tokens[self.first : self.last + 1] if t.i not in self.removed]
+        for token in kept:
+            head_lost = not self.inside(token.head) or token.head.i in self.removed
+            if token.dep_ in ("det", "amod", "nummod") and token.head.pos_ == "NOUN" and head_lost:
+                return False
+            if token.dep_ in ("cop", *quality.AUXILIARY_DEPS) and head_lost:
+                return False
+            if (
+                token.lemma_ == "être"
+                and token.dep_ not in ("cop", *quality.AUXILIARY_DEPS)
+                and self.lost_attribute(token)
+            ):
+                return False
+        following = self.s.tokens[self.last + 1] if self.last + 1 < len(self.s.tokens) else None
+        words = [t for t in kept if not t.is_punct]
+        if not words:
+            return True
+        last = words[-1]
+        if following is not None and following.pos_ == "NOUN" and following.dep_ == "amod" and following.head is last:
+            return False  # "cet affreux | rôle", parsed the wrong way round
+        if any(t.lower_ in ("ne", "n'") for t in words) and quality.lost_negation(words):
+            return False  # "Elle ne pensait alors | qu'aux lettres"
+        return last.i in self.replaced or not ends_open(words)
+
+    def lost_attribute(self, verb) -> bool:
+        """Had "être" an attribute, a place or a complement in the sentence, and the piece none of them?"""
+        complements = [
+            c
+            for c in verb.children
+            if c.dep_ not in ("nsubj", "nsubj:pass", "expl:subj", "punct", "cc", "mark", "aux", "aux:tense")
+            and c.lower_ not in ("ne", "n'", *NEGATION_TAILS)
+        ]
+        return bool(complements) and not any(self.inside(c) and c.i not in self.removed for c in complements)
 
     def subject_restored(self, verb) -> bool:
         """Was ``verb``'s subject, outside the piece, given back: a prefix or a
@@ -623,12 +688,14 @@ class Repair:
             return None  # "…et qui portait": the antecedent is the first relative's, not the nearest noun
         if not (self.inside(verb) and quality.is_finite_clause(verb)):
             return None
-        antecedent = self.antecedent()
+        antecedent = self.antecedent(verb)
         if antecedent is None:
             return None
-        phrase = demonstrative_phrase(antecedent)
+        phrase = antecedent_phrase(antecedent)
         if phrase is None:
             return None
+        if pronoun.lower_ == "qui" and not agrees(finite_of(verb), antecedent):
+            return None  # "Cette Gauche font pis": the parse gave the wrong antecedent, or none it can name
         form = pronoun.lower_
         if form != "qui":
             self.subject_first(verb)
@@ -686,7 +753,7 @@ class Repair:
         pronoun = subject_pronoun(antecedent)
         before = [t for t in self.s.tokens[: self.first] if t.dep_ in ("nsubj", "nsubj:pass")]
         if pronoun is None or any(subject_pronoun(t) == pronoun for t in before):
-            return demonstrative_phrase(antecedent, short=True)
+            return antecedent_phrase(antecedent, short=True)
         return pronoun
 
     def subject_first(self, verb) -> None:
@@ -711,16 +778,26 @@ class Repair:
             return
         self.inserted[index] = (self.inserted.get(index, "") + " " + word).strip()
 
-    def antecedent(self):
+    def antecedent(self, verb):
         """The noun the relative pronoun opening the piece stands for: the
-        nearest noun before the piece (across a comma, an adjective or a
-        noun's complement)."""
+        noun the parse hangs the relative clause on ("les puritains de la
+        Gauche qui font pis": "puritains", not "Gauche"; "Philomène et sa
+        mère, qui prirent": the coordination, through its first noun), or,
+        where the parse hangs it on no word before, the nearest noun before
+        the piece (across a comma, an adjective or a noun's complement). A
+        clause on a pronoun ("celui qui") has no noun to restore."""
+        clause = verb if verb.dep_ == "acl:relcl" else verb.head if verb.head.dep_ == "acl:relcl" else None
+        if clause is not None and clause.head.i < self.first:
+            head = clause.head
+            if head.pos_ in ("NOUN", "PROPN") or nominal_adjective(head):
+                return whole_coordination(head, verb)
+            return None
         index = self.first - 1
         while index >= 0:
             token = self.s.tokens[index]
             if token.pos_ in ("NOUN", "PROPN") or nominal_adjective(token):
                 # "la femme de l'ambassadeur qui…": the head of a complement chain is the antecedent only when close.
-                return token
+                return whole_coordination(token, verb)
             if token.is_punct or token.pos_ in ("ADJ", "DET") or token.dep_ in ("amod", "flat:name"):
                 index -= 1
                 continue
@@ -875,6 +952,27 @@ class Repair:
 # -- helpers -------------------------------------------------------------
 
 
+def ends_open(words: list) -> bool:
+    """Does a piece end on a word that leads to what was cut: a relative
+    pronoun, a conjunction, the "que" of "ne … que", a determiner, a
+    preposition, or "ce que" and its verb ("ce qu'est")? The judge's
+    ``quality.open_ending``, on the sentence's parse."""
+    last = words[-1]
+    form = last.lower_
+    if form in quality.OPEN_ENDINGS and len(words) > 1:
+        return True
+    if form in quality.DETERMINERS - quality.PRONOUN_DETERMINERS and last.pos_ == "DET":
+        return True
+    if form in quality.OPEN_PREPOSITIONS and last.pos_ == "ADP":
+        return True
+    return (
+        len(words) > 2
+        and quality.is_finite(last)
+        and words[-2].lower_ in ("que", "qu'")
+        and words[-3].lower_ in ("ce", "c'")
+    )
+
+
 def reporting_verb(token) -> bool:
     """ "dit-il", "reprit Philomène": a verb of saying with its subject after it."""
     return (
@@ -955,6 +1053,8 @@ def leavable_adjective(token) -> bool:
         and any(child.dep_ == "det" for child in head.children)
         and token.text.islower()
         and "Ord" not in token.morph.get("NumType")
+        # "cet affreux rôle" misparsed, its determiner on the adjective: leaving it out would leave "rôle" bare.
+        and not any(child.dep_ == "det" for child in token.children)
         # "le plus grand avocat": a superlative is what the sentence says.
         and not any(child.lower_ in ("plus", "moins", "mieux") for child in token.children)
     )
@@ -1101,6 +1201,75 @@ def subject_pronoun(subject) -> str | None:
     return {("Masc", "Sing"): "il", ("Fem", "Sing"): "elle", ("Masc", "Plur"): "ils", ("Fem", "Plur"): "elles"}[
         (gender, number)
     ]
+
+
+def antecedent_phrase(noun, *, short: bool = False) -> str | None:
+    """What stands for a relative's antecedent in a sentence of its own: a
+    coordination whole, as the source has it ("Philomène et sa mère", "le
+    père et la mère"), else the noun with a demonstrative ("ces puritains")
+    and, unless ``short``, its complement right after it ("ces puritains de
+    la Gauche")."""
+    conjuncts = coordinated(noun)
+    if conjuncts:
+        parts = list(noun_phrase(noun))
+        for conjunct in conjuncts:
+            parts.extend(c for c in conjunct.children if c.dep_ == "cc" and c.i < conjunct.i)
+            parts.extend(noun_phrase(conjunct))
+        parts.sort(key=lambda token: token.i)
+        text = " ".join(token.text for token in parts)
+        # "Le père et la mère" opened the source: its capital is the sentence's, not the article's.
+        return text[:1].lower() + text[1:] if parts[0].pos_ == "DET" else text
+    phrase = demonstrative_phrase(noun, short=short)
+    complement = None if short else noun_complement(noun)
+    return f"{phrase} {complement}" if phrase and complement else phrase
+
+
+def whole_coordination(noun, verb):
+    """The first noun of the coordination ``noun`` ends, when the relative's
+    verb is plural ("le père et la mère qui prirent": the parse hangs "qui"
+    on the last noun); else ``noun``."""
+    if noun.dep_ == "conj" and noun in coordinated(noun.head) and quality.form_number(finite_of(verb)) == "Plur":
+        return noun.head
+    return noun
+
+
+def coordinated(noun) -> list:
+    """The nouns coordinated with ``noun`` by "et" or "ou" ("le père et la mère")."""
+    return [
+        c
+        for c in noun.children
+        if c.dep_ == "conj" and c.pos_ in ("NOUN", "PROPN") and any(g.dep_ == "cc" for g in c.children)
+    ]
+
+
+def noun_complement(noun) -> str | None:
+    """A short "de" complement right after ``noun`` ("de la Gauche"), as the source has it."""
+    complement = next((c for c in noun.children if c.dep_ == "nmod" and c.i > noun.i), None)
+    if complement is None:
+        return None
+    span = list(complement.subtree)
+    if span[0].i != noun.i + 1 or span[0].lower_ not in ("de", "d'", "du", "des") or len(span) > 4:
+        return None
+    if any(t.is_punct or t.pos_ in ("VERB", "AUX", "PRON") for t in span):
+        return None
+    return "".join(token.text_with_ws for token in span).strip()
+
+
+def agrees(finite, antecedent) -> bool:
+    """Does the relative's verb agree in number with its antecedent? Where
+    the verb's morphology says its number and the antecedent's differs, the
+    antecedent is wrong ("la Gauche qui font"). A coordination is plural;
+    a noun's number is its determiner's where the tagger gives both."""
+    if not quality.is_finite(finite) or not quality.conjugated(finite):
+        return True
+    if coordinated(antecedent):
+        number = "Plur"
+    else:
+        determiner = next((c for c in antecedent.children if c.dep_ == "det" and c.morph.get("Number")), None)
+        numbers = (determiner.morph.get("Number") if determiner is not None else None) or antecedent.morph.get("Number")
+        number = numbers[0] if numbers else None
+    # The form says the verb's number: the tagger reads "prirent" as a singular now and then.
+    return number is None or quality.form_number(finite) in (None, number)
 
 
 def demonstrative_phrase(noun, *, short: bool = False) -> str | None:

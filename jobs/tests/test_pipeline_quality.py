@@ -167,3 +167,94 @@ def test_a_finite_verb_whose_subject_was_cut_is_a_fragment(line):
 )
 def test_a_clause_with_its_subject_or_an_imperative_is_not(line):
     assert complete(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Cette Gauche font pis.",  # a singular subject, a plural verb
+        "Cette mère prirent bientôt le ton.",
+        "Le soldat marchèrent vers la ville.",
+        "Les soldats marcha vers la ville.",  # a plural subject, a singular verb
+        "Ces mêlée cessa comme par enchantement.",  # a plural determiner on a singular noun
+    ],
+)
+def test_a_subject_and_verb_that_disagree_in_number_are_bad_french(line):
+    assert not complete(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Le père et la mère prirent bientôt le ton.",  # a coordination is plural
+        "La plupart des gens sont partis.",  # a collective agrees with its complement
+        "Une foule de curieux se pressaient devant la porte.",
+        "– Pourquoi cet homme si éloquent a-t-il quitté Paris ?",  # "éloquent" is no verb
+        "Les fils du voisin chantaient.",
+        "Le fils du voisin chantait.",
+        "Alors entrèrent les deux hommes.",
+    ],
+)
+def test_agreement_is_judged_only_where_the_morphology_is_plain(line):
+    assert complete(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Mais elle est.",  # être left without its attribute
+        "Elle n'est pas.",
+        "Une réunion préparatoire est aux Élections ce qu'est.",  # "ce qu'est" lost its subject
+        "Il savait ce que voulait.",
+        "On ne s'occupait que.",  # "ne … que" lost its term
+        "Aurais-je pu vivre sans ces chères lettres qui.",  # a relative pronoun ends the line
+        "Il parlait souvent de.",
+        "Il regardait la maison et.",
+        "Il regardait la.",
+    ],
+)
+def test_a_clause_cut_short_is_a_fragment(line):
+    assert not complete(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Elle est là.",
+        "Voilà ce qu'il est.",  # "que" stands for the attribute
+        "Il y est.",
+        "Où est-il ?",
+        "Ainsi soit-il.",
+        "– Moi, il me semble que...",  # the speaker trails off
+        "C'est pour qui ?",
+        "Je ne sais que dire.",
+        "Il ne vit que sa fille.",
+        "Il sait ce que tu fais.",
+    ],
+)
+def test_a_clause_with_its_attribute_or_term_is_not(line):
+    assert complete(line)
+
+
+def test_a_determiner_that_outlived_its_noun_is_a_fragment():
+    source = parse(["Pendant que je jouais ici cet affreux rôle, tu dormais."])
+    # The tagger reads the line alone with "affreux" for the noun: only the source says "rôle" was lost.
+    assert complete("Pendant ce temps, je jouais ici cet affreux.")
+    assert not quality.verdict(parse(["Pendant ce temps, je jouais ici cet affreux."])[0], source).complete
+    assert not quality.verdict(
+        parse(["Il regardait la vieille."])[0], parse(["Il regardait la vieille maison."])
+    ).complete
+    assert quality.verdict(
+        parse(["Il regardait la vieille."])[0], parse(["Il regardait la vieille, qui riait."])
+    ).complete
+
+
+def test_a_short_line_is_a_reply_only_where_its_source_is_one():
+    cut = parse(["Tu ne connais donc pas ton histoire de France ?"])
+    exclaimed = parse(["Oh ! mon Dieu ! comme j'ai prié pour elle."])
+
+    assert complete("Pas ton histoire de France ?")  # alone, it could be a reply
+    assert not quality.verdict(parse(["Pas ton histoire de France ?"])[0], cut).complete
+    assert quality.verdict(parse(["Oh !"])[0], exclaimed).complete
+    assert quality.verdict(parse(["Mon Dieu !"])[0], exclaimed).complete
+    assert quality.verdict(parse(["– Oui, monsieur."])[0], parse(["– Oui, monsieur."])).complete

@@ -82,6 +82,9 @@ def story_pdf(tmp_path):
     return make
 
 
+# First, before pytest-xdist's own hook, which reads the xdist_group markers
+# (a conftest hook would otherwise run after it, and no group would hold).
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     redis_on = bool(os.environ.get("REDIS_URL"))
     postgres_on = os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql"))
@@ -92,7 +95,9 @@ def pytest_collection_modifyitems(config, items):
             )
         if "redis" in item.keywords and not redis_on:
             item.add_marker(pytest.mark.skip(reason="needs Redis: runs in the second pass of bin/test (REDIS_URL set)"))
-        item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
+        group = xdist_group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 # Fixtures that start processes (a qcluster, an ASGI server, a browser, a
@@ -108,16 +113,20 @@ def starts_processes(item) -> bool:
     )
 
 
-def xdist_group(item) -> str:
+def xdist_group(item) -> str | None:
     """Which pytest-xdist worker group a test runs in (bin/test: -n 2 --dist
-    loadgroup); tests of a group run one after another on one worker. The
-    tests that read the 115-page book's job share its rewrite
-    (jobs.tests.books.same_rewrites), so they run together; the rest, those
-    that start processes too, spread over the workers by file (a test that
-    times a fault's recovery has the cores to itself: see `the_cores`)."""
+    loadgroup); tests of a group run one after another on one worker, the
+    others wherever a worker is free. The tests that read the 115-page book's
+    job share its rewrite (jobs.tests.books.same_rewrites), so they run
+    together; so do the tests of a module that share a module-scoped fixture
+    (test_recovery's servers), which would otherwise start once per worker."""
     if "albert" in getattr(item.module, "__dict__", {}):
         return "albert"
-    return item.nodeid.split("::")[0]
+    fixtures = getattr(item, "_fixtureinfo", None)
+    definitions = fixtures.name2fixturedefs.values() if fixtures else ()
+    if any(d.scope == "module" for defs in definitions for d in defs):
+        return item.nodeid.split("::")[0]
+    return None
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@ the cores alone, and the tests that start processes wait for it."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -48,3 +49,23 @@ def test_without_xdist_there_is_nothing_to_wait_for(monkeypatch):
     monkeypatch.delenv("PYTEST_XDIST_TESTRUNUID", raising=False)
     with the_cores(alone=True), the_cores(alone=True):
         pass
+
+
+def test_the_tests_that_share_the_real_books_job_run_on_one_worker():
+    """conftest's groups reach pytest-xdist (pytest 9.2 had silently undone
+    them, pytest-xdist#1386): the tests that read the 115-page book's job run
+    on one worker, so the book is rewritten once a run, not once per worker."""
+    selection = ["jobs/tests/test_anki.py", "jobs/tests/test_vocabulary.py", "jobs/tests/test_chapters.py"]
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadgroup", "-v"]
+        + [*selection, "-k", "not 115_page"],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},  # a run of its own
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 0, ran.stdout[-3000:]
+    passed = [line.split() for line in ran.stdout.splitlines() if " PASSED " in line]
+    assert len(passed) >= 3 and all(words[-1].endswith("@albert") for words in passed), passed
+    assert len({words[0] for words in passed}) == 1, passed  # one worker: [gw0] or [gw1]

@@ -8,6 +8,7 @@ configured (it points the processes at the test database)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -142,6 +143,32 @@ class Cluster(Started):
 
     def __init__(self, *, env: dict[str, str], log_path: Path | None = None):
         super().__init__([sys.executable, str(ROOT / "manage.py"), "qcluster"], env=env, log_path=log_path)
+
+    def workers(self) -> list[int]:
+        """The sentinel's children: the workers, with the pusher and the monitor (which mostly wait)."""
+        (sentinel,) = children(self.pid)
+        return children(sentinel)
+
+
+def children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def connections_to(pid: int, port: int) -> int:
+    """How many TCP connections process `pid` has established to 127.0.0.1:`port`
+    (a worker's Gemini calls in flight, with the fake server on that port)."""
+    sockets = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                sockets.add(target[len("socket:[") : -1])
+    established = 0
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        remote, state, inode = fields[2], fields[3], fields[9]
+        established += inode in sockets and state == "01" and int(remote.split(":")[1], 16) == port
+    return established
 
 
 class AsgiServer(Started):

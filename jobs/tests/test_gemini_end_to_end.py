@@ -3,7 +3,10 @@ the project's fake Gemini server (issue #3, "what it must show")."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -11,7 +14,7 @@ from credits.models import CreditLedger
 from devtools.fakegemini import FakeGemini
 from jobs.models import Chunk, ChunkStatus, Job
 from jobs.pipeline.words import count_words
-from jobs.tests.live import wait_for
+from jobs.tests.live import connections_to, wait_for
 from jobs.tests.pdfmaker import make_pdf, story_pages
 from jobs.tests.test_end_to_end import the_book
 from jobs.tests.test_job_estimate import ESTIMATE_OVER_CHARGE
@@ -232,6 +235,52 @@ def test_cancel_with_many_calls_in_flight_drops_them_and_sends_and_charges_nothi
     assert list(CreditLedger.objects.filter(job_id=job_id).values_list("id", flat=True)) == charge_rows
     assert not Chunk.objects.filter(job_id=job_id, status=ChunkStatus.SUCCEEDED).exists()
     assert Job.objects.get(pk=job_id).gemini_api_calls == 0  # the dropped calls were not recorded
+
+
+@pytest.mark.second_pass
+def test_a_worker_killed_with_many_calls_in_flight_loses_nothing_and_bills_as_an_uninterrupted_run(
+    live_server, cluster_factory, live_client, story_pdf, gemini, settings
+):
+    """Issue #15: kill -9 a worker process while it holds a chunk's calls at
+    once; the chunk goes to another worker when its lease lapses, and the job
+    ends with the sentences, the calls and the bill of the same book run
+    without a fault (the fake answers the same prompt the same way)."""
+    settings.CHUNK_SIZE_OVERRIDE, settings.GEMINI_SECTION_PAGES = 8, 2  # four calls at once for each chunk
+    fake, env = gemini(latency=3.0)
+    lease = 20  # seconds: twice the timeout, as the settings require with a key
+    cluster = cluster_factory(**{**env, "GEMINI_TIMEOUT": "10", "CHUNK_LEASE_SECONDS": str(lease)})
+    client = live_client(live_server.url)
+    pdf = story_pdf(40)
+    started = time.monotonic()
+    uninterrupted, _ = client.follow(client.confirm_and_start(pdf, 40), timeout=300)
+    uninterrupted_seconds = time.monotonic() - started
+    port = urlsplit(fake.url).port
+
+    def a_worker_holding_a_chunks_calls():
+        # Both workers' chunks in flight (at most four calls each), so either holds
+        # calls; the one with more connections to the fake (idle kept-alive ones too).
+        if fake.stats()["in_flight"] < 6:
+            return None
+        held = {worker: connections_to(worker, port) for worker in cluster.workers()}
+        worker = max(held, key=held.get)
+        return worker if held[worker] >= 2 else None
+
+    started = time.monotonic()
+    job_id = client.confirm_and_start(pdf, 40)
+    worker = wait_for(a_worker_holding_a_chunks_calls, timeout=120, interval=0.05, what="a worker holding calls")
+    os.kill(worker, signal.SIGKILL)
+    job, _ = client.follow(job_id, timeout=300)
+    seconds = time.monotonic() - started
+
+    assert uninterrupted["status"] == job["status"] == "completed" and job["failed_chunks"] == [], job
+    result = client.http.get(f"/jobs/{job_id}/result").json()["sentences"]
+    assert result == client.http.get(f"/jobs/{uninterrupted['id']}/result").json()["sentences"]  # nothing lost or twice
+    # The killed worker's calls are not on the bill: the same calls and tokens as the run without a fault.
+    assert job["gemini_api_calls"] == uninterrupted["gemini_api_calls"] < fake.stats()["requests"] / 2
+    assert job["gemini_tokens_used"] == uninterrupted["gemini_tokens_used"]
+    assert job["actual_credits"] == uninterrupted["actual_credits"]
+    assert CreditLedger.objects.filter(job_id=job_id, kind="charge").count() == 1
+    assert seconds <= uninterrupted_seconds + lease + 15, (seconds, uninterrupted_seconds)
 
 
 BLOCKING = {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "PROMPT_BLOCKED"}

@@ -162,7 +162,7 @@ def restart_postgres(stack: Stack, job_id: int) -> None:
 
 
 def kill_a_busy_worker(stack: Stack, job_id: int) -> None:
-    worker = busiest_worker(stack.cluster.pid)
+    worker = max(stack.cluster.workers(), key=cpu_ticks)  # in the middle of a chunk: the pusher and monitor wait
     os.kill(worker, signal.SIGKILL)
 
 
@@ -170,17 +170,6 @@ def restart_the_web(stack: Stack, job_id: int) -> ApiClient:
     stack.server.kill_hard()
     stack.server = AsgiServer(env=stack.env, log_path=stack.logs / "web-again.log")
     return stack.client()
-
-
-def busiest_worker(cluster_pid: int) -> int:
-    """The sentinel's child with the most CPU time: a worker in the middle of a chunk
-    (the pusher and the monitor mostly wait)."""
-    (sentinel,) = children(cluster_pid)
-    return max(children(sentinel), key=cpu_ticks)
-
-
-def children(pid: int) -> list[int]:
-    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 def cpu_ticks(pid: int) -> int:

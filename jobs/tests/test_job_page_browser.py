@@ -10,6 +10,7 @@ from django.test import Client
 from jobs.models import Chunk, ChunkStatus, Job, JobStatus
 from jobs.pipeline import engines
 from jobs.tests.browser import chromium_path, launch, off_the_loop
+from jobs.tests.factories import make_chunk, make_job
 
 pytestmark = [
     pytest.mark.browser,
@@ -80,3 +81,58 @@ def test_retry_failed_chunks_reruns_them_and_the_page_follows(live_server, user,
     statuses = off_the_loop(lambda: list(Chunk.objects.filter(job=job).values_list("status", flat=True)))
     assert statuses == [ChunkStatus.SUCCEEDED, ChunkStatus.SUCCEEDED]
     assert status == "Completed" and expected > 0
+
+
+GRID = """() => {
+  const grid = document.getElementById("chunk-grid");
+  const cells = Array.from(grid.children);
+  const boxes = cells.map((cell) => cell.getBoundingClientRect());
+  return {
+    indexes: cells.map((cell) => Number(cell.dataset.index)),
+    statuses: cells.map((cell) => cell.className.replace("chunk chunk--", "")),
+    labels: cells.map((cell) => cell.textContent),
+    narrowest: Math.min(...boxes.map((box) => Math.min(box.width, box.height))),
+    rows: new Set(boxes.map((box) => Math.round(box.top))).size,
+    height: grid.getBoundingClientRect().height,
+    sideways: document.documentElement.scrollWidth > window.innerWidth,
+  };
+}"""
+
+
+def test_a_hundred_chunks_make_a_grid_of_a_few_rows_on_a_laptop_and_a_phone(live_server, user, transactional_db):
+    """Issue #15: a plan for latency cuts a long book into about a hundred
+    chunks. The job page shows each in order, in its state, with squares big
+    enough to see, in a few rows, and never scrolls sideways."""
+    from playwright.sync_api import sync_playwright
+
+    job = make_job(user, chunks=100, parallel=10, status=JobStatus.PROCESSING)
+    states = (
+        [ChunkStatus.SUCCEEDED] * 40 + [ChunkStatus.RUNNING] * 10 + [ChunkStatus.FAILED] + [ChunkStatus.PENDING] * 49
+    )
+    for index, status in enumerate(states):
+        make_chunk(job, index, status)
+    session = Client()
+    session.force_login(user)
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            seen = {}
+            for name, viewport, most_rows in (("laptop", (1280, 800), 5), ("phone", (390, 844), 12)):
+                context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+                context.add_cookies(
+                    [{"name": "sessionid", "value": session.cookies["sessionid"].value, "url": live_server.url}]
+                )
+                page = context.new_page()
+                page.goto(f"{live_server.url}/jobs/{job.pk}/")
+                seen[name] = (page.evaluate(GRID), viewport, most_rows)
+                context.close()
+        finally:
+            browser.close()
+
+    for name, (grid, (_, height), most_rows) in seen.items():
+        assert grid["indexes"] == list(range(100)), name
+        assert grid["statuses"] == [str(status) for status in states], name
+        assert grid["labels"][50] == "Chunk 51, pages 501–510: failed", name
+        assert grid["narrowest"] >= 14, (name, grid["narrowest"])
+        assert grid["rows"] <= most_rows and grid["height"] <= height / 3, (name, grid["rows"], grid["height"])
+        assert not grid["sideways"], name

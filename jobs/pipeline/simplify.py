@@ -154,6 +154,12 @@ class Sentence:
         for token in doc:
             self.groups[self.group_of[token.i]].tokens.append(token)
         self.dialogue = DIALOGUE_MARK.match(self.text) is not None
+        self.heads = [token.head.i for token in self.tokens]
+        self.deps = [token.dep_ for token in self.tokens]
+        self.tags = [token.pos_ for token in self.tokens]
+        self.lemmas = [token.lemma_ for token in self.tokens]
+        self.lowers = [token.lower_ for token in self.tokens]
+        self.punct = [token.is_punct for token in self.tokens]
         # Words the author writes unelided after "de", "le", "je"…: "de huit", "le héros".
         self.aspirated = frozenset(
             m.group(1).lower()
@@ -399,7 +405,9 @@ class Repair:
                 return self.finished()
         if reporting_verb(main) and main.i == opener.i and self.s.dialogue:
             return None  # "Dit-il." alone is no sentence
-        if quality.headless_relative([t for t in self.s.tokens[self.first : self.last + 1] if not t.is_punct]):
+        if opener.lower_ in ("ce", "c'") and quality.headless_relative(
+            [t for t in self.s.tokens[self.first : self.last + 1] if not t.is_punct]
+        ):
             return None  # "Ce qu'est au Théâtre une répétition générale": no main clause
         predicate = main.head if main.dep_ in ("cop", *quality.AUXILIARY_DEPS) else main
         negation = [
@@ -456,29 +464,30 @@ class Repair:
         word that opens what was cut ("ne s'occupait que | des deux plans",
         "ce qu'est | au Théâtre …", "les lettres qui | …"). The judge, reading
         the line alone, calls each of these a fragment."""
-        kept = [t for t in self.s.tokens[self.first : self.last + 1] if t.i not in self.removed]
-        for token in kept:
-            head_lost = not self.inside(token.head) or token.head.i in self.removed
-            if token.dep_ in ("det", "amod", "nummod") and token.head.pos_ == "NOUN" and head_lost:
+        s, removed = self.s, self.removed
+        # Read from the sentence's plain lists: this runs for every repaired piece.
+        kept = [i for i in range(self.first, self.last + 1) if i not in removed]
+        for i in kept:
+            dep = s.deps[i]
+            if dep in LEADING_DEPS:
+                head = s.heads[i]
+                head_lost = not self.first <= head <= self.last or head in removed
+                if head_lost and (dep in ("cop", *quality.AUXILIARY_DEPS) or s.tags[head] == "NOUN"):
+                    return False
+            elif s.lemmas[i] == "être" and self.lost_attribute(s.tokens[i]):
                 return False
-            if token.dep_ in ("cop", *quality.AUXILIARY_DEPS) and head_lost:
-                return False
-            if (
-                token.lemma_ == "être"
-                and token.dep_ not in ("cop", *quality.AUXILIARY_DEPS)
-                and self.lost_attribute(token)
-            ):
-                return False
-        following = self.s.tokens[self.last + 1] if self.last + 1 < len(self.s.tokens) else None
-        words = [t for t in kept if not t.is_punct]
+        words = [i for i in kept if not s.punct[i]]
         if not words:
             return True
         last = words[-1]
-        if following is not None and following.pos_ == "NOUN" and following.dep_ == "amod" and following.head is last:
+        following = self.last + 1
+        inverted = following < len(s.tokens) and s.tags[following] == "NOUN" and s.deps[following] == "amod"
+        if inverted and s.heads[following] == last:
             return False  # "cet affreux | rôle", parsed the wrong way round
-        if any(t.lower_ in ("ne", "n'") for t in words) and quality.lost_negation(words):
+        tokens = [s.tokens[i] for i in words]
+        if any(s.lowers[i] in ("ne", "n'") for i in words) and quality.lost_negation(tokens):
             return False  # "Elle ne pensait alors | qu'aux lettres"
-        return last.i in self.replaced or not ends_open(words)
+        return last in self.replaced or not ends_open(tokens)
 
     def lost_attribute(self, verb) -> bool:
         """Had "être" an attribute, a place or a complement in the sentence, and the piece none of them?"""
@@ -950,6 +959,9 @@ class Repair:
 
 
 # -- helpers -------------------------------------------------------------
+
+# Words that lead to their head: a determiner or an adjective to its noun, an auxiliary or a copula to its verb.
+LEADING_DEPS = frozenset({"det", "amod", "nummod", "cop", "aux", "aux:pass", "aux:tense"})
 
 
 def ends_open(words: list) -> bool:

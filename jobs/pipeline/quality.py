@@ -557,8 +557,17 @@ def open_ending(doc) -> bool:
         return True
     if form in OPEN_PREPOSITIONS and last.pos_ == "ADP":
         return True
+    if cause_without_clause(words):
+        return True
     before = words[-2].lower_
     return is_finite(last) and before in RELATIVE_QUE and len(words) > 2 and words[-3].lower_ in ("ce", "c'")
+
+
+def cause_without_clause(words: Sequence) -> bool:
+    """Does a "car" end the line with no verb after it ("…, haletants, car la
+    bouche.")? "car" always opens a clause."""
+    at = next((index for index in range(len(words) - 1, -1, -1) if words[index].lower_ == "car"), None)
+    return at is not None and not any(is_finite(t) or t.pos_ in ("VERB", "AUX") for t in words[at + 1 :])
 
 
 # Words before a verb "être" that are what it says: "ce qu'il est", "il y est", "tel il est", "où est-il".
@@ -644,16 +653,25 @@ def number_clash(doc) -> bool:
     and a verb whose form says its number: every third person plural ends in
     "-nt", and a singular tagged so that does not ("il vient" does) is."""
     for subject in doc:
-        if subject.dep_ not in ("nsubj", "nsubj:pass") or subject.pos_ != "NOUN":
+        if subject.dep_ not in ("nsubj", "nsubj:pass") or subject.pos_ not in ("NOUN", "PROPN"):
             continue
         determiner = next((c for c in subject.children if c.dep_ == "det" and c.i < subject.i), None)
-        if determiner is None:
+        # A title and a name ("M. Magnus", "madame Bergmann"), or a name inside the line (a capital opening
+        # it may be the tagger's only reason), and no "et" before the verb: the parse often splits
+        # "Léopold-Ferdinand et Karl le Rouge".
+        named = any(c.dep_ == "flat:name" for c in subject.children) or (
+            subject.pos_ == "PROPN" and not is_first_word(subject)
+        )
+        if named and any(t.pos_ == "CCONJ" for t in doc[: subject.head.i]):
             continue
-        form = determiner.lower_
+        if determiner is None and not named:
+            continue
+        # A name with no determiner is one person or place ("M. Magnus lui amenèrent" lost "Petit-Jeannot et").
+        form = determiner.lower_ if determiner is not None else "le"
         number = "Sing" if form in SINGULAR_DETERMINERS else "Plur" if form in PLURAL_DETERMINERS else None
         if number is None:
             continue
-        noun_number = subject.morph.get("Number")
+        noun_number = [] if named else subject.morph.get("Number")  # "les Watteville": a name takes no -s
         if number == "Plur" and noun_number == ["Sing"] and not subject.lower_.endswith(("s", "x", "z")):
             return True  # "Ces mêlée"
         if noun_number and noun_number != [number]:
@@ -738,6 +756,8 @@ def listed(subject) -> bool:
     mœurs et l'allure, dont la physionomie valent"): a comma, a coordinator
     or "dont" right before it?"""
     doc = subject.doc
+    if any(c.dep_ == "cc" for c in subject.children):
+        return True  # "Petit-Jeannot et M. Magnus": the parse made the second name the subject
     before = subject.left_edge.i - 1
     if before < 0:
         return False
@@ -762,7 +782,10 @@ def next_to(subject, verb) -> bool:
         between, limit = doc[verb.i + 1 : subject.left_edge.i], 4
     if len(between) > limit:
         return False
-    return not any(t.is_punct or t.pos_ in ("VERB", "AUX", "PRON", "SCONJ") or is_finite(t) for t in between)
+    return not any(
+        t.is_punct or (t.pos_ in ("VERB", "AUX", "PRON", "SCONJ") and t.lower_ not in CLITICS) or is_finite(t)
+        for t in between
+    )  # "M. Magnus lui amenèrent": clitics stand between a subject and its verb
 
 
 def verbs_by_form(source: Sequence) -> dict[str, list]:

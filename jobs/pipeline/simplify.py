@@ -376,6 +376,7 @@ class Repair:
         self.inserted: dict[int, str] = {}  # after token index → words
         self.replaced: dict[int, str] = {}  # token index → words
         self.next_carry: str | None = None
+        self.named = False  # the relative pronoun opening the piece became a name
 
     def inside(self, token) -> bool:
         return self.first <= token.i <= self.last
@@ -422,7 +423,24 @@ class Repair:
             return None  # "ne connaissait | que les montagnes"
         if not self.restore_subject(main):
             return None
+        if self.half_a_coordination(main):
+            return None
         return self.finished()
+
+    def half_a_coordination(self, main) -> bool:
+        """Did the cut leave a plural verb with the second half of its
+        coordinated subject ("Petit-Jeannot | et M. Magnus lui amenèrent
+        Darius" → "M. Magnus lui amenèrent Darius.")? The piece opened on
+        "et" or "ou" after a noun, and its one subject is a singular noun
+        or name."""
+        first = self.s.tokens[self.first]
+        if first.lower_ not in ("et", "ou") or self.first == 0 or self.s.tags[self.first - 1] not in ("NOUN", "PROPN"):
+            return False
+        predicate = main.head if main.dep_ in ("cop", *quality.AUXILIARY_DEPS) else main
+        subjects = [c for c in predicate.children if c.dep_ in ("nsubj", "nsubj:pass") and self.inside(c)]
+        if len(subjects) != 1 or subjects[0].pos_ not in ("NOUN", "PROPN") or coordinated(subjects[0]):
+            return False
+        return quality.form_number(finite_of(main)) == "Plur" and "Plur" not in subjects[0].morph.get("Number")
 
     def finished(self) -> Piece | None:
         if self.trim:
@@ -476,6 +494,8 @@ class Repair:
                     return False
             elif s.lemmas[i] == "être" and self.lost_attribute(s.tokens[i]):
                 return False
+            elif dep == "conj" and s.deps[s.heads[i]] in SUBJECT_DEPS and not self.first <= s.heads[i] <= self.last:
+                return False  # "Petit-Jeannot et | M. Magnus lui amenèrent": a subject cut from its coordination
         words = [i for i in kept if not s.punct[i]]
         if not words:
             return True
@@ -710,6 +730,8 @@ class Repair:
             self.subject_first(verb)
         if form == "qui":
             self.replaced[pronoun.i] = self.clear_pronoun(antecedent) if self.pronoun else phrase
+            # "la Reine, qui était restée" → "Reine était restée": a name keeps its capital after a connective.
+            self.named = self.replaced[pronoun.i][:1].isupper()
         elif form in ("que", "qu'"):
             self.removed.add(pronoun.i)
             self.insert_after_verb(verb, phrase)
@@ -952,7 +974,9 @@ class Repair:
             opener = next(
                 (t for t in doc[self.first : self.last + 1] if t.i not in self.removed and not t.is_punct), None
             )
-            name = opener is not None and opener.i not in self.replaced and opener.pos_ == "PROPN"
+            name = opener is not None and (
+                (opener.i not in self.replaced and opener.pos_ == "PROPN") or (opener.i in self.replaced and self.named)
+            )
             body = prefix + " " + (body if name else lower_first(body))
         body = elide(body, self.s.aspirated)
         return finish(mark + body, last=self.end == len(self.s.groups))
@@ -976,6 +1000,8 @@ def ends_open(words: list) -> bool:
     if form in quality.DETERMINERS - quality.PRONOUN_DETERMINERS and last.pos_ == "DET":
         return True
     if form in quality.OPEN_PREPOSITIONS and last.pos_ == "ADP":
+        return True
+    if quality.cause_without_clause(words):
         return True
     return (
         len(words) > 2

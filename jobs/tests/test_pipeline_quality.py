@@ -177,6 +177,9 @@ def test_a_clause_with_its_subject_or_an_imperative_is_not(line):
         "Le soldat marchèrent vers la ville.",
         "Les soldats marcha vers la ville.",  # a plural subject, a singular verb
         "Ces mêlée cessa comme par enchantement.",  # a plural determiner on a singular noun
+        "M. Magnus lui amenèrent Darius.",  # a name alone is singular: "Petit-Jeannot et" was cut
+        "Elle prirent bientôt le ton.",  # a pronoun that disagrees
+        "Ils est venu.",
     ],
 )
 def test_a_subject_and_verb_that_disagree_in_number_are_bad_french(line):
@@ -193,6 +196,11 @@ def test_a_subject_and_verb_that_disagree_in_number_are_bad_french(line):
         "Les fils du voisin chantaient.",
         "Le fils du voisin chantait.",
         "Alors entrèrent les deux hommes.",
+        "Petit-Jeannot et M. Magnus lui amenèrent Darius.",
+        "Les Watteville sont de Suisse.",  # a name takes no -s in the plural
+        "Le père lui donna une lettre.",
+        "Ils viennent.",
+        "Il vient.",
     ],
 )
 def test_agreement_is_judged_only_where_the_morphology_is_plain(line):
@@ -211,6 +219,8 @@ def test_agreement_is_judged_only_where_the_morphology_is_plain(line):
         "Il parlait souvent de.",
         "Il regardait la maison et.",
         "Il regardait la.",
+        "Mais ils s'arrêtèrent soudain, haletants, car la bouche.",  # "car" opens a clause that never came
+        "Elle ne pensait alors.",  # "ne" lost its "que"
     ],
 )
 def test_a_clause_cut_short_is_a_fragment(line):
@@ -230,6 +240,10 @@ def test_a_clause_cut_short_is_a_fragment(line):
         "Je ne sais que dire.",
         "Il ne vit que sa fille.",
         "Il sait ce que tu fais.",
+        "Il partit, car il pleuvait.",
+        "Je ne sais.",  # "savoir" takes "ne" alone
+        "Rien ne résistait au travail de la Préfecture.",
+        "Il partit avant qu'on ne le vît.",
     ],
 )
 def test_a_clause_with_its_attribute_or_term_is_not(line):

@@ -681,3 +681,17 @@ def test_an_adjective_whose_determiner_the_parse_hangs_on_it_is_not_left_out():
 
     assert all("ville rôle" not in line for line in lines)
     assert "cet affreux rôle" in " ".join(lines)
+
+
+def test_a_cut_never_leaves_a_plural_verb_with_half_its_coordinated_subject():
+    text = "Elle fit un signe sur lequel Petit-Jeannot et M. Magnus lui amenèrent le cheval."
+    lines = local_engine.rewrite([SourceSentence(text)], limit=8, mode="simplify").sentences
+
+    assert not any(line.startswith("M. Magnus lui amenèrent") for line in lines)
+
+
+def test_a_name_restored_for_a_relative_keeps_its_capital_after_a_connective():
+    text = "Dès que les délégués eurent disparu, la Reine, qui était restée, fit un signe."
+    lines = local_engine.rewrite([SourceSentence(text)], limit=8, mode="simplify").sentences
+
+    assert not any("reine" in line for line in lines)

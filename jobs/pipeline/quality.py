@@ -530,7 +530,10 @@ DETERMINERS = frozenset(
 PRONOUN_DETERMINERS = frozenset("un une aucun aucune plusieurs".split())
 # Words no French sentence ends on: a relative pronoun, a conjunction, a preposition that governs a noun.
 OPEN_ENDINGS = frozenset("que qu' qui dont lequel laquelle lesquels lesquelles et ou ni mais car ce".split())
-OPEN_PREPOSITIONS = frozenset("de d' du à au aux dans par sur sous chez vers entre parmi".split())
+# Not "pour", "contre", "avant", "après", "avec", "sans", "depuis": French uses them alone ("Je suis contre.").
+OPEN_PREPOSITIONS = frozenset(
+    "de d' du à au aux dans par sur sous chez vers entre parmi pendant durant malgré envers selon".split()
+)
 
 
 def open_ending(doc) -> bool:

@@ -221,6 +221,7 @@ def test_agreement_is_judged_only_where_the_morphology_is_plain(line):
         "Il regardait la.",
         "Mais ils s'arrêtèrent soudain, haletants, car la bouche.",  # "car" opens a clause that never came
         "Elle ne pensait alors.",  # "ne" lost its "que"
+        "Il y avait quinze jours de cela... pendant.",
     ],
 )
 def test_a_clause_cut_short_is_a_fragment(line):
@@ -241,6 +242,7 @@ def test_a_clause_cut_short_is_a_fragment(line):
         "Il ne vit que sa fille.",
         "Il sait ce que tu fais.",
         "Il partit, car il pleuvait.",
+        "Je suis contre.",
         "Je ne sais.",  # "savoir" takes "ne" alone
         "Rien ne résistait au travail de la Préfecture.",
         "Il partit avant qu'on ne le vît.",

@@ -723,6 +723,18 @@ class Repair:
         phrase = antecedent_phrase(antecedent)
         if phrase is None:
             return None
+        if pronoun.lower_ == "qui" and not agrees_in_gender(verb, antecedent):
+            # "la Reine du Sabbat, qui était restée": the parse hangs the clause on the complement.
+            owner = antecedent.head
+            if antecedent.dep_ == "nmod" and owner.pos_ == "NOUN" and owner.i < antecedent.i:
+                antecedent = owner if agrees_in_gender(verb, owner) else None
+            else:
+                antecedent = None
+            if antecedent is None:
+                return None
+            phrase = antecedent_phrase(antecedent)
+            if phrase is None:
+                return None
         if pronoun.lower_ == "qui" and not agrees(finite_of(verb), antecedent):
             return None  # "Cette Gauche font pis": the parse gave the wrong antecedent, or none it can name
         form = pronoun.lower_
@@ -1308,6 +1320,28 @@ def agrees(finite, antecedent) -> bool:
         number = numbers[0] if numbers else None
     # The form says the verb's number: the tagger reads "prirent" as a singular now and then.
     return number is None or quality.form_number(finite) in (None, number)
+
+
+def agrees_in_gender(verb, antecedent) -> bool:
+    """Does a participle or adjective after "être" in the relative clause
+    agree in gender with the antecedent ("la Reine du Sabbat, qui était
+    restée": not "Sabbat")? Judged only where both genders are plain: the
+    participle's by its form ("restée" ends in -e), the noun's by the
+    tagger, and no coordination."""
+    if coordinated(antecedent) or not any(c.dep_ in ("cop", "aux:pass", "aux", "aux:tense") for c in verb.children):
+        return True
+    if "Part" not in verb.morph.get("VerbForm") and verb.pos_ != "ADJ":
+        return True
+    noun_gender = antecedent.morph.get("Gender")
+    said = verb.morph.get("Gender")
+    if not noun_gender or not said:
+        return True
+    feminine_form = verb.lower_.endswith(("ée", "ées", "ie", "ies", "ue", "ues", "te", "tes", "se", "ses"))
+    if said == ["Fem"] and feminine_form:
+        return noun_gender == ["Fem"]
+    if said == ["Masc"] and not verb.lower_.endswith(("e", "es")):
+        return noun_gender == ["Masc"]
+    return True
 
 
 def demonstrative_phrase(noun, *, short: bool = False) -> str | None:

@@ -538,6 +538,16 @@ ANTECEDENTS = [
         8,
         ["Il aimait la musique des violons.", "Ces violons jouaient le soir dans le parc."],
     ),
+    (
+        "Il regardait la fille du notaire, qui était assise près du feu.",
+        8,
+        ["Il regardait la fille du notaire.", "Cette fille était assise près du feu."],
+    ),
+    (
+        "Il regardait le fils de la voisine, qui était assis près du feu.",
+        12,
+        ["Il regardait le fils de la voisine.", "Ce fils de la voisine était assis près du feu."],
+    ),
 ]
 
 # A cut never leaves "être" without its place, "ne … que" without its term, "ce que" without its verb's subject: the line keeps them, and what is left over is the fragment.

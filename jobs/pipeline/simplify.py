@@ -757,7 +757,7 @@ class Repair:
                 if not (self.pronoun and self.possessive(pronoun.head, antecedent)):
                     self.inserted[pronoun.head.i] = "de " + phrase
             else:
-                self.insert_after_verb(verb, "de " + phrase)
+                self.insert_after_object(verb, "de " + phrase, whole=False)
         elif form == "où":
             if antecedent.lemma_.lower() in TEMPORAL_NOUNS or antecedent.lower_ in TEMPORAL_NOUNS:
                 # "Ce jour-là,", "Ce soir-là," but "À ce moment-là,", "À cette époque-là,".
@@ -768,7 +768,7 @@ class Repair:
                 self.insert_before_verb(verb, "y")  # "où il vivait" → "il y vivait"
             else:
                 self.removed.add(pronoun.i)
-                self.insert_after_verb(verb, "dans " + phrase)
+                self.insert_after_object(verb, "dans " + phrase, whole=True)
         else:
             return None
         return finite_of(verb)
@@ -855,6 +855,28 @@ class Repair:
             position = following
             following += 1
         self.inserted[position] = (self.inserted.get(position, "") + " " + words).strip()
+
+    def insert_after_object(self, verb, words: str, *, whole: bool) -> None:
+        """What "dont" or "où" stood for goes after the verb's direct object,
+        where French puts it: "dont il ignorait le but" (the parse often hangs
+        "dont" on the verb) → "il ignorait le but de cette conspiration", not
+        "ignorait de cette conspiration le but"; "où l'ambitieux joue son
+        avenir" → "joue son avenir dans ces séances". `whole`: after the
+        object's whole phrase; else after the noun and the adjectives that
+        follow it ("les moyens secrets de …"). No object: after the verb."""
+        tokens = self.s.tokens
+        obj = next(
+            (c for c in verb.children if c.dep_ == "obj" and c.pos_ in ("NOUN", "PROPN") and verb.i < c.i),
+            None,
+        )
+        if obj is None or not self.inside(obj):
+            self.insert_after_verb(verb, words)
+            return
+        end = obj.i
+        phrase = {t.i for t in obj.subtree} if whole else {c.i for c in obj.children if c.dep_ == "amod"}
+        while end + 1 <= self.last and end + 1 in phrase and not tokens[end + 1].is_punct:
+            end += 1
+        self.inserted[end] = (self.inserted.get(end, "") + " " + words).strip()
 
     def subordinate(self, mark):
         verb = mark.head

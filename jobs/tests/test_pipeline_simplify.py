@@ -231,6 +231,12 @@ DONT_AND_OU = [
         8,
         ["Elle vivait à Genève avec ses parents.", "Elle y avait passé son enfance heureuse."],
     ),
+    # What "dont" stood for follows the object it completes, even where the parse hangs "dont" on the verb.
+    (
+        "Le ministre découvrit une conspiration dont il ignorait le but.",
+        8,
+        ["Le ministre découvrit une conspiration.", "Il ignorait le but de cette conspiration."],
+    ),
 ]
 
 # Negation stays whole in its sentence: "ne … jamais", "ne … personne", "ne … pas".
@@ -563,7 +569,7 @@ KEPT_COMPLEMENTS = [
         [
             "L'éloquence est rarement dans la Chaire.",
             "Mais elle est dans certaines séances.",
-            "L'ambitieux joue dans ces séances son avenir.",
+            "L'ambitieux joue son avenir dans ces séances.",
         ],
     ),
 ]

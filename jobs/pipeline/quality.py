@@ -61,10 +61,37 @@ class Verdict:
         return self.capital and self.end_mark and (self.main_clause or self.short_reply)
 
 
-def verdict(doc, source: Sequence = ()) -> Verdict:
+@dataclass(frozen=True)
+class Source:
+    """What the judge looks up in the sentences a line was written from,
+    gathered once for all the lines of a group. Gemini's chunk is one group
+    of a thousand sentences or more: scanning it again for each of its lines
+    made the judge's time grow with the square of the chunk."""
+
+    docs: Sequence
+    verbs: dict[str, list]  # a verb's form → its tokens in the source (``verbs_by_form``)
+    replies: frozenset[tuple[str, ...]]  # the words of each piece between the source's ! ? … marks
+    words: dict[str, list]  # a word (lower case) → its tokens in the source
+
+    @classmethod
+    def of(cls, docs: Sequence) -> Source:
+        words: dict[str, list] = {}
+        for doc in docs:
+            for token in doc:
+                words.setdefault(token.lower_, []).append(token)
+        replies = frozenset(
+            tuple(WORD.findall(segment.lower())) for doc in docs for segment in REPLY_BREAK.split(doc.text)
+        )
+        return cls(docs=docs, verbs=verbs_by_form(docs), replies=replies, words=words)
+
+
+def verdict(doc, source: Sequence | Source = ()) -> Verdict:
     """The judge's view of one line, parsed alone. ``source``, the parse of
-    the sentences it was written from where they are known, tells a verb
-    that lost its object from one used absolutely ("il mangeait")."""
+    the sentences it was written from where they are known (or their
+    ``Source``, for many lines), tells a verb that lost its object from one
+    used absolutely ("il mangeait")."""
+    if not isinstance(source, Source):
+        source = Source.of(source)
     text = doc.text.strip()
     body = OPENING_MARKS.sub("", text)
     tail = CLOSING_MARKS.sub("", text)
@@ -84,7 +111,7 @@ def verdict(doc, source: Sequence = ()) -> Verdict:
     )
 
 
-def badly_formed(doc, source: Sequence = ()) -> bool:
+def badly_formed(doc, source: Source) -> bool:
     """Is the line bad French whatever its verb: a clause cut short (``open_completive``,
     ``open_ending``, ``lost_attribute``, ``orphan_determiner``) or a subject and
     verb that disagree (``number_clash``)?"""
@@ -136,16 +163,15 @@ def lost_negation(doc) -> bool:
     return False
 
 
-def own_reply(text: str, source: Sequence) -> bool:
+def own_reply(text: str, source: Source) -> bool:
     """Is a short line one of its source's own replies, exclamations or
     questions ("– Oui, monsieur.", "Eh bien !" in "Eh bien ! que faites-vous
     ?"), and not a cut piece that happens to be short ("Pas ton histoire de
     France ?" cut from "Tu ne connais donc pas ton histoire de France ?")?
     With no source known (a source sentence judged alone) it is."""
-    if not source:
+    if not source.docs:
         return True
-    words = WORD.findall(text.lower())
-    return any(WORD.findall(segment.lower()) == words for doc in source for segment in REPLY_BREAK.split(doc.text))
+    return tuple(WORD.findall(text.lower())) in source.replies
 
 
 WORD = re.compile(r"\w+")
@@ -483,12 +509,12 @@ NEEDS_OBJECT = frozenset(
 NEEDS_COMPLEMENT_WITH_SE = frozenset({"empêcher"})
 
 
-def lacks_complement(doc, source: Sequence = ()) -> bool:
+def lacks_complement(doc, source: Source) -> bool:
     """Has a verb of the line lost the object or complement it needs? Either
     its lemma is one French does not use absolutely (``NEEDS_OBJECT``) and it
     has none, or, where the source sentence is known, the same verb there
     had an object or complement that the line has not kept."""
-    source_verbs = verbs_by_form(source)
+    source_verbs = source.verbs
     for token in doc:
         if token.pos_ not in ("VERB", "AUX") or passive_or_adjectival(token):
             continue
@@ -598,7 +624,7 @@ def lost_attribute(doc) -> bool:
 NEGATION_TAILS = frozenset({"pas", "point", "jamais", "plus", "guère", "rien"})
 
 
-def orphan_determiner(doc, source: Sequence = ()) -> bool:
+def orphan_determiner(doc, source: Source) -> bool:
     """Did the line keep a determiner and its adjectives while losing their
     noun ("je jouais ici cet affreux." from "cet affreux rôle")? Where the
     source is known: the line ends on a determiner and at most three words
@@ -611,14 +637,14 @@ def orphan_determiner(doc, source: Sequence = ()) -> bool:
         if words[start].lower_ not in DETERMINERS or words[start].pos_ != "DET":
             continue
         tail = [token.lower_ for token in words[start:]]
-        for sentence in source:
-            for token in sentence:
-                if token.lower_ != tail[0] or token.i + len(tail) > len(sentence):
-                    continue
-                if [t.lower_ for t in sentence[token.i : token.i + len(tail)]] != tail:
-                    continue
-                if lost_noun(sentence, token.i, token.i + len(tail), kept):
-                    return True
+        for token in source.words.get(tail[0], ()):
+            sentence = token.doc
+            if token.i + len(tail) > len(sentence):
+                continue
+            if [t.lower_ for t in sentence[token.i : token.i + len(tail)]] != tail:
+                continue
+            if lost_noun(sentence, token.i, token.i + len(tail), kept):
+                return True
     return False
 
 
@@ -1013,9 +1039,10 @@ def judge(groups: Iterable[tuple[Sequence, Sequence]]) -> Judgement:
     total = Judgement()
     for source_docs, line_docs in groups:
         content = compare(source_docs, line_docs)
+        source = Source.of(source_docs)
         total = total + Judgement(
             lines_judged=len(line_docs),
-            complete_lines=sum(verdict(doc, source_docs).complete for doc in line_docs),
+            complete_lines=sum(verdict(doc, source).complete for doc in line_docs),
             source_sentences=len(source_docs),
             complete_source_sentences=sum(verdict(doc).complete for doc in source_docs),
             source_content=content.source,

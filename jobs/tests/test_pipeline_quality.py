@@ -274,3 +274,21 @@ def test_a_short_line_is_a_reply_only_where_its_source_is_one():
     assert quality.verdict(parse(["Oh !"])[0], exclaimed).complete
     assert quality.verdict(parse(["Mon Dieu !"])[0], exclaimed).complete
     assert quality.verdict(parse(["– Oui, monsieur."])[0], parse(["– Oui, monsieur."])).complete
+
+
+def test_a_group_s_source_is_gathered_once_for_all_its_lines(monkeypatch):
+    """Gemini's chunk is one group of a thousand source sentences: what the
+    judge looks up in them is gathered once, not for each line, and a line
+    gets the same verdict from the gathered source as from the sentences."""
+    sources = parse(["Il entra dans le salon et salua la baronne.", "– Oui, monsieur !"])
+    lines = parse(["Il entra dans le salon.", "Il salua la baronne.", "– Oui, monsieur !", "Il salua."])
+    gathered = []
+    real = quality.Source.of
+    monkeypatch.setattr(quality.Source, "of", lambda docs: gathered.append(len(docs)) or real(docs))
+
+    quality.judge([(sources, lines)])
+
+    assert [n for n in gathered if n] == [len(sources)]
+    source = real(sources)
+    assert [quality.verdict(doc, source) for doc in lines] == [quality.verdict(doc, sources) for doc in lines]
+    assert [quality.verdict(doc, source).complete for doc in lines] == [True, True, True, False]

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
+import os
+import pickle
+import tempfile
 from pathlib import Path
 
 from conftest import shared_file
@@ -28,27 +32,72 @@ def run_book(api, path: Path, pages: int, **processing) -> int:
     return job_id
 
 
-# The local engine's result per chunk input, for the whole test session.
-_REWRITES: dict[str, engines.RewriteResult] = {}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _engine_version() -> str:
+    """What the local engine's answer depends on besides its input: its code
+    and spaCy's model. A change to either is a new version, rewritten again."""
+    import spacy
+
+    digest = hashlib.sha256()
+    for path in sorted([*(ROOT / "jobs" / "pipeline").glob("*.py"), ROOT / "jobs" / "types.py"]):
+        digest.update(path.name.encode() + path.read_bytes())
+    model = spacy.util.get_package_version(engines.local_engine.MODEL)
+    digest.update(f"{spacy.__version__} {engines.local_engine.MODEL} {model}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _stored(key: str) -> Path:
+    # pytest's own cache folder (--cache-clear empties it), so that bin/test's
+    # second pass reads what its first pass rewrote.
+    folder = ROOT / ".pytest_cache" / "novelproc-rewrites" / _engine_version()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.pickle"
+
+
+def _save(path: Path, result: engines.RewriteResult) -> None:
+    from spacy.tokens import DocBin
+
+    # A Doc pickles with its whole vocabulary; a DocBin keeps only the parse.
+    docs = DocBin(docs=result.source_docs, store_user_data=True).to_bytes()
+    kept = pickle.dumps((dataclasses.replace(result, source_docs=[]), docs))
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
+        handle.write(kept)
+    os.replace(handle.name, path)  # a reader sees the whole file or none
+
+
+def _load(path: Path) -> engines.RewriteResult | None:
+    from spacy.tokens import DocBin
+
+    try:
+        result, docs = pickle.loads(path.read_bytes())
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, TypeError):
+        return None  # absent, or written by another version of the result type: rewrite
+    nlp = engines.local_engine.nlp()
+    return dataclasses.replace(result, source_docs=list(DocBin().from_bytes(docs).get_docs(nlp.vocab)))
 
 
 @contextlib.contextmanager
 def same_rewrites():
-    """While open, the local engine answers a chunk it has already rewritten in
-    this session from memory. The chapter, Anki, vocabulary and reading tests
-    each run the same book through the API and read what the job keeps; the
-    rewrite of the book (about a minute of CPU) is the same every time, and the
-    engine itself is tested on its own (test_pipeline_*)."""
+    """While open, the local engine answers a chunk it has already rewritten
+    from what it answered then, kept on disk for the engine's version (its
+    code and model): across the tests of a run and across bin/test's two
+    passes. The chapter, Anki, vocabulary and reading tests each run the same
+    book through the API and read what the job keeps; the rewrite of the book
+    (about half a minute of CPU) is the same every time, and the engine itself
+    is tested on its own (test_pipeline_*)."""
     rewrite = engines.rewrite
 
     def remembered(source, processing, engine):
         if not isinstance(engine, engines.LocalEngine):
             return rewrite(source, processing, engine)
-        key = repr((source.sentences, source.context_before, source.context_after, processing))
-        if key not in _REWRITES:
-            _REWRITES[key] = rewrite(source, processing, engine)
-        kept = _REWRITES[key]
-        return dataclasses.replace(kept, sentences=list(kept.sentences), sources=list(kept.sources))
+        path = _stored(repr((source.sentences, source.context_before, source.context_after, processing)))
+        kept = _load(path)
+        if kept is None:
+            kept = rewrite(source, processing, engine)
+            _save(path, kept)
+        return kept
 
     engines.rewrite = remembered
     try:

@@ -169,6 +169,8 @@ def process_running(pid: int) -> bool:
         return False
 
 
+# The sentinel's guard and the worker's signals, whatever the broker: once.
+@pytest.mark.first_pass
 def test_a_worker_stuck_past_its_timeout_is_still_stopped(cluster_factory, tmp_path):
     # The cluster's sentinel ignores SIGTERM (our qcluster, for group stops);
     # its workers must not, since SIGTERM is how it ends one stuck past the timeout.

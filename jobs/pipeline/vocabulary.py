@@ -222,21 +222,23 @@ def _zipf_frequency():
 
 
 def load() -> None:
-    """Load the lemmatizer (a second or so, once per process) before the first chunk."""
+    """Ready the lemmatizer (the engine's model, loaded once per process) before the first chunk."""
     _lemmatizer()
 
 
 @functools.cache
 def _lemmatizer():
-    import spacy
+    from jobs.pipeline import local_engine
 
-    from jobs.pipeline.local_engine import MODEL
-
-    alone = spacy.load(MODEL, exclude=["tok2vec", "morphologizer", "parser", "attribute_ruler", "ner", "senter"])
-    lemmatizer = alone.get_pipe("lemmatizer")  # with its lookup tables, loaded with it
+    # The engine's own pipeline's lemmatizer, not a second load of the model:
+    # that costs each process a second and a half of CPU and its memory, for
+    # the same tables. rule_lemmatize reads only the token's form and part of
+    # speech, so the retagged verbs above are lemmatised as verbs.
+    lemmatizer = local_engine.nlp().get_pipe("lemmatizer")
     # The French rules look each form up in a list of the known words per
     # part of speech (66,000 nouns): as sets, a book's first pass over its
-    # words takes a tenth of the time (docs/benchmarks.md). Same contents.
+    # words takes a tenth of the time (docs/benchmarks.md). Same contents, so
+    # the pipeline's own lemmas do not change.
     index = lemmatizer.lookups.get_table("lemma_index")
     for pos in ("adj", "adp", "adv", "aux", "cconj", "det", "noun", "pron", "punct", "sconj", "verb"):
         if pos in index:

@@ -214,6 +214,11 @@ SWEEP_SECONDS = env_float("SWEEP_SECONDS", 5, minimum=0.5)
 # The local engine is CPU-bound: one worker per core. Gemini chunks mostly wait
 # on the network: enough workers for a job's calls plus its read-ahead (5 + 2).
 Q_WORKERS = env_int("Q_WORKERS", 7 if env_str("GEMINI_API_KEY") else 2, minimum=1)
+# The niceness of the cluster's workers (0-19; Linux's default is 0). A
+# rewrite is batch work and a status read is someone waiting: where the web
+# and the cluster share cores, the web is served first, and the workers get
+# every cycle it leaves.
+WORKER_NICE = env_int("WORKER_NICE", 10, minimum=0, maximum=19)
 Q_CLUSTER = {
     "name": env_str("Q_CLUSTER_NAME", "novelproc"),
     "workers": Q_WORKERS,

@@ -20,6 +20,7 @@ past its task timeout.
 """
 
 import logging
+import os
 import signal
 import threading
 
@@ -71,10 +72,20 @@ def worker_takes_sigterm(**kwargs) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # sent in each worker as it starts
 
 
+def worker_yields_the_cores(**kwargs) -> None:
+    """Each worker, as it starts, lowers its priority to WORKER_NICE (never
+    raises it: a cluster started under `nice` keeps its own). Only the workers:
+    the main process's sweeper and the sentinel are light, and a chunk whose
+    worker died should not wait behind the others' rewrites to be handed out."""
+    current = os.getpriority(os.PRIO_PROCESS, 0)
+    os.setpriority(os.PRIO_PROCESS, 0, max(current, settings.WORKER_NICE))
+
+
 class Command(ClusterCommand):
     def handle(self, *args, **options):
         warm_up()
         cluster.Sentinel = Sentinel  # what `Cluster.start` runs in its sentinel process
         qcluster_command.Cluster = Cluster  # what django-q2's command starts
         post_spawn.connect(worker_takes_sigterm, dispatch_uid="novelproc-worker-sigterm")
+        post_spawn.connect(worker_yields_the_cores, dispatch_uid="novelproc-worker-nice")
         super().handle(*args, **options)

@@ -246,9 +246,12 @@ def test_a_worker_killed_with_many_calls_in_flight_loses_nothing_and_bills_as_an
     ends with the sentences, the calls and the bill of the same book run
     without a fault (the fake answers the same prompt the same way)."""
     settings.CHUNK_SIZE_OVERRIDE, settings.GEMINI_SECTION_PAGES = 8, 2  # four calls at once for each chunk
-    fake, env = gemini(latency=3.0)
-    lease = 20  # seconds: twice the timeout, as the settings require with a key
-    cluster = cluster_factory(**{**env, "GEMINI_TIMEOUT": "10", "CHUNK_LEASE_SECONDS": str(lease)})
+    # Calls of 1.5 s, a timeout four times that (no answer cut on a loaded
+    # machine), and the shortest lease the settings allow with it: the run
+    # after the kill waits for the lease to lapse.
+    fake, env = gemini(latency=1.5)
+    lease = 12  # seconds: twice the timeout, as the settings require with a key
+    cluster = cluster_factory(**{**env, "GEMINI_TIMEOUT": "6", "CHUNK_LEASE_SECONDS": str(lease)})
     client = live_client(live_server.url)
     pdf = story_pdf(40)
     started = time.monotonic()

@@ -2,7 +2,7 @@
 connections and load, before and after (must-show 1 of issue #14).
 
     .venv/bin/python bench/pollers.py ../shared/data/la-reine-du-sabbat-457p.pdf [--clients 200] [--seconds 60] [--interval 2]
-        [--modes plain,etag] [--before 27076d7 | --before '']
+        [--modes plain,etag] [--before 27076d7 | --before ''] [--client raw|httpx]
 
 Starts a PostgreSQL of its own (max_connections=100, PostgreSQL's default), a
 Redis of its own and one qcluster, and measures, in the same run and against the same database:
@@ -18,7 +18,12 @@ Redis of its own and one qcluster, and measures, in the same run and against the
 
 Each mode polls a job of its own, started for it (the previous one is
 cancelled), so that every mode sees a book in full processing. Each client
-polls `GET jobs/{id}` every `--interval` seconds, from this machine.
+polls `GET jobs/{id}` every `--interval` seconds, from this machine, on a
+keep-alive connection of its own written by hand (`--client raw`, the
+default) or through one httpx pool (`--client httpx`, earlier runs'
+client): the client shares the two cores with the server, and httpx alone
+takes most of one at 100 requests/s, which the latencies then include.
+"client cores" is the CPU of this process (the pollers and the sampler).
 Connections are sampled from pg_stat_activity, the load average from
 /proc/loadavg, every 0.25 s; the CPU seconds of the web server's and the
 cluster's processes are read from /proc at the start and the end of a mode.
@@ -121,34 +126,86 @@ def group_cpu_seconds(pgid: int) -> float:
     return total / CLOCK_TICKS
 
 
+class HttpxConnection:
+    """A poller's requests through one shared httpx.AsyncClient (its pool)."""
+
+    def __init__(self, http: httpx.AsyncClient):
+        self.http = http
+
+    async def get(self, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
+        response = await self.http.get(path, headers=headers)
+        return response.status_code, {k.lower(): v for k, v in response.headers.items()}
+
+    async def close(self) -> None:
+        pass
+
+
+class RawConnection:
+    """A poller's own keep-alive connection, HTTP/1.1 written and read by
+    hand on asyncio's streams: a fraction of httpx's CPU a request, so that a
+    load client on the server's machine takes less of the cores they share."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader = self.writer = None
+
+    async def get(self, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{lines}\r\n".encode())
+        try:
+            head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+            fields = {}
+            for line in head[1:]:
+                name, _, value = line.partition(":")
+                if name:
+                    fields[name.strip().lower()] = value.strip()
+            await self.reader.readexactly(int(fields.get("content-length", 0)))
+        except (OSError, asyncio.IncompleteReadError):
+            await self.close()  # the next request opens a new connection
+            raise
+        if fields.get("connection", "").lower() == "close":
+            await self.close()
+        return int(head[0].split()[1]), fields
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.reader = self.writer = None
+
+
 async def poll(
-    base_url: str, token: str, job_id: int, *, clients: int, seconds: float, interval: float, etag: bool
+    base_url: str, token: str, job_id: int, *, clients: int, seconds: float, interval: float, etag: bool, raw: bool
 ) -> dict:
     latencies: list[float] = []
     errors: dict[str, int] = {}
     not_modified = 0
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    address = httpx.URL(base_url)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as http:
         deadline = time.monotonic() + seconds
 
         async def client() -> None:
             nonlocal not_modified
             headers = {"Authorization": f"Bearer {token}"}
+            connection = RawConnection(address.host, address.port) if raw else HttpxConnection(http)
             await asyncio.sleep(random.uniform(0, interval))
             while time.monotonic() < deadline:
                 tick = time.monotonic()
                 try:
-                    response = await http.get(f"/api/v1/jobs/{job_id}", headers=headers)
+                    status, fields = await asyncio.wait_for(connection.get(f"/api/v1/jobs/{job_id}", headers), 30)
                     latencies.append((time.monotonic() - tick) * 1000)
-                    if response.status_code == 304:
+                    if status == 304:
                         not_modified += 1
-                    elif response.status_code != 200:
-                        errors[str(response.status_code)] = errors.get(str(response.status_code), 0) + 1
-                    elif etag and "ETag" in response.headers:
-                        headers["If-None-Match"] = response.headers["ETag"]
-                except httpx.HTTPError as exc:
+                    elif status != 200:
+                        errors[str(status)] = errors.get(str(status), 0) + 1
+                    elif etag and "etag" in fields:
+                        headers["If-None-Match"] = fields["etag"]
+                except (httpx.HTTPError, OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
                     errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
                 await asyncio.sleep(max(0.0, interval - (time.monotonic() - tick)))
+            await connection.close()
 
         await asyncio.gather(*(client() for _ in range(clients)))
     return {"latencies": latencies, "errors": errors, "not_modified": not_modified}
@@ -173,9 +230,12 @@ def measure(
     sampler.start()
     started = time.monotonic()
     web_cpu, cluster_cpu = group_cpu_seconds(server.pid), group_cpu_seconds(cluster.pid)
+    client_cpu = time.process_time()
+    raw = args.client == "raw"
     result = asyncio.run(
-        poll(url, token, job_id, clients=args.clients, seconds=args.seconds, interval=args.interval, etag=etag)
+        poll(url, token, job_id, clients=args.clients, seconds=args.seconds, interval=args.interval, etag=etag, raw=raw)
     )
+    client_cpu = time.process_time() - client_cpu
     web_cpu, cluster_cpu = group_cpu_seconds(server.pid) - web_cpu, group_cpu_seconds(cluster.pid) - cluster_cpu
     elapsed = time.monotonic() - started
     stop.set()
@@ -197,6 +257,7 @@ def measure(
         "web_ms": web_cpu * 1000 / max(1, requests),
         "web_cores": web_cpu / elapsed,
         "cluster_cores": cluster_cpu / elapsed,
+        "client_cores": client_cpu / elapsed,
     }
 
 
@@ -220,6 +281,7 @@ def main() -> None:
     parser.add_argument("--before", default="27076d7", help="the commit to measure as 'before'; '' for none")
     parser.add_argument("--modes", default="plain,etag", help="plain (no If-None-Match), etag (sends it back)")
     parser.add_argument("--cluster-workers", type=int, default=2)
+    parser.add_argument("--client", choices=["raw", "httpx"], default="raw", help="the pollers' HTTP client")
     args = parser.parse_args()
     modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()]
     assert set(modes) <= {"plain", "etag"}, modes
@@ -273,18 +335,19 @@ def main() -> None:
         print(
             f"{args.clients} clients polling GET jobs/{{id}} every {args.interval:g} s for {args.seconds:g} s;"
             f" {args.pdf.name}; PostgreSQL max_connections=100; cluster: {args.cluster_workers} workers;"
-            f" load client on the same machine"
+            f" load client ({args.client}) on the same machine"
         )
         print(
             f"{'server':<40} {'requests':>8} {'req/s':>6} {'errors':>6} {'304':>5} {'p50 ms':>7} {'p95 ms':>7}"
             f" {'max ms':>7} {'conns':>5} {'load 1m':>9} {'web ms/req':>10} {'web cores':>9} {'cluster cores':>13}"
+            f" {'client cores':>12}"
         )
         for row in rows:
             print(
                 f"{row['name']:<40} {row['requests']:>8} {row['rate']:>6.1f} {row['errors']:>6}"
                 f" {row['not_modified']:>5.0%} {row['p50']:>7.0f} {row['p95']:>7.0f} {row['max']:>7.0f}"
                 f" {row['connections']:>5} {row['load'][0]:>4.1f}-{row['load'][1]:<4.1f} {row['web_ms']:>10.1f}"
-                f" {row['web_cores']:>9.2f} {row['cluster_cores']:>13.2f}  {row['by_error'] or ''}"
+                f" {row['web_cores']:>9.2f} {row['cluster_cores']:>13.2f} {row['client_cores']:>12.2f}  {row['by_error'] or ''}"
             )
             if "job" in row:
                 print(f"    its job at the end: {row['job']['status']}, {row['job']['progress_percent']} %")

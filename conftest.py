@@ -183,8 +183,11 @@ def cluster_factory(tmp_path, monkeypatch, transactional_db):
     get_broker().purge_queue()
     start, started = starter(Cluster, tmp_path, "qcluster")
     yield start
+    # Killed, not stopped: django-q2's orderly stop takes seconds, in every
+    # test that starts a cluster; test_seed_flow_completes_on_a_real_cluster
+    # checks that stop on its own.
     for cluster in started:
-        cluster.stop()
+        cluster.kill_hard()
     # What real workers left in the shared cache table (a daily quota remembered
     # as spent, cluster stats) would outlive the test: a flush leaves that table alone.
     from django.conf import settings

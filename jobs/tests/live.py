@@ -116,6 +116,7 @@ class Started:
         if group_alive(self.process.pid):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
+        self.close_log()
 
     def stop(self, *, grace: float = 8) -> bool:
         """SIGTERM to the whole group, as systemd sends it; True when every
@@ -130,9 +131,12 @@ class Started:
             clean = self.process.poll() is not None and not group_alive(self.process.pid)
             if not clean:
                 self.kill_hard()
+        self.close_log()
+        return clean
+
+    def close_log(self) -> None:
         if self.log is not None and not self.log.closed:
             self.log.close()
-        return clean
 
     def log_tail(self, chars: int = 4000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:] if self.log_path and self.log_path.exists() else ""

@@ -14,7 +14,9 @@ Redis of its own and one qcluster, and measures, in the same run and against the
   pool of DB_POOL_MAX_SIZE connections), once per `--modes`:
   `plain`, pollers that never send If-None-Match (the worst case), and
   `etag`, pollers that send back the ETag they last got (a browser, a
-  careful client), so that an unchanged job is a 304.
+  careful client), so that an unchanged job is a 304; and `idle`, the
+  same pollers once the last mode's job is cancelled, the cluster idle: what
+  the web does with the cores to itself.
 
 Each mode polls a job of its own, started for it (the previous one is
 cancelled), so that every mode sees a book in full processing. Each client
@@ -279,12 +281,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--interval", type=float, default=2)
     parser.add_argument("--before", default="27076d7", help="the commit to measure as 'before'; '' for none")
-    parser.add_argument("--modes", default="plain,etag", help="plain (no If-None-Match), etag (sends it back)")
+    parser.add_argument(
+        "--modes",
+        default="plain,etag",
+        help="plain (no If-None-Match), etag (sends it back), idle (etag, the job cancelled: the web alone)",
+    )
     parser.add_argument("--cluster-workers", type=int, default=2)
     parser.add_argument("--client", choices=["raw", "httpx"], default="raw", help="the pollers' HTTP client")
     args = parser.parse_args()
     modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()]
-    assert set(modes) <= {"plain", "etag"}, modes
+    assert set(modes) <= {"plain", "etag", "idle"} and modes[0] != "idle", modes
 
     pg, redis = PostgresServer(), RedisServer()
     data_dir = Path(tempfile.mkdtemp(prefix="novelproc-bench-"))
@@ -326,9 +332,14 @@ def main() -> None:
         started.append(server)
         workers = env["WEB_WORKERS"]
         for mode in modes:
-            job_id = fresh_job(client, args.pdf, job_id)
+            if mode == "idle":  # the last job cancelled, the cluster with nothing to do: the web alone
+                client.http.post(f"/jobs/{job_id}/cancel")
+                time.sleep(3)  # the workers finish the chunks they hold
+            else:
+                job_id = fresh_job(client, args.pdf, job_id)
             name = f"uvicorn, {workers} processes, pool; {mode}"
-            rows.append(measure(name, server, server.url, cluster, pg, client.token, job_id, args, etag=mode == "etag"))
+            etag = mode in ("etag", "idle")
+            rows.append(measure(name, server, server.url, cluster, pg, client.token, job_id, args, etag=etag))
             rows[-1]["job"] = client.job(job_id)
         server.stop()
 

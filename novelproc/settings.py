@@ -217,8 +217,9 @@ Q_WORKERS = env_int("Q_WORKERS", 7 if env_str("GEMINI_API_KEY") else 2, minimum=
 # The niceness of the cluster's workers (0-19; Linux's default is 0). A
 # rewrite is batch work and a status read is someone waiting: where the web
 # and the cluster share cores, the web is served first, and the workers get
-# every cycle it leaves.
-WORKER_NICE = env_int("WORKER_NICE", 10, minimum=0, maximum=19)
+# every cycle it leaves. 19, the lowest priority: at 10 the status read's p95
+# under 200 pollers was 3-4 times higher (docs/benchmarks.md, issue #14).
+WORKER_NICE = env_int("WORKER_NICE", 19, minimum=0, maximum=19)
 Q_CLUSTER = {
     "name": env_str("Q_CLUSTER_NAME", "novelproc"),
     "workers": Q_WORKERS,

@@ -184,5 +184,5 @@ def test_a_worker_stuck_past_its_timeout_is_still_stopped(cluster_factory, tmp_p
         wait_for(lambda: pid_file.exists() and pid_file.read_text(), timeout=60, interval=0.1, what="the task to start")
     )
     assert process_running(pid)
-    assert os.getpriority(os.PRIO_PROCESS, pid) == 10  # WORKER_NICE: the web is served first
+    assert os.getpriority(os.PRIO_PROCESS, pid) == 19  # WORKER_NICE: the web is served first
     wait_for(lambda: not process_running(pid), timeout=40, interval=0.2, what="the stuck worker to be stopped")

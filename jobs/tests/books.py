@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import os
 import pickle
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from conftest import shared_file
 from jobs.pipeline import engines
+from jobs.tests.live import ROOT
 
 ALBERT = "albert-savarus-115p"
 
@@ -32,12 +34,13 @@ def run_book(api, path: Path, pages: int, **processing) -> int:
     return job_id
 
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _engine_version() -> str:
-    """What the local engine's answer depends on besides its input: its code
-    and spaCy's model. A change to either is a new version, rewritten again."""
+@functools.cache
+def _store() -> Path:
+    """Where the rewrites of this version of the local engine are kept: in
+    pytest's own cache folder (--cache-clear empties it), so that bin/test's
+    second pass reads what its first pass rewrote. The version is what the
+    engine's answer depends on besides its input, its code and spaCy's
+    model: a change to either is a new folder, rewritten again."""
     import spacy
 
     digest = hashlib.sha256()
@@ -45,15 +48,13 @@ def _engine_version() -> str:
         digest.update(path.name.encode() + path.read_bytes())
     model = spacy.util.get_package_version(engines.local_engine.MODEL)
     digest.update(f"{spacy.__version__} {engines.local_engine.MODEL} {model}".encode())
-    return digest.hexdigest()[:16]
+    folder = ROOT / ".pytest_cache" / "novelproc-rewrites" / digest.hexdigest()[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _stored(key: str) -> Path:
-    # pytest's own cache folder (--cache-clear empties it), so that bin/test's
-    # second pass reads what its first pass rewrote.
-    folder = ROOT / ".pytest_cache" / "novelproc-rewrites" / _engine_version()
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.pickle"
+    return _store() / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.pickle"
 
 
 def _save(path: Path, result: engines.RewriteResult) -> None:

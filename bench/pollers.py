@@ -305,6 +305,7 @@ def main() -> None:
         Q_WORKERS=str(args.cluster_workers),
         # AsgiServer's default is one process; the service's is one per core.
         WEB_WORKERS=os.environ.get("WEB_WORKERS", str(os.cpu_count() or 1)),
+        DEBUG="0",  # the servers as deployed: DEBUG's query log and static finders cost every request
         LOG_LEVEL="WARNING",
         RATELIMIT_ENABLE="0",
         MONTHLY_GRANT_CREDITS="1000000",  # a book per mode

@@ -220,6 +220,13 @@ Q_WORKERS = env_int("Q_WORKERS", 7 if env_str("GEMINI_API_KEY") else 2, minimum=
 # every cycle it leaves. 19, the lowest priority: at 10 the status read's p95
 # under 200 pollers was 3-4 times higher (docs/benchmarks.md, issue #14).
 WORKER_NICE = env_int("WORKER_NICE", 19, minimum=0, maximum=19)
+# And Linux's SCHED_IDLE policy on top: niceness only weighs a task's share,
+# and a web thread woken while a nice-19 rewrite held the core could still wait
+# its turn; an idle-class task is preempted by any other as soon as it wakes.
+# With it, the status read's p95 under 200 pollers of a processing book fell
+# from about 190 ms to under 100 (docs/benchmarks.md). The workers still run
+# whenever the web leaves a core, which on this service is almost always.
+WORKER_SCHED_IDLE = env_bool("WORKER_SCHED_IDLE", True)
 Q_CLUSTER = {
     "name": env_str("Q_CLUSTER_NAME", "novelproc"),
     "workers": Q_WORKERS,

@@ -185,4 +185,5 @@ def test_a_worker_stuck_past_its_timeout_is_still_stopped(cluster_factory, tmp_p
     )
     assert process_running(pid)
     assert os.getpriority(os.PRIO_PROCESS, pid) == 19  # WORKER_NICE: the web is served first
+    assert os.sched_getscheduler(pid) == os.SCHED_IDLE  # WORKER_SCHED_IDLE
     wait_for(lambda: not process_running(pid), timeout=40, interval=0.2, what="the stuck worker to be stopped")

@@ -3,6 +3,7 @@ sentences loaded, a stored sentence count, and 304 when nothing changed."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from unittest import mock
 
@@ -10,9 +11,11 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from jobs import selectors, services
+from jobs.api import BodiesByTag
 from jobs.models import Job
 from jobs.pipeline.figures import QualityFigures
 from jobs.serializers import JobDetailSerializer
@@ -67,6 +70,14 @@ def status_read(api, job: Job, etag: str | None = None):
     return api.get(f"/api/v1/jobs/{job.pk}", **headers)
 
 
+def rendered_now(user, job: Job) -> dict:
+    """The status body as the serializer renders it now (not from the view's
+    BodiesByTag), through JSON as a client receives it."""
+    read = selectors.get_owned_job_status(user=user, job_id=job.pk)
+    body = JobDetailSerializer(read, context={"queue_position": selectors.queue_position(job=read)}).data
+    return json.loads(JSONRenderer().render(body))
+
+
 class Reads:
     """Every (ETag, body) a poller has seen of one job: each new read must
     answer 304 to an ETag seen with the same body, and 200 to every ETag seen
@@ -79,6 +90,7 @@ class Reads:
         response = status_read(self.api, self.job)
         assert response.status_code == 200
         body, etag = response.json(), response["ETag"]
+        assert body == rendered_now(self.api.user, self.job), "a body kept under its ETag went stale"
         for old_etag, old_body in self.seen:
             again = status_read(self.api, self.job, old_etag)
             if old_body == body:
@@ -199,6 +211,33 @@ def test_a_304_runs_no_serializer(api):
     assert response.status_code == 304 and response["ETag"] == etag
     assert status_read(api, job, f'"other", {etag}').status_code == 304  # a list, strong form: weak comparison
     assert status_read(api, job, "*").status_code == 304
+
+
+def test_pollers_of_one_unchanged_job_share_one_rendering_and_a_change_renders_anew(api):
+    job = make_started_job(api.user, chunks=2)
+    with mock.patch("jobs.api.JobDetailSerializer", wraps=JobDetailSerializer) as serializer:
+        bodies = [status_read(api, job).json() for _ in range(3)]  # pollers with no ETag yet
+        assert serializer.call_count == 1 and bodies[0] == bodies[1] == bodies[2]
+        record(job.chunks.get(index=0))
+        changed = status_read(api, job).json()
+    assert serializer.call_count == 2 and changed["processed_chunks"] == 1
+    assert changed == rendered_now(api.user, job)
+
+
+def test_the_bodies_kept_by_etag_are_bounded_and_the_least_recently_used_goes_first():
+    kept = BodiesByTag(size=2)
+    kept.put("a", {"n": 1})
+    kept.put("b", {"n": 2})
+    assert kept.get("a") == {"n": 1}  # now the most recent
+    kept.put("c", {"n": 3})
+    assert kept.get("b") is None and kept.get("a") == {"n": 1} and kept.get("c") == {"n": 3}
+    assert len(kept.bodies) == 2
+
+
+@pytest.mark.parametrize("job_id", [2**63, 10**30])
+def test_an_id_past_the_database_s_integers_is_a_404(api, job_id):
+    response = api.get(f"/api/v1/jobs/{job_id}")
+    assert response.status_code == 404 and response.json()["error_code"] == "NOT_FOUND"
 
 
 def test_the_json_and_the_browsable_api_have_different_etags(api, browser):

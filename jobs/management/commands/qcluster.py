@@ -74,11 +74,15 @@ def worker_takes_sigterm(**kwargs) -> None:
 
 def worker_yields_the_cores(**kwargs) -> None:
     """Each worker, as it starts, lowers its priority to WORKER_NICE (never
-    raises it: a cluster started under `nice` keeps its own). Only the workers:
-    the main process's sweeper and the sentinel are light, and a chunk whose
-    worker died should not wait behind the others' rewrites to be handed out."""
+    raises it: a cluster started under `nice` keeps its own) and, with
+    WORKER_SCHED_IDLE, enters the idle scheduling class; the PDF readers it
+    starts inherit both. Only the workers: the main process's sweeper and the
+    sentinel are light, and a chunk whose worker died should not wait behind
+    the others' rewrites to be handed out."""
     current = os.getpriority(os.PRIO_PROCESS, 0)
     os.setpriority(os.PRIO_PROCESS, 0, max(current, settings.WORKER_NICE))
+    if settings.WORKER_SCHED_IDLE:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 class Command(ClusterCommand):

@@ -122,7 +122,8 @@ DATABASE_URL = env_url("DATABASE_URL", ("postgres", "postgresql", "pgsql"))
 # Every other process keeps one persistent connection: qcluster forks its
 # workers, and a pool's threads and sockets do not survive a fork. Both check
 # a connection before use, so a restarted PostgreSQL costs no failed request.
-# The bound: WEB_WORKERS × DB_POOL_MAX_SIZE + each cluster's Q_WORKERS + 3.
+# The bound: WEB_WORKERS × DB_POOL_MAX_SIZE + each cluster's 2 × Q_WORKERS + 3
+# (a worker's task and its lease heartbeat), plus a Gemini job's calls in flight (README).
 DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 10, minimum=1)
 DB_POOL_TIMEOUT = env_float("DB_POOL_TIMEOUT", 10, minimum=0.1)
 SERVING_HTTP = env_str("NOVELPROC_SERVING") == "asgi"

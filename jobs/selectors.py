@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, F, FloatField, Func, IntegerField, Q, QuerySet, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
@@ -58,7 +59,8 @@ def get_owned_job_status(*, user, job_id: int) -> Job:
         job_id = int(job_id)
     except (ValueError, TypeError):
         raise JobNotFound() from None
-    if not -(2**63) <= job_id < 2**63:  # what the ORM's lookup would find no row for (a bigint)
+    low, high = connection.ops.integer_field_range(Job._meta.pk.get_internal_type())
+    if not low <= job_id <= high:  # no row has it: the ORM's lookup would find none either
         raise JobNotFound()
     sql, params = _status_sql()
     by_marker = {_JOB_MARKER: job_id, _OWNER_MARKER: user.pk}
@@ -68,14 +70,6 @@ def get_owned_job_status(*, user, job_id: int) -> Job:
     if not found[0].owner_is_active:
         raise UserInactive()
     return found[0]
-
-
-def _status_queryset(*, job_id: int, owner_id: int) -> QuerySet[Job]:
-    return (
-        Job.objects.defer(*RESULT_COLUMNS)
-        .annotate(owner_is_active=F("owner__is_active"))
-        .filter(pk=job_id, owner_id=owner_id, deleted_at__isnull=True)
-    )
 
 
 # Values no job or user has, compiled in place of the two parameters: their
@@ -89,7 +83,12 @@ def _status_sql() -> tuple[str, tuple]:
     read more than any other, and compiling the queryset took about a quarter
     of the CPU of an answer that is a 304 (py-spy under 200 pollers, issue #14);
     executing it is the same indexed query."""
-    query = _status_queryset(job_id=_JOB_MARKER, owner_id=_OWNER_MARKER).query
+    query = (
+        Job.objects.defer(*RESULT_COLUMNS)
+        .annotate(owner_is_active=F("owner__is_active"))
+        .filter(pk=_JOB_MARKER, owner_id=_OWNER_MARKER, deleted_at__isnull=True)
+        .query
+    )
     sql, params = query.get_compiler(using=Job.objects.db).as_sql()
     assert params.count(_JOB_MARKER) == 1 and params.count(_OWNER_MARKER) == 1, params
     return sql, tuple(params)

@@ -11,7 +11,7 @@ from django.core.handlers.asgi import ASGIHandler
 from novelproc.asgi_handler import SyncChainASGIHandler
 
 
-def get(handler, path: str) -> tuple[list[dict], list[str]]:
+def get(handler, path: str, monkeypatch) -> tuple[list[dict], list[str]]:
     """Run one GET through `handler`; returns what it sent and the name of
     each function it ran in a thread (each a hop from the event loop)."""
     sent: list[dict] = []
@@ -47,11 +47,9 @@ def get(handler, path: str) -> tuple[list[dict], list[str]]:
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }
-    SyncToAsync.__call__ = counted
-    try:
+    with monkeypatch.context() as patched:
+        patched.setattr(SyncToAsync, "__call__", counted)
         asyncio.run(handler(scope, receive, send))
-    finally:
-        SyncToAsync.__call__ = original
     return sent, hops
 
 
@@ -60,12 +58,12 @@ def test_the_chain_is_built_synchronous():
     assert not asyncio.iscoroutinefunction(handler._middleware_chain)
 
 
-def test_a_request_crosses_into_a_thread_once_for_the_chain_and_the_view():
-    sent, hops = get(SyncChainASGIHandler(), "/login/")
+def test_a_request_crosses_into_a_thread_once_for_the_chain_and_the_view(monkeypatch):
+    sent, hops = get(SyncChainASGIHandler(), "/login/", monkeypatch)
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200
     assert b"<form" in b"".join(message.get("body", b"") for message in sent[1:])
     # the chain with its view, and the two signals Django's handle() sends from the loop
     assert hops.count("BaseHandler.get_response") == 1 and len(hops) <= 3, hops
 
-    _, django_hops = get(ASGIHandler(), "/login/")  # the async chain: a hop per sync piece
+    _, django_hops = get(ASGIHandler(), "/login/", monkeypatch)  # the async chain: a hop per sync piece
     assert len(django_hops) >= 2 * len(hops), django_hops

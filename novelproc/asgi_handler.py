@@ -22,6 +22,7 @@ is the one request_finished gives back."""
 
 from __future__ import annotations
 
+import django
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
@@ -38,7 +39,5 @@ class SyncChainASGIHandler(ASGIHandler):
 
 def get_application() -> SyncChainASGIHandler:
     """Like django.core.asgi.get_asgi_application, with the handler above."""
-    import django
-
     django.setup(set_prefix=False)
     return SyncChainASGIHandler()

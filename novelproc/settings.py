@@ -224,8 +224,9 @@ WORKER_NICE = env_int("WORKER_NICE", 19, minimum=0, maximum=19)
 # And Linux's SCHED_IDLE policy on top: niceness only weighs a task's share,
 # and a web thread woken while a nice-19 rewrite held the core could still wait
 # its turn; an idle-class task is preempted by any other as soon as it wakes.
-# With it, the status read's p95 under 200 pollers of a processing book fell
-# from about 190 ms to under 100 (docs/benchmarks.md). The workers still run
+# Under 200 pollers of a processing book, the status read's p95 was 190-197 ms
+# with niceness alone; with it (and the web's own fixes of the same commit)
+# 72-121 ms (docs/benchmarks.md). The workers still run
 # whenever the web leaves a core, which on this service is almost always.
 WORKER_SCHED_IDLE = env_bool("WORKER_SCHED_IDLE", True)
 Q_CLUSTER = {

@@ -6,21 +6,24 @@ Between steps (and before every Gemini call) it renews the chunk's lease,
 which is also how it learns that the job was cancelled: then it stops before
 the next expensive step, and nothing more is sent or charged. While the
 engine runs (a Gemini call can hold the thread for GEMINI_TIMEOUT, retries
-for longer) a heartbeat thread renews the lease too (:func:`lease_kept`), so
+for longer) a keeper thread renews the lease too (:class:`LeaseKeeper`), so
 the sweep never hands a chunk in flight to a second worker, which would pay
 for its calls again.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import functools
 import logging
 import math
+import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, connections
@@ -51,11 +54,11 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
 
     # The heartbeat runs from the first page read to the engine's last word:
     # with a short lease (seconds), a slow pypdf read must not lose it either.
-    with lease_kept(beat, every=renew_every(claimed.job)) as lost:
+    with LeaseKeeper(beat, every=renew_every(claimed.job)) as keeper:
         started = time.perf_counter()
         source = _read_source(claimed, timings)
         timings["cleaning"] = time.perf_counter() - started - timings["pdf"]
-        if lost.is_set() or not beat():
+        if keeper.lost.is_set() or not beat():
             raise ChunkAbandoned()
         started = time.perf_counter()
         if job.engine == Engine.GEMINI:
@@ -63,7 +66,12 @@ def run_chunk(claimed: ClaimedChunk, *, heartbeat: Callable[[], bool] | None = N
             timings["slot_wait"] = time.perf_counter() - started
             started = time.perf_counter()
         try:
-            engine = engine_for(job, stopped=lambda: lost.is_set() or not beat(), sections=sections_of(claimed))
+            engine = engine_for(
+                job,
+                stopped=lambda: keeper.lost.is_set() or not beat(),
+                sections=sections_of(claimed),
+                ask=keeper.ask,
+            )
             result = engines.rewrite(source, ProcessingSettings.from_job(job), engine)
         except GeminiStopped as exc:
             raise ChunkAbandoned() from exc
@@ -142,34 +150,92 @@ def renew_every(job: Job) -> float:
     return lease_seconds(job) / 4
 
 
-@contextlib.contextmanager
-def lease_kept(beat: Callable[[], bool], *, every: float) -> Iterator[threading.Event]:
-    """Call ``beat`` (renew my chunk's lease) every ``every`` seconds from a
-    thread of its own while the block runs, since the block's own thread may
-    be held by one call for longer than the lease. Yields an event that is
-    set once ``beat`` said False (job cancelled, chunk taken over): the block
-    should stop at its next check. The thread stops when the block ends."""
-    done, lost = threading.Event(), threading.Event()
+class LeaseKeeper:
+    """The chunk's second thread and its one database connection: it renews
+    the lease every ``every`` seconds while the chunk runs, and runs, one at a
+    time, the database calls of the chunk's Gemini section threads
+    (:meth:`ask`). Without it each section in flight held a connection of its
+    own until its call ended, and a worker's connections grew with the calls
+    in flight (up to GEMINI_CALLS_PER_JOB) past PostgreSQL's limit.
 
-    def renew() -> None:
+    ``lost`` is set once ``beat`` said False (job cancelled, chunk taken
+    over): the chunk should stop at its next check. The keeper then stops
+    renewing but goes on answering until the chunk's block ends."""
+
+    def __init__(self, beat: Callable[[], bool], *, every: float) -> None:
+        self.lost = threading.Event()
+        self._beat, self._every = beat, every
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._thread = threading.Thread(target=self._keep, name="lease-keeper", daemon=True)
+
+    def ask(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """``function(*args, **kwargs)`` run on the keeper's thread, its result
+        or its exception returned to the caller. Once the chunk's block has
+        ended (a dropped section thread finishing its call late), it runs in
+        the caller's thread, whose connection ``connections.close_all`` at
+        the thread's end closes."""
+        answer: concurrent.futures.Future | None = None
+        with self._lock:
+            # (The keeper's own thread never waits on itself.)
+            if not self._closed and threading.current_thread() is not self._thread:
+                answer = concurrent.futures.Future()
+                self._requests.put((answer, function, args, kwargs))
+        if answer is None:
+            return function(*args, **kwargs)
+        return answer.result()
+
+    def _keep(self) -> None:
+        due = time.monotonic() + self._every
         try:
-            while not done.wait(every):
+            while True:
+                if time.monotonic() >= due:
+                    self._renew()
+                    due = time.monotonic() + self._every
                 try:
-                    if not beat():
-                        lost.set()
-                        return
-                except Exception:  # a database blip: the next beat may get through before the lease ends
-                    logger.warning("Lease renewal failed; trying again in %.0fs", every, exc_info=True)
+                    request = self._requests.get(timeout=max(0.0, due - time.monotonic()))
+                except queue.Empty:
+                    continue
+                if request is None:
+                    return
+                answer, function, args, kwargs = request
+                try:
+                    answer.set_result(function(*args, **kwargs))
+                except BaseException as error:  # the caller's to handle, in its own thread
+                    answer.set_exception(error)
         finally:
-            connection.close()  # this thread's own connection, opened by beat()
+            connection.close()  # this thread's own connection
 
-    keeper = threading.Thread(target=renew, name="lease-heartbeat", daemon=True)
-    keeper.start()
-    try:
-        yield lost
-    finally:
-        done.set()
-        keeper.join()
+    def _renew(self) -> None:
+        if self.lost.is_set():
+            return
+        try:
+            if not self._beat():
+                self.lost.set()
+        except Exception:  # a database blip: the next beat may get through before the lease ends
+            logger.warning("Lease renewal failed; trying again in %.0fs", self._every, exc_info=True)
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._lock:
+            self._closed = True
+            self._requests.put(None)  # after every request already asked: each is answered
+        self._thread.join()
+
+
+class Asked:
+    """``target``'s methods, each run through ``ask`` (the chunk's keeper)."""
+
+    def __init__(self, target: Any, ask: Callable[..., Any]) -> None:
+        self._target, self._ask = target, ask
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._target, name)
+        return functools.partial(self._ask, method)
 
 
 def _wait_for_call_slot(claimed: ClaimedChunk, beat: Callable[[], bool]) -> None:
@@ -198,25 +264,37 @@ def sections_of(claimed: ClaimedChunk) -> int:
 
 
 def engine_for(
-    job: Job, *, stopped: Callable[[], bool], sections: int = 1
+    job: Job,
+    *,
+    stopped: Callable[[], bool],
+    sections: int = 1,
+    ask: Callable[..., Any] = lambda function, *args, **kwargs: function(*args, **kwargs),
 ) -> engines.LocalEngine | engines.GeminiEngine:
     """The job's engine, with what a Gemini chunk needs from the cluster:
-    the quota, the stop check, and the job's step while it waits."""
+    the quota, the stop check, and the job's step while it waits. Every
+    one of them that reaches the database (or the quota's store) goes
+    through ``ask``: the chunk's keeper, so the chunk's section threads
+    share its one connection (see LeaseKeeper)."""
     if job.engine != Engine.GEMINI:
         return engines.LOCAL
 
+    def should_stop() -> bool:
+        return ask(stopped)
+
     def note(step: str) -> None:
-        job_note_step(job_id=job.pk, step=step)
+        ask(job_note_step, job_id=job.pk, step=step)
 
     return engines.GeminiEngine(
         config=gemini_config(job),
-        acquire=quota.limiter_for(settings, on_wait=note, should_stop=stopped),
-        should_stop=stopped,
+        acquire=quota.limiter_for(
+            settings, on_wait=note, should_stop=should_stop, store=Asked(quota.default_store(settings), ask)
+        ),
+        should_stop=should_stop,
         on_wait=note,
-        spent_models=quota.spent_quotas(settings),
+        spent_models=Asked(quota.spent_quotas(settings), ask),
         sections=sections,
-        # The sections' threads ask the database (the lease, the quota) on
-        # connections of their own: each closes its own as it ends.
+        # Only a section thread that outlived its chunk (a call dropped at a
+        # cancel) asks the database on a connection of its own: closed here.
         thread_done=connections.close_all,
     )
 

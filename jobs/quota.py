@@ -246,14 +246,15 @@ def limiter_for(
     *,
     on_wait: Callable[[str], None] = lambda message: None,
     should_stop: Callable[[], bool] = lambda: False,
+    store: QuotaStore | None = None,
 ) -> Callable[[str, int], bool]:
     """The ``acquire`` callable the Gemini engine takes, from ``GEMINI_RPM`` and
-    ``GEMINI_TPM`` (a number, or a mapping model → number)."""
+    ``GEMINI_TPM`` (a number, or a mapping model → number), on ``store`` (by
+    default the cluster's, opened at the first call that needs it)."""
     settings_like = settings_like or settings
     rpm_setting = getattr(settings_like, "GEMINI_RPM", None)
     tpm_setting = getattr(settings_like, "GEMINI_TPM", None)
     rpd_setting = getattr(settings_like, "GEMINI_RPD", None)
-    store: QuotaStore | None = None
 
     def limiter(model: str, tokens: int) -> bool:
         nonlocal store

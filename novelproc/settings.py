@@ -123,7 +123,7 @@ DATABASE_URL = env_url("DATABASE_URL", ("postgres", "postgresql", "pgsql"))
 # workers, and a pool's threads and sockets do not survive a fork. Both check
 # a connection before use, so a restarted PostgreSQL costs no failed request.
 # The bound: WEB_WORKERS × DB_POOL_MAX_SIZE + each cluster's 2 × Q_WORKERS + 3
-# (a worker's task and its lease heartbeat), plus a Gemini job's calls in flight (README).
+# (a worker's task and its chunk's lease keeper, which its Gemini calls in flight share; README).
 DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 10, minimum=1)
 DB_POOL_TIMEOUT = env_float("DB_POOL_TIMEOUT", 10, minimum=0.1)
 SERVING_HTTP = env_str("NOVELPROC_SERVING") == "asgi"

@@ -14,7 +14,7 @@ from django.db import connection
 from credits.models import CreditLedger
 from jobs.models import Job, JobStatus, PageText
 from jobs.pipeline import pdf
-from jobs.processing import lease_kept
+from jobs.processing import LeaseKeeper
 
 
 @pytest.mark.django_db(transaction=True)
@@ -111,14 +111,38 @@ def test_without_the_heartbeat_the_sweep_hands_the_chunk_out_again_and_the_call_
 
 def test_the_heartbeat_beats_while_the_block_runs_and_reports_a_lost_lease():
     beats: list[float] = []
-    with lease_kept(lambda: beats.append(time.monotonic()) or len(beats) < 3, every=0.05) as lost:
-        assert lost.wait(2)
+    with LeaseKeeper(lambda: beats.append(time.monotonic()) or len(beats) < 3, every=0.05) as keeper:
+        assert keeper.lost.wait(2)
     assert len(beats) == 3
     time.sleep(0.2)
     assert len(beats) == 3  # it stopped at the first refusal
 
-    with lease_kept(lambda: beats.append(0) or True, every=0.05) as lost:
+    with LeaseKeeper(lambda: beats.append(0) or True, every=0.05) as keeper:
         time.sleep(0.3)
     count = len(beats)
     time.sleep(0.2)
-    assert not lost.is_set() and count >= 6 and len(beats) == count  # no beat after the block
+    assert not keeper.lost.is_set() and count >= 6 and len(beats) == count  # no beat after the block
+
+
+def test_the_keeper_runs_what_section_threads_ask_on_its_own_thread_and_keeps_beating_meanwhile():
+    beats: list[str] = []
+    with LeaseKeeper(lambda: beats.append(threading.current_thread().name) or True, every=0.05) as keeper:
+        ran_on: list[str] = []
+
+        def section() -> None:
+            for _ in range(40):  # a steady stream of asks does not starve the renewals
+                ran_on.append(keeper.ask(lambda: threading.current_thread().name))
+                time.sleep(0.01)
+
+        sections = [threading.Thread(target=section) for _ in range(4)]
+        for thread in sections:
+            thread.start()
+        for thread in sections:
+            thread.join()
+        with pytest.raises(ZeroDivisionError):  # the caller gets the exception, the keeper goes on
+            keeper.ask(lambda: 1 / 0)
+        assert keeper.ask(lambda x, *, y: x + y, 1, y=2) == 3
+    assert set(ran_on) == {"lease-keeper"} and len(ran_on) == 160
+    assert len(beats) >= 6 and set(beats) == {"lease-keeper"}
+    # A section thread that outlives the block runs what it asks itself.
+    assert keeper.ask(lambda: threading.current_thread().name) == threading.current_thread().name

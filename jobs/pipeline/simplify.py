@@ -401,7 +401,7 @@ class Repair:
         if main is None:
             main = self.main_verb()
             if main is None:
-                if self.setting() is None and not self.attribute():
+                if self.setting() is None and not self.attribute() and not self.restate():
                     return None
                 return self.finished()
         if reporting_verb(main) and main.i == opener.i and self.s.dialogue:
@@ -706,6 +706,55 @@ class Repair:
             return None
         governor = finite_of(verb)
         return governor if quality.is_main_verb(governor) else None
+
+    def restate(self) -> bool:
+        """A verb's adjunct cut off after it gets the verb back, with its
+        subject as a pronoun: "Il fut reçu par le baron | dans son cabinet"
+        → "Il fut reçu dans son cabinet."; "Le soir, il se promena | en
+        bateau sur le lac" → "Il se promena en bateau sur le lac.". The verb
+        comes back whole, as the source has it (its auxiliary, clitics and
+        negation), and only when it has no argument: an object or a
+        complement the piece before keeps would be lost here ("Il traversa
+        la haie | par le bois" is not "Il traversa par le bois"), and one the
+        piece holds would leave the piece before without it ("Les cadeaux
+        consistaient." is no French)."""
+        tokens = [t for t in self.s.tokens[self.first : self.last + 1] if not t.is_punct and t.i not in self.removed]
+        if tokens[0].pos_ != "ADP" or tokens[0].lower_ == "comme":
+            return False  # "grande ardeur", cut from "la plus | grande ardeur"; "comme …" compares, it is no adjunct
+        attached = [t for t in tokens if not self.inside(t.head)]
+        verbs = {t.head.i for t in attached}
+        if len(verbs) != 1 or any(t.dep_ not in RESTATED_DEPS for t in attached):
+            return False
+        verb = self.s.tokens[verbs.pop()]
+        if verb.i >= self.first or verb.pos_ not in ("VERB", "AUX"):
+            return False
+        finite = finite_of(verb)
+        if not quality.is_main_verb(finite) or "Sub" in finite.morph.get("Mood"):
+            return False
+        subjects = [c for c in verb.children if c.dep_ in SHARED_SUBJECT_DEPS]
+        subject = subjects[0] if len(subjects) == 1 else None  # "La troisième fois il déjeunait": which?
+        group = [
+            verb,
+            *(
+                c
+                for c in verb.children
+                if c.dep_ in quality.AUXILIARY_DEPS or c.lower_ in quality.CLITICS or c.lower_ in NEGATION_TAILS
+            ),
+        ]
+        if subject is None or subject.i > min(t.i for t in group) or max(t.i for t in group) >= self.first:
+            return False  # no subject to restate, an inverted one ("dit-il", "ont-elles vu"), or a split group
+        if any(c.dep_ in ARGUMENT_DEPS and c not in group for c in verb.children):
+            return False
+        span = self.s.tokens[min(t.i for t in group) : max(t.i for t in group) + 1]
+        if len(span) != len(group):
+            return False  # another word stands in the verb's group ("il avait bien vu")
+        if any(t.lower_ in ("ne", "n'") for t in span) and not any(t.lower_ in NEGATION_TAILS for t in span):
+            return False  # "ne … que": the restriction is in the piece before
+        pronoun = subject_words(subject)
+        if pronoun is None or PRONOUN_NUMBER.get(pronoun, quality.form_number(finite)) != quality.form_number(finite):
+            return False  # "Il y restèrent": the parse took another clause's subject
+        self.prefix.append(pronoun + " " + "".join(t.text_with_ws for t in span).strip())
+        return True
 
     def restore_antecedent(self, pronoun):
         verb = pronoun.head
@@ -1017,6 +1066,13 @@ class Repair:
 
 
 # -- helpers -------------------------------------------------------------
+
+# A verb's adjuncts, which a cut piece may be for the verb to be restated
+# with it, and its arguments, with which it is not (Repair.restate).
+RESTATED_DEPS = frozenset({"obl", "obl:mod", "obl:agent"})
+ARGUMENT_DEPS = frozenset(
+    {"obj", "iobj", "obl:arg", "xcomp", "ccomp", "csubj", "dep"}
+)  # "dep": what the parse could not name
 
 # Words that lead to their head: a determiner or an adjective to its noun, an auxiliary or a copula to its verb.
 LEADING_DEPS = frozenset({"det", "amod", "nummod", "cop", "aux", "aux:pass", "aux:tense"})

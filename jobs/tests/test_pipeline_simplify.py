@@ -441,6 +441,30 @@ SETTINGS = [
     ),
 ]
 
+# An adjunct cut off after its clause gets the clause's verb back, whole (auxiliary, clitics), with its subject as a pronoun of the right gender and number.
+RESTATED = [
+    (
+        "Il fut reçu par le vieux baron de Watteville dans son cabinet de tourneur.",
+        8,
+        ["Il fut reçu par le baron de Watteville.", "Il fut reçu dans son cabinet de tourneur."],
+    ),
+    (
+        "Gina m'aurait jeté dans le lac avec une pierre au cou !",
+        8,
+        ["Gina m'aurait jeté dans le lac.", "Elle m'aurait jeté avec une pierre au cou !"],
+    ),
+    (
+        "Les mariages entre nobles s'arrangent dès le berceau des enfants.",
+        8,
+        ["Les mariages entre nobles s'arrangent.", "Ils s'arrangent dès le berceau des enfants."],
+    ),
+    (
+        "Ces considérations trouvées par Albert furent redites par les dix négociants.",
+        8,
+        ["Ces considérations trouvées par Albert furent redites.", "Elles furent redites par les dix négociants."],
+    ),
+]
+
 # A sentence already short, or a short reply or exclamation, is kept as it is.
 SHORT = [
     ("Il pleut.", 8, ["Il pleut."]),
@@ -589,6 +613,7 @@ GROUPS = {
     "dialogue": DIALOGUE,
     "copular": COPULAR,
     "dates": DATES,
+    "restated": RESTATED,
     "short": SHORT,
     "verb_frames": VERB_FRAMES,
     "left_out_modifiers": LEFT_OUT_MODIFIERS,
@@ -637,6 +662,14 @@ def test_split_mode_cuts_between_the_source_words(text, expected):
 
     assert lines == expected
     assert " ".join(lines).split() == text.split()
+
+
+def test_a_verb_is_not_restated_with_a_subject_the_parse_does_not_make_plain():
+    # Two subjects for one verb in the parse ("fois", "il"): restating "fois" would write "Elle déjeunait …".
+    text = "La troisième fois il déjeunait dans sa bibliothèque de la manière la plus frugale."
+    lines = local_engine.rewrite([SourceSentence(text)], limit=8, mode="simplify").sentences
+
+    assert not any(line.startswith("Elle déjeunait") for line in lines), lines
 
 
 def test_added_words_elide_before_a_mute_h_but_not_an_aspirated_one():

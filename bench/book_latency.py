@@ -40,11 +40,12 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from book import JOB_RUN, ROOT, configure, descendants, prepare_database, sample_memory  # noqa: E402
 
-from jobs.tests.live import Cluster, Started, free_port  # noqa: E402  (book put the project on the path)
+from jobs.tests.live import Cluster, Started, connections_to, free_port  # noqa: E402  (book put the project on the path)
 
 JOB_SCRIPT = (
     JOB_RUN
@@ -74,6 +75,31 @@ def sample_cpu(root: int, stop: threading.Event, seen: dict[int, float]) -> None
         stop.wait(0.2)
 
 
+def sample_workers(root: int, stop: threading.Event, peaks: dict[str, float], database_port: int) -> None:
+    """The most any one process of the cluster held at a time: its
+    proportional share of memory (PSS: the pages it shares with the other
+    forks, spaCy's model loaded before they forked, counted once across
+    them), its private memory (USS), its threads, and its connections to the
+    database (every process is checked; the workers are the ones that grow)."""
+    while not stop.is_set():
+        for pid in descendants(root):
+            try:
+                lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]
+                rollup = {fields[0].rstrip(":"): int(fields[1]) for fields in (line.split() for line in lines)}
+                threads = len(list(Path(f"/proc/{pid}/task").iterdir()))
+                held = connections_to(pid, database_port) if database_port else 0
+            except (OSError, ValueError, IndexError):
+                continue
+            for key, value in (
+                ("pss_mb", rollup.get("Pss", 0) / 1024),
+                ("uss_mb", (rollup.get("Private_Clean", 0) + rollup.get("Private_Dirty", 0)) / 1024),
+                ("threads", threads),
+                ("db_connections", held),
+            ):
+                peaks[key] = max(peaks.get(key, 0), value)
+        stop.wait(0.2)
+
+
 def fake_stats(url: str, *, reset: bool = False) -> dict:
     if reset:
         urllib.request.urlopen(urllib.request.Request(f"{url}/_reset", data=b"", method="POST")).close()
@@ -93,6 +119,9 @@ def run_job(pdf: Path, *, fake_url: str, backend: str, extra: dict[str, str]) ->
     stop = threading.Event()
     sampler = threading.Thread(target=sample_cpu, args=(cluster.pid, stop, seen), daemon=True)
     memory = threading.Thread(target=sample_memory, args=(cluster.pid, stop, peaks), daemon=True)
+    workers: dict[str, float] = {}
+    database_port = urlsplit(env["DATABASE_URL"]).port or 5432 if env.get("DATABASE_URL") else 0
+    shares = threading.Thread(target=sample_workers, args=(cluster.pid, stop, workers, database_port), daemon=True)
     try:
         time.sleep(6)  # the workers spawn and warm up before the clock starts
         base: dict[int, float] = {}
@@ -103,12 +132,13 @@ def run_job(pdf: Path, *, fake_url: str, backend: str, extra: dict[str, str]) ->
                 pass
         sampler.start()
         memory.start()
+        shares.start()
         done = subprocess.run(
             [sys.executable, "-c", JOB_SCRIPT, str(pdf)], env=env, cwd=ROOT, check=True, capture_output=True, text=True
         )
     finally:
         stop.set()
-        for thread in (sampler, memory):
+        for thread in (sampler, memory, shares):
             if thread.is_alive():
                 thread.join()
         cluster.stop(grace=60)
@@ -116,6 +146,7 @@ def run_job(pdf: Path, *, fake_url: str, backend: str, extra: dict[str, str]) ->
     result["cluster_cpu"] = sum(seconds - base.get(pid, 0.0) for pid, seconds in seen.items())
     result["fake"] = fake_stats(fake_url)
     result["worker_rss_mb"] = max((kb for cmd, kb in peaks.values() if "_pdfchild" not in cmd), default=0) / 1024
+    result["workers"] = workers
     return result
 
 
@@ -173,6 +204,12 @@ def report(plan: str, r: dict, args: argparse.Namespace) -> float:
         f" prompt tokens {prompt:,}; peak worker RSS {r['worker_rss_mb']:.0f} MB;"
         f" cluster CPU {r['cluster_cpu']:.1f} s ({r['cluster_cpu'] / r['wall']:.2f} cores)"
     )
+    w = r["workers"]
+    print(
+        f"  the most a process of the cluster held: PSS {w.get('pss_mb', 0):.0f} MB, private (USS)"
+        f" {w.get('uss_mb', 0):.0f} MB, {w.get('threads', 0):.0f} threads,"
+        f" {w.get('db_connections', 0):.0f} database connections"
+    )
     if args.rpm or args.tpm:
         per_minute = [args.rpm] if args.rpm else []
         if args.tpm:
@@ -204,6 +241,14 @@ def main() -> None:
     parser.add_argument("--tpm", type=int, default=0, help="GEMINI_TPM for the job (0: no limit).")
     parser.add_argument("--repair", action="store_true", help="The fragment repair on, as in the service.")
     parser.add_argument("--plans", nargs="+", default=["latency", "seeds"], choices=["latency", "seeds"])
+    parser.add_argument(
+        "--env",
+        nargs="*",
+        default=[],
+        metavar="NAME=VALUE",
+        help="More settings for the cluster and the job, e.g. CHUNK_PLAN_MAX_PAGES=100 GEMINI_SECTION_PAGES=1"
+        " (one worker holding a hundred calls).",
+    )
     args = parser.parse_args()
 
     port = free_port()
@@ -225,6 +270,7 @@ def main() -> None:
                 "GEMINI_OUTPUT_TPS": str(args.tps),
                 "GEMINI_BASE_SECONDS": str(args.base),
                 "CHUNK_PLAN": plan,
+                **dict(setting.split("=", 1) for setting in args.env),
             }
             runs[plan] = run_job(args.pdf, fake_url=fake_url, backend=args.backend, extra=extra)
     finally:

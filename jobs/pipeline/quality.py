@@ -31,6 +31,7 @@ Plain Python over spaCy docs: no Django here.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -71,18 +72,22 @@ class Source:
     docs: Sequence
     verbs: dict[str, list]  # a verb's form → its tokens in the source (``verbs_by_form``)
     replies: frozenset[tuple[str, ...]]  # the words of each piece between the source's ! ? … marks
-    words: dict[str, list]  # a word (lower case) → its tokens in the source
+    # Two tokens that follow each other (lower case) → the first one's
+    # occurrences: a determiner is looked up with the word after it, since
+    # alone "la" or "les" is in every other sentence of a chunk.
+    pairs: dict[tuple[str, str], list]
 
     @classmethod
     def of(cls, docs: Sequence) -> Source:
-        words: dict[str, list] = {}
+        pairs: dict[tuple[str, str], list] = {}
         for doc in docs:
-            for token in doc:
-                words.setdefault(token.lower_, []).append(token)
+            tokens = list(doc)
+            for token, following in itertools.pairwise(tokens):
+                pairs.setdefault((token.lower_, following.lower_), []).append(token)
         replies = frozenset(
             tuple(WORD.findall(segment.lower())) for doc in docs for segment in REPLY_BREAK.split(doc.text)
         )
-        return cls(docs=docs, verbs=verbs_by_form(docs), replies=replies, words=words)
+        return cls(docs=docs, verbs=verbs_by_form(docs), replies=replies, pairs=pairs)
 
 
 def verdict(doc, source: Sequence | Source = ()) -> Verdict:
@@ -637,7 +642,7 @@ def orphan_determiner(doc, source: Source) -> bool:
         if words[start].lower_ not in DETERMINERS or words[start].pos_ != "DET":
             continue
         tail = [token.lower_ for token in words[start:]]
-        for token in source.words.get(tail[0], ()):
+        for token in source.pairs.get((tail[0], tail[1]), ()):
             sentence = token.doc
             if token.i + len(tail) > len(sentence):
                 continue

@@ -9,6 +9,7 @@ configured (it points the processes at the test database)."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import socket
@@ -24,10 +25,27 @@ ROOT = Path(__file__).resolve().parents[2]
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
 
 
+# Ports for the servers the tests and benches start: below the kernel's
+# ephemeral range (32768-60999 here), from which bind(0) and every outgoing
+# connection draw, and a block for each pytest-xdist worker. A port from
+# bind(0) was free when asked, but another process (an outgoing connection, a
+# server of the other worker) could take it before our server bound it: a
+# health check once reached moto's S3 server instead of ours.
+PORT_BLOCK = 1500
+FIRST_PORT = 20000
+_ports = itertools.count()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port to start a server on, never handed out twice by one process."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    block = FIRST_PORT + PORT_BLOCK * (int(worker.removeprefix("gw")) % 8 if worker[2:].isdigit() else 0)
+    for _ in range(PORT_BLOCK):
+        port = block + next(_ports) % PORT_BLOCK
+        with socket.socket() as sock, contextlib.suppress(OSError):
+            sock.bind(("127.0.0.1", port))
+            return port
+    raise RuntimeError(f"no free port in {block}-{block + PORT_BLOCK - 1}")
 
 
 def wait_for(condition: Callable[[], object], *, timeout: float, interval: float = 0.25, what: str = "condition"):

@@ -106,7 +106,12 @@ def verdict(doc, source: Sequence | Source = ()) -> Verdict:
     return Verdict(
         capital=first.isupper() or first.isdigit(),
         end_mark=tail.endswith(END_MARKS),
-        main_clause=not flawed and has_main_clause(doc, asks=asks) and not lacks_complement(doc, source),
+        main_clause=(
+            not flawed
+            and has_main_clause(doc, asks=asks)
+            and not lacks_complement(doc, source)
+            and not (verbless_reply(doc) and not own_reply(text, source))
+        ),
         short_reply=(
             not flawed
             and count_words(text) <= SHORT_REPLY
@@ -114,6 +119,30 @@ def verdict(doc, source: Sequence | Source = ()) -> Verdict:
             and own_reply(text, source)
         ),
     )
+
+
+def verbless_reply(doc) -> bool:
+    """Is the line's only verb its reporting clause's, after a phrase that
+    opens on a preposition ("– Dans ma maison, dit-il.", "Avec toute la
+    famille, reprit le baron.")? The reply is a piece cut from a longer
+    one; the reporting verb is no main clause of it. A reply the source has
+    whole ("– De ma mère, répondit Philomène.") is not asked (``verdict``)."""
+    finite = [token for token in doc if is_finite(token)]
+    if not finite or finite[0].lemma_ not in REPORTING_LEMMAS or finite[0].i == 0:
+        return False
+    before = [token for token in doc[: finite[0].i] if not token.is_punct]
+    return bool(before) and doc[finite[0].i - 1].text == "," and before[0].pos_ == "ADP"
+
+
+def stranded_reporting_verb(doc) -> bool:
+    """Does the line end on a verb of saying after a comma, with no subject
+    ("– Vous avez fait triompher le Chapitre, dit.")?"""
+    words = [token for token in doc if not token.is_punct]
+    if len(words) < 2:
+        return False
+    last = words[-1]
+    # Read by its tag, not as a finite verb: alone at the end, "dit" is often tagged a participle.
+    return last.lemma_ in REPORTING_LEMMAS and last.pos_ in ("VERB", "AUX") and doc[last.i - 1].text == ","
 
 
 def badly_formed(doc, source: Source) -> bool:
@@ -127,6 +156,7 @@ def badly_formed(doc, source: Source) -> bool:
         or orphan_determiner(doc, source)
         or number_clash(doc)
         or lost_negation(doc)
+        or stranded_reporting_verb(doc)
     )
 
 

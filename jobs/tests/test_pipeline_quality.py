@@ -276,6 +276,33 @@ def test_a_short_line_is_a_reply_only_where_its_source_is_one():
     assert quality.verdict(parse(["– Oui, monsieur."])[0], parse(["– Oui, monsieur."])).complete
 
 
+@pytest.mark.parametrize(
+    ("line", "source"),
+    [
+        # A piece of a longer reply, whose only verb is the reporting one.
+        ("– Dans ma maison, dit-il.", "– Je ne veux plus jamais revoir cet homme dans ma maison, dit-il."),
+        (
+            "Avec toute la famille, reprit le baron.",
+            "– Nous partirons demain matin pour Genève avec toute la famille, reprit le baron en souriant.",
+        ),
+        # A verb of saying left without its subject.
+        (
+            "– Vous avez fait triompher le Chapitre, dit.",
+            "– Vous avez fait triompher le Chapitre, dit en souriant le vicaire-général.",
+        ),
+    ],
+)
+def test_a_reporting_clause_is_no_main_clause_for_a_piece_of_its_reply(line, source):
+    assert not quality.verdict(parse([line])[0], parse([source])).complete
+
+
+def test_a_reply_and_its_reporting_clause_are_a_sentence():
+    assert complete("– Ne faudra-t-il pas vous attendre ? reprit-il avec gravité.")
+    assert complete("La baronne le demanda.")
+    whole = "– À la Chartreuse, dit l'abbé."  # the source's own short reply
+    assert quality.verdict(parse([whole])[0], parse([whole])).complete
+
+
 def test_a_group_s_source_is_gathered_once_for_all_its_lines(monkeypatch):
     """Gemini's chunk is one group of a thousand source sentences: what the
     judge looks up in them is gathered once, not for each line, and a line

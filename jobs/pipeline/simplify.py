@@ -108,6 +108,10 @@ POINT_IN_TIME_NOUNS = frozenset({"moment", "instant", "heure", "époque", "minut
 MONTHS = frozenset("janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split())
 NEGATION_TAILS = frozenset({"pas", "point", "jamais", "plus", "guère", "rien"})
 PRONOUN_NUMBER = {"il": "Sing", "elle": "Sing", "ils": "Plur", "elles": "Plur"}
+# A finite form that ends so is of the third person ("répliqua", "dit",
+# "avait"); no form of "je" or "tu" does. Read from the form: the tagger
+# often gives a passé simple the wrong person ("trouvâmes", "ouvris").
+THIRD_PERSON_ENDINGS = ("a", "t")
 SUBJECT_PRONOUN_FORMS = frozenset({"je", "j'", "tu", "il", "elle", "on", "nous", "vous", "ils", "elles"})
 DIALOGUE_MARK = re.compile(r"^\s*([–—―]|--?)\s*")
 VOWEL_START = re.compile(r"^[aeiouyhàâäéèêëîïôöùûüœæ]", re.IGNORECASE)
@@ -353,7 +357,7 @@ class Sentence:
                     continue  # leaving adverbs out cannot fit what is far too long
                 if repaired.words <= limit:
                     penalty = TRIM_COST[trim] + PRONOUN_COST * pronoun + (0 if keep_carry else DROPPED_CARRY_COST)
-                    options.append(dataclasses.replace(repaired, penalty=penalty))
+                    options.append(dataclasses.replace(repaired, penalty=repaired.penalty + penalty))
                     return options
         return options
 
@@ -389,6 +393,10 @@ class Repair:
         if opener.lower_ in COORDINATORS and opener.dep_ == "cc" and len(tokens) > 1:
             self.drop_coordinator(opener)
             opener = tokens[1]
+        if self.s.dialogue and quality.is_finite(opener) and opener.lemma_ in REPORTED_OBJECT:
+            reported = self.reported(opener)
+            if reported is not None:
+                return reported
         main = None
         if opener.lower_ in quality.RELATIVE_OPENERS and opener.dep_ != "mark":
             main = self.restore_antecedent(opener)
@@ -405,7 +413,9 @@ class Repair:
                     return None
                 return self.finished()
         if reporting_verb(main) and main.i == opener.i and self.s.dialogue:
-            return None  # "Dit-il." alone is no sentence
+            return None  # "Dit-il." alone is no sentence (``reported`` above rewrites what it can)
+        if main.lemma_ in REPORTING_LEMMAS and opener.pos_ == "ADP" and self.s.tokens[main.i - 1].text == ",":
+            return None  # "– Dans ma maison, dit-il.": a piece of the reply, with no verb of its own
         if opener.lower_ in ("ce", "c'") and quality.headless_relative(
             [t for t in self.s.tokens[self.first : self.last + 1] if not t.is_punct]
         ):
@@ -426,6 +436,56 @@ class Repair:
         if self.half_a_coordination(main):
             return None
         return self.finished()
+
+    def reported(self, verb) -> Piece | None:
+        """A reporting clause that cannot stay with its reply (the two are
+        over the limit together) becomes a sentence of narration, its
+        subject first: "– Assez, Philomène ! | dit la baronne" → "La
+        baronne le dit."; "…, | répliqua sèchement madame de Watteville" →
+        "Madame de Watteville répliqua sèchement."; "…, | dit-il en
+        souriant" → "Il le dit en souriant.". "Le" stands for the reply
+        where the verb needs an object. Read from the words' order, not the
+        parse, which often takes an inverted subject for an object; only a
+        clause of the verb, its adverbs or a gerund and its subject (a
+        pronoun, a name, a noun with its determiner or title) is rewritten."""
+        words = [t for t in self.s.tokens[self.first : self.last + 1] if t.i not in self.removed]
+        while words and words[-1].is_punct:
+            words.pop()
+        before = self.s.tokens[self.first - 1] if self.first > 0 else None
+        if before is None or before.text not in (",", "!", "?", "…", "...") or verb.lemma_ not in REPORTED_OBJECT:
+            return None
+        rest = words[1:]
+        inverted = rest[0] if rest and quality.INVERTED_SUBJECTS.match(rest[0].text) else None
+        if inverted is not None:
+            subject, rest = inverted.text.lstrip("-").removeprefix("t-"), rest[1:]
+        manner: list[str] = []
+        while rest and (rest[0].pos_ == "ADV" or (rest[0].lower_ == "en" and len(rest) > 1)):
+            if rest[0].lower_ == "en":
+                if "Part" not in rest[1].morph.get("VerbForm"):
+                    break
+                manner.append(f"en {rest[1].text}")
+                rest = rest[2:]
+            else:
+                manner.append(rest[0].text)
+                rest = rest[1:]
+        if inverted is None:
+            if not rest or not (rest[0].pos_ in ("DET", "PROPN") or rest[0].lower_ in TITLES):
+                return None
+            if any(t.pos_ not in NAME_PARTS and t.text != "-" for t in rest):
+                return None  # more than a subject: another clause, a complement
+            subject = self.s.text[rest[0].idx : rest[-1].idx + len(rest[-1].text)]
+        elif rest:
+            return None
+        obj = REPORTED_OBJECT[verb.lemma_]
+        body = " ".join(part for part in (subject, obj, verb.text, *manner) if part)
+        text = finish(elide(body, self.s.aspirated), last=True)
+        return Piece(
+            text=text,
+            words=count_words(text),
+            complete=True,
+            added=count_words(text) - sum(g.word for g in self.s.groups[self.start : self.end]),
+            penalty=REPORTED_COST,
+        )
 
     def half_a_coordination(self, main) -> bool:
         """Did the cut leave a plural verb with the second half of its
@@ -1014,6 +1074,8 @@ class Repair:
             verb.morph.get("Number") or [PRONOUN_NUMBER[pronoun]]
         ):
             return False
+        if pronoun in ("je", "tu") and finite_of(verb).lower_.endswith(THIRD_PERSON_ENDINGS):
+            return False  # "J'approuve …, | répliqua madame" is no "Je répliqua"
         start = verb.i
         while start - 1 >= self.first and self.s.tokens[start - 1].lower_ in quality.CLITICS:
             start -= 1
@@ -1111,6 +1173,17 @@ def reporting_verb(token) -> bool:
 
 
 REPORTING_LEMMAS = quality.REPORTING_LEMMAS
+# A reporting clause rewritten as narration (Repair.reported): the verbs of
+# saying it is done for, with the pronoun that stands for the reply where
+# the verb needs an object ("La baronne le dit.", "Il reprit."). Not "faire"
+# ("fit-il"), nor verbs whose object is the person ("interrompre").
+REPORTED_OBJECT = {
+    **dict.fromkeys(("dire", "demander", "ajouter", "murmurer", "crier", "déclarer", "balbutier", "répéter"), "le"),
+    **dict.fromkeys(("répondre", "reprendre", "répliquer", "continuer", "poursuivre", "soupirer", "riposter"), ""),
+}
+TITLES = frozenset({"madame", "monsieur", "mademoiselle", "m.", "mme", "mlle", "messieurs", "mesdames"})
+# A reply and its reporting clause belong together: apart only where they cannot fit the limit together.
+REPORTED_COST = 3.0
 
 
 # Prepositions that situate an event in place or time: "C'était dans le

@@ -465,6 +465,20 @@ RESTATED = [
     ),
 ]
 
+# A reporting clause that cannot fit with its reply becomes narration, its subject first, "le" standing for the reply where the verb needs an object.
+REPORTED = [
+    (
+        "– J'approuve tout ce que fait votre père, répliqua sèchement madame de Watteville.",
+        8,
+        ["– J'approuve tout ce que fait votre père.", "Madame de Watteville répliqua sèchement."],
+    ),
+    (
+        "– Comment avez-vous pris un étranger pour votre avocat ? demanda la baronne.",
+        8,
+        ["– Comment avez-vous pris un étranger pour votre avocat ?", "La baronne le demanda."],
+    ),
+]
+
 # A sentence already short, or a short reply or exclamation, is kept as it is.
 SHORT = [
     ("Il pleut.", 8, ["Il pleut."]),
@@ -614,6 +628,7 @@ GROUPS = {
     "copular": COPULAR,
     "dates": DATES,
     "restated": RESTATED,
+    "reported": REPORTED,
     "short": SHORT,
     "verb_frames": VERB_FRAMES,
     "left_out_modifiers": LEFT_OUT_MODIFIERS,
@@ -670,6 +685,20 @@ def test_a_verb_is_not_restated_with_a_subject_the_parse_does_not_make_plain():
     lines = local_engine.rewrite([SourceSentence(text)], limit=8, mode="simplify").sentences
 
     assert not any(line.startswith("Elle déjeunait") for line in lines), lines
+
+
+def test_a_reply_and_its_reporting_clause_stay_together_where_they_fit():
+    text = "– Assez, Philomène ! dit la baronne."
+
+    assert local_engine.rewrite([SourceSentence(text)], limit=8, mode="simplify").sentences == [text]
+
+
+def test_a_restored_je_never_goes_before_a_third_person_form():
+    # The parse hangs "répliqua" on "approuve"; its subject is the name after it, not "je".
+    text = "– J'approuve tout ce que fait votre père, répliqua sèchement madame de Watteville."
+    lines = local_engine.rewrite([SourceSentence(text)], limit=8, mode="simplify").sentences
+
+    assert not any("Je répliqua" in line for line in lines), lines
 
 
 def test_added_words_elide_before_a_mute_h_but_not_an_aspirated_one():

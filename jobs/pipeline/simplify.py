@@ -1130,11 +1130,10 @@ class Repair:
 # -- helpers -------------------------------------------------------------
 
 # A verb's adjuncts, which a cut piece may be for the verb to be restated
-# with it, and its arguments, with which it is not (Repair.restate).
+# with it, and its arguments, with which it is not (Repair.restate); "dep",
+# what the parse could not name, counts as an argument.
 RESTATED_DEPS = frozenset({"obl", "obl:mod", "obl:agent"})
-ARGUMENT_DEPS = frozenset(
-    {"obj", "iobj", "obl:arg", "xcomp", "ccomp", "csubj", "dep"}
-)  # "dep": what the parse could not name
+ARGUMENT_DEPS = frozenset({"obj", "iobj", "obl:arg", "xcomp", "ccomp", "csubj", "dep"})
 
 # Words that lead to their head: a determiner or an adjective to its noun, an auxiliary or a copula to its verb.
 LEADING_DEPS = frozenset({"det", "amod", "nummod", "cop", "aux", "aux:pass", "aux:tense"})

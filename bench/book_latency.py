@@ -16,7 +16,7 @@ call, calls in flight, its expected time), the wall time from start to
 completion, the calls, the most the fake had in flight, the latency of the
 plan's longest call (the fake's rule on its longest answer) and the wall's
 ratio to it, the prompt tokens the fake counted, the peak RSS of the worker
-processes (VmHWM from /proc), and the CPU seconds the cluster's processes
+processes (VmHWM from /proc), and the CPU seconds (user, system) the cluster's processes
 spent. With ``--rpm``/``--tpm`` the fake refuses requests over the RPM per
 clock minute (a 429 would mean the limiter let the cluster exceed it), and
 the bench prints the ideal wall under that quota (``chunking.calls_wall``:
@@ -59,17 +59,21 @@ print(json.dumps({"status": job.status, "chunks": job.total_chunks, "chunk_size"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and of its children it has waited for."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU of a process itself. Not its children's (cutime):
+    a pypdf child is sampled while it runs, and counting it again in its
+    parent once reaped counted its CPU twice."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(value) for value in fields[11:15]) / CLOCK_TICKS
+    return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
 
 
-def sample_cpu(root: int, stop: threading.Event, seen: dict[int, float]) -> None:
+def sample_cpu(root: int, stop: threading.Event, seen: dict[int, tuple[float, float]]) -> None:
+    """The last CPU seen of every process of the cluster (one that ends
+    between two samples loses at most a sample's 0.2 s)."""
     while not stop.is_set():
         for pid in [root, *descendants(root)]:
             try:
-                seen[pid] = max(seen.get(pid, 0.0), cpu_seconds(pid))
+                seen[pid] = cpu_seconds(pid)
             except (OSError, IndexError):
                 continue
         stop.wait(0.2)
@@ -107,14 +111,14 @@ def fake_stats(url: str, *, reset: bool = False) -> dict:
         return json.load(answer)
 
 
-def run_job(pdf: Path, *, fake_url: str, backend: str, extra: dict[str, str]) -> dict:
+def run_job(pdf: Path, *, fake_url: str, fake_pid: int, backend: str, extra: dict[str, str], processes: bool) -> dict:
     env = configure(backend, Path(tempfile.mkdtemp(prefix="novelproc-bench-")), 1)
     env.pop("Q_WORKERS")  # the settings' default cluster
     env.update(GEMINI_API_KEY="bench", GEMINI_BASE_URL=fake_url, **extra)
     prepare_database(env)
     fake_stats(fake_url, reset=True)
     cluster = Cluster(env=env)
-    seen: dict[int, float] = {}
+    seen: dict[int, tuple[float, float]] = {}
     peaks: dict[int, tuple[str, int]] = {}
     stop = threading.Event()
     sampler = threading.Thread(target=sample_cpu, args=(cluster.pid, stop, seen), daemon=True)
@@ -124,7 +128,7 @@ def run_job(pdf: Path, *, fake_url: str, backend: str, extra: dict[str, str]) ->
     shares = threading.Thread(target=sample_workers, args=(cluster.pid, stop, workers, database_port), daemon=True)
     try:
         time.sleep(6)  # the workers spawn and warm up before the clock starts
-        base: dict[int, float] = {}
+        base: dict[int, tuple[float, float]] = {}
         for pid in [cluster.pid, *descendants(cluster.pid)]:
             try:
                 base[pid] = cpu_seconds(pid)
@@ -132,7 +136,9 @@ def run_job(pdf: Path, *, fake_url: str, backend: str, extra: dict[str, str]) ->
                 pass
         sampler.start()
         memory.start()
-        shares.start()
+        if processes:
+            shares.start()
+        mine, fake_before = time.process_time(), sum(cpu_seconds(fake_pid))
         done = subprocess.run(
             [sys.executable, "-c", JOB_SCRIPT, str(pdf)], env=env, cwd=ROOT, check=True, capture_output=True, text=True
         )
@@ -142,8 +148,13 @@ def run_job(pdf: Path, *, fake_url: str, backend: str, extra: dict[str, str]) ->
             if thread.is_alive():
                 thread.join()
         cluster.stop(grace=60)
+    # What else ran on the machine's cores meanwhile: the bench's samplers
+    # and the fake (the job's own polling script is left out).
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    result["cluster_cpu"] = sum(seconds - base.get(pid, 0.0) for pid, seconds in seen.items())
+    result["bench_cpu"], result["fake_cpu"] = time.process_time() - mine, sum(cpu_seconds(fake_pid)) - fake_before
+    result["cluster_user"] = sum(user - base.get(pid, (0.0, 0.0))[0] for pid, (user, _) in seen.items())
+    result["cluster_system"] = sum(system - base.get(pid, (0.0, 0.0))[1] for pid, (_, system) in seen.items())
+    result["cluster_cpu"] = result["cluster_user"] + result["cluster_system"]
     result["fake"] = fake_stats(fake_url)
     result["worker_rss_mb"] = max((kb for cmd, kb in peaks.values() if "_pdfchild" not in cmd), default=0) / 1024
     result["workers"] = workers
@@ -202,14 +213,19 @@ def report(plan: str, r: dict, args: argparse.Namespace) -> float:
         f"  wall start→completed {r['wall']:.1f} s; the plan's longest call {one_call:.1f} s"
         f" ({stats['longest_answer']} tokens; mean answer {output / requests:.0f}); wall / longest call = {r['wall'] / one_call:.1f};"
         f" prompt tokens {prompt:,}; peak worker RSS {r['worker_rss_mb']:.0f} MB;"
-        f" cluster CPU {r['cluster_cpu']:.1f} s ({r['cluster_cpu'] / r['wall']:.2f} cores)"
+        f" cluster CPU {r['cluster_cpu']:.1f} s ({r['cluster_cpu'] / r['wall']:.2f} cores;"
+        f" user {r['cluster_user']:.1f} s, system {r['cluster_system']:.1f} s)"
+    )
+    print(
+        f"  meanwhile, on the same cores: the fake {r['fake_cpu']:.1f} s of CPU, the bench's samplers {r['bench_cpu']:.1f} s"
     )
     w = r["workers"]
-    print(
-        f"  the most a process of the cluster held: PSS {w.get('pss_mb', 0):.0f} MB, private (USS)"
-        f" {w.get('uss_mb', 0):.0f} MB, {w.get('threads', 0):.0f} threads,"
-        f" {w.get('db_connections', 0):.0f} database connections"
-    )
+    if w:
+        print(
+            f"  the most a process of the cluster held: PSS {w.get('pss_mb', 0):.0f} MB, private (USS)"
+            f" {w.get('uss_mb', 0):.0f} MB, {w.get('threads', 0):.0f} threads,"
+            f" {w.get('db_connections', 0):.0f} database connections"
+        )
     if args.rpm or args.tpm:
         per_minute = [args.rpm] if args.rpm else []
         if args.tpm:
@@ -240,6 +256,12 @@ def main() -> None:
     parser.add_argument("--rpm", type=int, default=0, help="GEMINI_RPM for the job (0: no limit).")
     parser.add_argument("--tpm", type=int, default=0, help="GEMINI_TPM for the job (0: no limit).")
     parser.add_argument("--repair", action="store_true", help="The fragment repair on, as in the service.")
+    parser.add_argument(
+        "--processes",
+        action="store_true",
+        help="Also sample each process's PSS, USS, threads and database connections (5 a second: it costs the"
+        " bench about half a core, taken from the cluster's two, so the walls are measured without it).",
+    )
     parser.add_argument("--plans", nargs="+", default=["latency", "seeds"], choices=["latency", "seeds"])
     parser.add_argument(
         "--env",
@@ -272,7 +294,14 @@ def main() -> None:
                 "CHUNK_PLAN": plan,
                 **dict(setting.split("=", 1) for setting in args.env),
             }
-            runs[plan] = run_job(args.pdf, fake_url=fake_url, backend=args.backend, extra=extra)
+            runs[plan] = run_job(
+                args.pdf,
+                fake_url=fake_url,
+                fake_pid=fake.pid,
+                backend=args.backend,
+                extra=extra,
+                processes=args.processes,
+            )
     finally:
         fake.stop(grace=30)
     print(

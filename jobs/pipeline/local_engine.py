@@ -136,9 +136,19 @@ def load() -> None:
 @functools.cache
 def nlp():
     import spacy
+    from thinc.api import use_ops
+    from threadpoolctl import threadpool_limits
 
-    # The parser, morphology and lemmas are all we use; the rest only costs time.
-    return spacy.load(MODEL, exclude=["ner", "senter"])
+    # thinc multiplies its matrices with blis unless told otherwise; on this
+    # service's machines (AMD EPYC, AVX2) blis's kernel takes three times as
+    # long as numpy's OpenBLAS, which gives the same parse to the token
+    # (docs/benchmarks.md). The model's layers keep the ops they were built
+    # with. One BLAS thread: the cluster already runs a parsing process per
+    # core, and a pool in each would only fight over them.
+    threadpool_limits(limits=1, user_api="blas")
+    with use_ops("numpy", use_blis=False):
+        # The parser, morphology and lemmas are all we use; the rest only costs time.
+        return spacy.load(MODEL, exclude=["ner", "senter"])
 
 
 # A Gemini chunk's sections parse from threads of one process; spaCy does

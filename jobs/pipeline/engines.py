@@ -13,6 +13,7 @@ Plain Python: no Django here.
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -124,32 +125,39 @@ def _rewrite_with_gemini(source: ChunkSource, settings: ProcessingSettings, engi
     # command, its bench) need not pay for google-genai (seconds to import).
     from jobs.pipeline import gemini_engine
 
-    result = gemini_engine.rewrite(
-        source.sentences,
-        context_before=source.context_before,
-        context_after=source.context_after,
-        limit=settings.sentence_length_limit,
-        min_length=settings.min_sentence_length,
-        ignore_dialogue=settings.ignore_dialogue,
-        preserve_formatting=settings.preserve_formatting,
-        fix_hyphenation=settings.fix_hyphenation,
-        config=engine.config,
-        acquire=engine.acquire,
-        should_stop=engine.should_stop,
-        on_wait=engine.on_wait,
-        spent_models=engine.spent_models,
-        sections=engine.sections,
-        thread_done=engine.thread_done,
-    )
+    kept = [s.text for s in source.sentences if not (settings.ignore_dialogue and local_engine.is_dialogue(s))]
+    # The source's parse (the judge's, the vocabulary's) runs while the calls
+    # are out, on a core that is only waiting for them: parsed after the
+    # last answer, it was CPU on the chunk's way to its end.
+    reader = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="source-parse")
+    source_parse = reader.submit(local_engine.parse_alone, kept, {})
+    try:
+        result = gemini_engine.rewrite(
+            source.sentences,
+            context_before=source.context_before,
+            context_after=source.context_after,
+            limit=settings.sentence_length_limit,
+            min_length=settings.min_sentence_length,
+            ignore_dialogue=settings.ignore_dialogue,
+            preserve_formatting=settings.preserve_formatting,
+            fix_hyphenation=settings.fix_hyphenation,
+            config=engine.config,
+            acquire=engine.acquire,
+            should_stop=engine.should_stop,
+            on_wait=engine.on_wait,
+            spent_models=engine.spent_models,
+            sections=engine.sections,
+            thread_done=engine.thread_done,
+        )
+    finally:
+        reader.shutdown(wait=False)  # a stop or a failure does not wait for the parse
     # Every line Gemini wrote is judged; its content is compared with the
     # chunk's source as a whole, since Gemini rewrites the chunk at once.
-    # Each text is parsed once: the source's sentences (which the vocabulary
-    # counts on too), a line the fragment check parsed, and a line that is a
-    # source sentence kept as it is all read the same parse.
+    # Each text is parsed once: a line the fragment check parsed, and a line
+    # that is a source sentence kept as it is, read the parse already made.
+    source_docs = source_parse.result()
+    parsed = {**dict(zip(kept, source_docs, strict=True)), **result.parsed}
     lines = [sentence for sentence in result.sentences if sentence.strip()]
-    kept = [s.text for s in source.sentences if not (settings.ignore_dialogue and local_engine.is_dialogue(s))]
-    parsed = dict(result.parsed)
-    source_docs = local_engine.parse_alone(kept, parsed)
     groups = [(source_docs, local_engine.parse_alone(lines, parsed))]
     return RewriteResult(
         sentences=result.sentences,

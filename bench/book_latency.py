@@ -2,7 +2,7 @@
 follows the tokens it writes (issue #15): the latency plan and the seeds'
 plan in the same run.
 
-    .venv/bin/python bench/book_latency.py ../shared/data/la-reine-du-sabbat-457p.pdf [--base 0.8 --tps 300] [--rpm 60 --tpm 1000000] [--plans latency seeds]
+    .venv/bin/python bench/book_latency.py ../shared/data/la-reine-du-sabbat-457p.pdf [--base 0.8 --tps 300] [--rpm 60 --tpm 1000000] [--plans latency seeds] [--together 3]
 
 One fake server (``manage.py fake_gemini --base B --tps T``: each answer takes
 B seconds plus its output tokens / T, as Gemini flash-lite does at about
@@ -22,7 +22,9 @@ clock minute (a 429 would mean the limiter let the cluster exceed it), and
 the bench prints the ideal wall under that quota (``chunking.calls_wall``:
 the plan's calls of the longest call's latency, started as the limiter's
 clock minutes and the calls in flight allow, from the job's second in its
-minute) and the wall's distance to it. Last, what the worker's own reading
+minute) and the wall's distance to it. With ``--together N``, N users then
+start the same book at once on one cluster, and the bench prints each job's
+wall and its ratio to the book's wall alone, measured just before. Last, what the worker's own reading
 of Gemini's answers costs a page (the fragment check and the judge's parses,
 each text parsed once, as the engine runs them), measured in this process on
 the book's first chunks.
@@ -56,6 +58,39 @@ print(json.dumps({"status": job.status, "chunks": job.total_chunks, "chunk_size"
                   "wall": wall, "calls": job.gemini_api_calls, "pages": job.page_count, "sentences": len(job.sentences)}))
 """
 )
+# Books started together (``--together N``): each user confirms the same
+# book, then all are started one after the other; each job's wall runs from
+# its own start to its completion.
+TOGETHER_SCRIPT = """
+import json, sys, time, django
+django.setup()
+from django.contrib.auth import get_user_model
+from django.core.files import File
+from jobs import services
+from jobs.models import Job
+from jobs.types import ProcessingSettings
+pdf, names = sys.argv[1], sys.argv[2:]
+info = services.pdf_inspect_upload(pdf)
+confirmed = []
+for name in names:
+    user = get_user_model().objects.get(username=name)
+    job, _, _ = services.job_confirm(user=user, original_filename="b.pdf", page_count=info.page_count, model_preference="speed", processing=ProcessingSettings())
+    confirmed.append((user, job.pk))
+started, ended = {}, {}
+for user, pk in confirmed:
+    with open(pdf, "rb") as h:
+        services.job_start(user=user, job_id=pk, upload=File(h, name="b.pdf"))
+    started[pk] = time.perf_counter()
+while len(ended) < len(started):
+    for pk in started.keys() - ended.keys():
+        if Job.objects.get(pk=pk).is_terminal:
+            ended[pk] = time.perf_counter()
+    time.sleep(0.05)
+first = min(started.values())
+jobs = [Job.objects.get(pk=pk) for pk in started]
+print(json.dumps({"jobs": [{"status": job.status, "started": started[job.pk] - first, "wall": ended[job.pk] - started[job.pk],
+                            "chunks": job.total_chunks, "calls": job.gemini_api_calls} for job in jobs]}))
+"""
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -111,11 +146,22 @@ def fake_stats(url: str, *, reset: bool = False) -> dict:
         return json.load(answer)
 
 
-def run_job(pdf: Path, *, fake_url: str, fake_pid: int, backend: str, extra: dict[str, str], processes: bool) -> dict:
+def run_job(
+    pdf: Path, *, fake_url: str, fake_pid: int, backend: str, extra: dict[str, str], processes: bool, together: int = 1
+) -> dict:
     env = configure(backend, Path(tempfile.mkdtemp(prefix="novelproc-bench-")), 1)
     env.pop("Q_WORKERS")  # the settings' default cluster
     env.update(GEMINI_API_KEY="bench", GEMINI_BASE_URL=fake_url, **extra)
     prepare_database(env)
+    users = ["bench", *(f"bench{number}" for number in range(2, together + 1))]
+    for user in users[1:]:
+        subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "setup_demo", "--username", user, "--password", "bench-password"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    script, arguments = (TOGETHER_SCRIPT, users) if together > 1 else (JOB_SCRIPT, [])
     fake_stats(fake_url, reset=True)
     cluster = Cluster(env=env)
     seen: dict[int, tuple[float, float]] = {}
@@ -140,7 +186,12 @@ def run_job(pdf: Path, *, fake_url: str, fake_pid: int, backend: str, extra: dic
             shares.start()
         mine, fake_before = time.process_time(), sum(cpu_seconds(fake_pid))
         done = subprocess.run(
-            [sys.executable, "-c", JOB_SCRIPT, str(pdf)], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+            [sys.executable, "-c", script, str(pdf), *arguments],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
         )
     finally:
         stop.set()
@@ -262,6 +313,14 @@ def main() -> None:
         help="Also sample each process's PSS, USS, threads and database connections (5 a second: it costs the"
         " bench about half a core, taken from the cluster's two, so the walls are measured without it).",
     )
+    parser.add_argument(
+        "--together",
+        type=int,
+        default=1,
+        metavar="N",
+        help="After the plans, N users start the same book together on one cluster, with the first plan (each"
+        " job's wall against the book's alone, measured just before in the same run).",
+    )
     parser.add_argument("--plans", nargs="+", default=["latency", "seeds"], choices=["latency", "seeds"])
     parser.add_argument(
         "--env",
@@ -302,6 +361,17 @@ def main() -> None:
                 extra=extra,
                 processes=args.processes,
             )
+        if args.together > 1:
+            extra["CHUNK_PLAN"] = args.plans[0]
+            together = run_job(
+                args.pdf,
+                fake_url=fake_url,
+                fake_pid=fake.pid,
+                backend=args.backend,
+                extra=extra,
+                processes=False,
+                together=args.together,
+            )
     finally:
         fake.stop(grace=30)
     print(
@@ -318,6 +388,18 @@ def main() -> None:
             f"latency / seeds: wall {fast['wall'] / slow['wall']:.2f} ({slow['wall'] / fast['wall']:.1f}× faster);"
             f" prompt tokens {prompt['latency'] / prompt['seeds']:.2f}×"
         )
+    if args.together > 1:
+        alone = runs[args.plans[0]]["wall"]
+        print(
+            f"{args.together} books started together ({args.plans[0]} plan, one user each, one cluster):"
+            f" {together['fake']['requests']} calls, at most {together['fake']['max_in_flight']} in flight,"
+            f" cluster CPU {together['cluster_cpu']:.1f} s ({together['cluster_cpu'] / max(j['started'] + j['wall'] for j in together['jobs']):.2f} cores)"
+        )
+        for number, job in enumerate(together["jobs"], start=1):
+            print(
+                f"  book {number}: started at +{job['started']:.1f} s, {job['status']} after {job['wall']:.1f} s"
+                f" = {job['wall'] / alone:.2f}× its time alone ({alone:.1f} s); {job['chunks']} chunks, {job['calls']} calls"
+            )
     spent, pages = judging_cpu(args.pdf)
     book_pages = next(iter(runs.values()))["pages"]
     print(

@@ -23,11 +23,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from jobs.tests.live import ROOT, Cluster  # noqa: E402
 
-# The start of a script that a bench runs in a process of its own (python -c,
-# the PDF as its argument): it confirms and starts the book as the user
-# "bench" through the services, waits for the job to end and leaves `job`
-# (refreshed) and `wall` (seconds from the start) for the bench's own lines.
-JOB_RUN = """
+# What a script that a bench runs in a process of its own (python -c, the
+# PDF as its first argument) starts with: Django set up, the services it
+# confirms and starts books through.
+SCRIPT_SETUP = """
 import json, sys, time, django
 django.setup()
 from django.contrib.auth import get_user_model
@@ -36,7 +35,13 @@ from jobs import services
 from jobs.models import Job
 from jobs.types import ProcessingSettings
 pdf = sys.argv[1]
-user = get_user_model().objects.get(username="bench")
+"""
+# The start of such a script that confirms and starts the book as the user
+# "bench", waits for the job to end and leaves `job` (refreshed) and `wall`
+# (seconds from the start) for the bench's own lines.
+JOB_RUN = (
+    SCRIPT_SETUP
+    + """user = get_user_model().objects.get(username="bench")
 info = services.pdf_inspect_upload(pdf)
 job, _, _ = services.job_confirm(user=user, original_filename="b.pdf", page_count=info.page_count, model_preference="speed", processing=ProcessingSettings())
 with open(pdf, "rb") as h:
@@ -47,6 +52,7 @@ while not Job.objects.get(pk=job.pk).is_terminal:
 wall = time.perf_counter() - t
 job.refresh_from_db()
 """
+)
 
 
 def configure(backend: str, data_dir: Path, workers: int) -> dict[str, str]:

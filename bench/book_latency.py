@@ -16,18 +16,18 @@ call, calls in flight, its expected time), the wall time from start to
 completion, the calls, the most the fake had in flight, the latency of the
 plan's longest call (the fake's rule on its longest answer) and the wall's
 ratio to it, the prompt tokens the fake counted, the peak RSS of the worker
-processes (VmHWM from /proc), and the CPU seconds (user, system) the cluster's processes
-spent. With ``--rpm``/``--tpm`` the fake refuses requests over the RPM per
-clock minute (a 429 would mean the limiter let the cluster exceed it), and
-the bench prints the ideal wall under that quota (``chunking.calls_wall``:
+processes (VmHWM from /proc), and the CPU seconds (user, system) the
+cluster's processes spent. With ``--rpm``/``--tpm`` the fake refuses
+requests over the RPM per clock minute (a 429 would mean the limiter let
+the cluster exceed it), and the bench prints the ideal wall under that quota (``chunking.calls_wall``:
 the plan's calls of the longest call's latency, started as the limiter's
 clock minutes and the calls in flight allow, from the job's second in its
 minute) and the wall's distance to it. With ``--together N``, N users then
 start the same book at once on one cluster, and the bench prints each job's
-wall and its ratio to the book's wall alone, measured just before. Last, what the worker's own reading
-of Gemini's answers costs a page (the fragment check and the judge's parses,
-each text parsed once, as the engine runs them), measured in this process on
-the book's first chunks.
+wall and its ratio to the book's wall alone, measured just before. Last,
+what the worker's own reading of Gemini's answers costs a page (the
+fragment check and the judge's parses, each text parsed once, as the engine
+runs them), measured in this process on the book's first chunks.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from book import JOB_RUN, ROOT, configure, descendants, prepare_database, sample_memory  # noqa: E402
+from book import JOB_RUN, ROOT, SCRIPT_SETUP, configure, descendants, prepare_database, sample_memory  # noqa: E402
 
 from jobs.tests.live import Cluster, Started, connections_to, free_port  # noqa: E402  (book put the project on the path)
 
@@ -61,15 +61,9 @@ print(json.dumps({"status": job.status, "chunks": job.total_chunks, "chunk_size"
 # Books started together (``--together N``): each user confirms the same
 # book, then all are started one after the other; each job's wall runs from
 # its own start to its completion.
-TOGETHER_SCRIPT = """
-import json, sys, time, django
-django.setup()
-from django.contrib.auth import get_user_model
-from django.core.files import File
-from jobs import services
-from jobs.models import Job
-from jobs.types import ProcessingSettings
-pdf, names = sys.argv[1], sys.argv[2:]
+TOGETHER_SCRIPT = (
+    SCRIPT_SETUP
+    + """names = sys.argv[2:]
 info = services.pdf_inspect_upload(pdf)
 confirmed = []
 for name in names:
@@ -91,6 +85,7 @@ jobs = [Job.objects.get(pk=pk) for pk in started]
 print(json.dumps({"jobs": [{"status": job.status, "started": started[job.pk] - first, "wall": ended[job.pk] - started[job.pk],
                             "chunks": job.total_chunks, "calls": job.gemini_api_calls} for job in jobs]}))
 """
+)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -199,9 +194,9 @@ def run_job(
             if thread.is_alive():
                 thread.join()
         cluster.stop(grace=60)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
     # What else ran on the machine's cores meanwhile: the bench's samplers
     # and the fake (the job's own polling script is left out).
-    result = json.loads(done.stdout.strip().splitlines()[-1])
     result["bench_cpu"], result["fake_cpu"] = time.process_time() - mine, sum(cpu_seconds(fake_pid)) - fake_before
     result["cluster_user"] = sum(user - base.get(pid, (0.0, 0.0))[0] for pid, (user, _) in seen.items())
     result["cluster_system"] = sum(system - base.get(pid, (0.0, 0.0))[1] for pid, (_, system) in seen.items())

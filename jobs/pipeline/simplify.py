@@ -478,7 +478,7 @@ class Repair:
             return None
         obj = REPORTED_OBJECT[verb.lemma_]
         body = " ".join(part for part in (subject, obj, verb.text, *manner) if part)
-        text = finish(elide(body, self.s.aspirated), last=True)
+        text = finish(elide(body, self.s.aspirated, self.s.text), last=True)
         return Piece(
             text=text,
             words=count_words(text),
@@ -505,7 +505,7 @@ class Repair:
     def finished(self) -> Piece | None:
         if self.trim:
             self.leave_out_adverbs()
-        if not self.keeps_verb_frames() or not self.keeps_phrases():
+        if not self.keeps_verb_frames() or not self.keeps_phrases() or not self.keeps_clitics():
             return None
         text = self.render()
         return Piece(
@@ -514,6 +514,16 @@ class Repair:
             complete=True,
             added=count_words(text) - sum(g.word for g in self.s.groups[self.start : self.end]),
             carry=self.next_carry,
+        )
+
+    def keeps_clitics(self) -> bool:
+        """Does every verb of the piece keep the clitics before it ("puis se
+        | gratta le nez": "Il gratta le nez." has lost its "se")?"""
+        return not any(
+            token.pos_ in ("VERB", "AUX")
+            and token.i not in self.removed
+            and any(c.i < self.first and c.pos_ == "PRON" and c.lower_ in quality.CLITICS for c in token.children)
+            for token in self.s.tokens[self.first : self.last + 1]
         )
 
     def keeps_verb_frames(self) -> bool:
@@ -567,6 +577,8 @@ class Repair:
         tokens = [s.tokens[i] for i in words]
         if any(s.lowers[i] in ("ne", "n'") for i in words) and quality.lost_negation(tokens):
             return False  # "Elle ne pensait alors | qu'aux lettres"
+        if s.deps[last] == "case" and s.heads[last] > self.last:
+            return False  # "se gratta le nez avec | sa main": the preposition lost its noun
         return last in self.replaced or not ends_open(tokens)
 
     def lost_attribute(self, verb) -> bool:
@@ -679,6 +691,8 @@ class Repair:
             return False
         attribute = detached[0]
         noun = attribute.head
+        if attribute.lower_ in TITLES:
+            return False  # "ses preuves, | M. de Riva": a name the parse hangs on a noun, no attribute of it
         span = list(attribute.subtree)
         if span[-1].i < self.last and not all(t.is_punct for t in self.s.tokens[span[-1].i + 1 : self.last + 1]):
             return False  # the piece holds more than the noun and what it is
@@ -777,15 +791,22 @@ class Repair:
         complement the piece before keeps would be lost here ("Il traversa
         la haie | par le bois" is not "Il traversa par le bois"), and one the
         piece holds would leave the piece before without it ("Les cadeaux
-        consistaient." is no French)."""
+        consistaient." is no French). The second of two coordinated objects
+        or adjuncts is restated the same way: "Ses plaidoiries ont frappé la
+        Cour | et les jurés" → "Elles ont frappé les jurés."."""
         tokens = [t for t in self.s.tokens[self.first : self.last + 1] if not t.is_punct and t.i not in self.removed]
-        if tokens[0].pos_ != "ADP" or tokens[0].lower_ == "comme":
-            return False  # "grande ardeur", cut from "la plus | grande ardeur"; "comme …" compares, it is no adjunct
         attached = [t for t in tokens if not self.inside(t.head)]
-        verbs = {t.head.i for t in attached}
-        if len(verbs) != 1 or any(t.dep_ not in RESTATED_DEPS for t in attached):
-            return False
-        verb = self.s.tokens[verbs.pop()]
+        conjunct = attached[0] if len(attached) == 1 and self.second_complement(attached[0], tokens) else None
+        if conjunct is not None:
+            verb = self.first_conjunct(conjunct).head
+        else:
+            # "grande ardeur", cut from "la plus | grande ardeur"; "comme …" compares, it is no adjunct.
+            if tokens[0].pos_ != "ADP" or tokens[0].lower_ == "comme":
+                return False
+            verbs = {self.adjunct_of(t).i for t in attached}
+            if len(verbs) != 1 or any(t.dep_ not in RESTATED_DEPS and not self.hung_on_complement(t) for t in attached):
+                return False
+            verb = self.s.tokens[verbs.pop()]
         if verb.i >= self.first or verb.pos_ not in ("VERB", "AUX"):
             return False
         finite = finite_of(verb)
@@ -803,7 +824,22 @@ class Repair:
         ]
         if subject is None or subject.i > min(t.i for t in group) or max(t.i for t in group) >= self.first:
             return False  # no subject to restate, an inverted one ("dit-il", "ont-elles vu"), or a split group
-        if any(c.dep_ in ARGUMENT_DEPS and c not in group for c in verb.children):
+        arguments = [
+            c
+            for c in verb.children
+            if (c.dep_ in ARGUMENT_DEPS or quantity_object(c))
+            and c not in group
+            and (conjunct is None or c.i != self.first_conjunct(conjunct).i)
+        ]
+        # "vendit la maison pour s'établir …, | dans le bel hôtel": the adjunct may be the other verb's.
+        if any(t.pos_ == "VERB" and t.i not in {g.i for g in group} for t in self.s.tokens[verb.i + 1 : self.first]):
+            return False
+        if self.follows_an_adjunct_noun(verb, self.first):
+            return False
+        if conjunct is not None and self.follows_an_adjunct_noun(verb, self.first_conjunct(conjunct).left_edge.i):
+            return False  # "avec du sang dans les ongles | et dans les yeux": the first one says where the blood was
+        clitic = self.object_clitic(verb, arguments, group) if arguments else None
+        if arguments and clitic is None:
             return False
         span = self.s.tokens[min(t.i for t in group) : max(t.i for t in group) + 1]
         if len(span) != len(group):
@@ -813,8 +849,136 @@ class Repair:
         pronoun = subject_words(subject)
         if pronoun is None or PRONOUN_NUMBER.get(pronoun, quality.form_number(finite)) != quality.form_number(finite):
             return False  # "Il y restèrent": the parse took another clause's subject
-        self.prefix.append(pronoun + " " + "".join(t.text_with_ws for t in span).strip())
+        words = "".join(t.text_with_ws for t in span).strip()
+        if clitic is not None:
+            words = self.with_object_clitic(span, verb, *clitic)
+        self.prefix.append(pronoun + " " + words)
         return True
+
+    def follows_an_adjunct_noun(self, verb, start: int) -> bool:
+        """Does the piece come right after a noun that is itself the
+        complement of another noun, brought by a preposition other than
+        "de" ("revenu auprès de son ami avec du sang | dans les ongles")?
+        The piece then most likely completes that phrase, whatever the
+        parse says, and the verb said again with it would be nonsense ("Il
+        était revenu dans les ongles")."""
+        before = self.s.tokens[start - 1] if start > verb.i + 1 else None
+        if before is None or before.pos_ not in ("NOUN", "PROPN"):
+            return False
+        case = next((c for c in before.children if c.dep_ == "case"), None)
+        if case is None or case.lower_ in ("de", "du", "des", "d'"):
+            return False
+        if before.dep_ == "nmod" and before.head.dep_ != "obj":
+            return True
+        # "avec du sang | dans les ongles", "avec une pierre | au cou": a place said of a thing the clause brings.
+        determiner = next((c.lower_ for c in before.children if c.dep_ == "det"), None)
+        return determiner in ("du", "des", "un", "une") and self.s.lowers[start] in PLACE_PREPOSITIONS
+
+    def second_complement(self, conjunct, tokens) -> bool:
+        """Is the piece, whole, the second of two objects or adjuncts
+        coordinated with "et" or a comma, whose first one the piece before
+        keeps ("frappé la Cour | et les jurés", "vers la ville | et vers la
+        mer")? An adjunct keeps its preposition, an object has none; "ni",
+        "ou", "mais" say more than a restated verb would."""
+        first = self.first_conjunct(conjunct)
+        if conjunct.dep_ != "conj" or conjunct.pos_ not in ("NOUN", "PROPN") or first.pos_ not in ("NOUN", "PROPN"):
+            return False
+        if first.dep_ not in ("obj", "obl:arg", *RESTATED_DEPS) or first.i >= self.first:
+            return False
+        if first.head.pos_ not in ("VERB", "AUX"):
+            return False
+        edge = next(t for t in conjunct.subtree if not t.is_punct)
+        if tokens[0].i != edge.i and not (self.s.lowers[edge.i] == "et" and edge.i in self.removed):
+            return False
+        if any(c.dep_ == "cc" and c.lower_ != "et" for c in conjunct.children):
+            return False
+        has_case = any(c.dep_ == "case" for c in conjunct.children)
+        return has_case == (first.dep_ != "obj")
+
+    @staticmethod
+    def first_conjunct(conjunct):
+        """The first of the coordinated complements: the conjunct's head, or,
+        where the parse hangs an object on the complement of the object
+        before it ("aimait les fleurs du jardin et les oiseaux": "oiseaux"
+        on "jardin"), that object: a noun's complement is coordinated with
+        its preposition ("du jardin et du lac")."""
+        head = conjunct.head
+        mis_hung = head.dep_ == "nmod" and head.head.dep_ == "obj" and any(c.dep_ == "case" for c in head.children)
+        if mis_hung and not any(c.dep_ == "case" for c in conjunct.children):
+            return head.head
+        return head
+
+    def hung_on_complement(self, token) -> bool:
+        """Is ``token`` an adjunct of time, place, company or purpose that the
+        parse hangs on the verb's object before it ("écrivit une lettre |
+        pendant la nuit": "nuit" on "lettre")? Said of an object, these
+        prepositions seldom complete it; said again with the verb, they keep
+        the sentence's meaning either way. Not on an adjunct: "revenu avec
+        du sang | dans les ongles" is no "Il était revenu dans les ongles"."""
+        case = next((c for c in token.children if c.dep_ == "case"), None)
+        return (
+            token.dep_ == "nmod"
+            and case is not None
+            and case.lower_ in VERB_ADJUNCT_PREPOSITIONS
+            and token.head.dep_ == "obj"
+            and token.head.i < self.first
+        )
+
+    def adjunct_of(self, token):
+        """The word an adjunct of the piece completes: its head, or the verb
+        above a complement the parse hangs it on (``hung_on_complement``)."""
+        return token.head.head if self.hung_on_complement(token) else token.head
+
+    def object_clitic(self, verb, arguments, group) -> tuple[str, str | None, str] | None:
+        """The clitic that stands for a restated verb's direct object, which
+        the piece before keeps: "Il a vaincu le libéralisme | dans la personne
+        du défenseur" → "Il l'a vaincu dans la personne du défenseur.". Only
+        for one object, a noun with a definite, demonstrative, possessive or
+        indefinite determiner, or a name: a partitive or a number is said with
+        "en" ("du pain", "trois lettres"), which this does not write; and not
+        beside another clitic, whose order with the new one it does not know.
+        Returns the clitic, and the object's gender and number."""
+        if len(arguments) != 1 or any(t.lower_ in quality.CLITICS and t.lower_ not in ("ne", "n'") for t in group):
+            return None
+        obj = arguments[0]
+        if verb.lemma_ in SUPPORT_VERBS:
+            return None  # "fit un appel | à Dijon" is no "Il le fit à Dijon": the object carries the meaning
+        if any(c.dep_ in quality.AUXILIARY_DEPS and c.lemma_ == "être" for c in verb.children):
+            return None  # "il est arrivé … un vieux monsieur": an impersonal or passive verb has no object to stand for
+        if self.s.lowers[self.first] in ("à", "au", "aux", "de", "du", "des", "d'"):
+            return None  # "joua un tour | à cet avocat": "à" and "de" mostly bring the verb's other argument
+        if obj.dep_ != "obj" or obj.pos_ not in ("NOUN", "PROPN") or not verb.i < obj.i < self.first:
+            return None
+        if any(t.text == "," for t in self.s.tokens[verb.i + 1 : obj.i]):
+            return None  # "les cavaliers bondissent, le peuple …": no object is cut from its verb by a comma
+        if obj.lemma_ in TEMPORAL_NOUNS:
+            return None  # "glisse la nuit | dans les couloirs": the parse reads a time as the object
+        if any(t.i >= self.first and not self.inside(t) for t in obj.subtree):
+            return None  # the object goes on after the piece: it is no object the piece before keeps
+        determiners = [c for c in obj.children if c.dep_ == "det"]
+        if obj.pos_ == "NOUN" and (len(determiners) != 1 or determiners[0].lower_ not in CLITIC_DETERMINERS):
+            return None
+        gender, number = gender_number(obj)
+        if number == "Sing" and gender is None:
+            return None
+        return ("les" if number == "Plur" else "le" if gender == "Masc" else "la"), gender, number
+
+    def with_object_clitic(self, span, verb, clitic: str, gender: str | None, number: str) -> str:
+        """The verb's group with the object clitic before its first verb form,
+        after "ne" ("il ne l'a pas vu"), and a participle conjugated with
+        avoir agreeing with it, as French wants of an object before it ("il
+        l'a écrite")."""
+        agrees = any(c.dep_ in ("aux", "aux:tense") and c.lemma_ == "avoir" for c in verb.children)
+        text, placed = "", False
+        for token in span:
+            form = token.text
+            if token.i == verb.i and agrees and "Part" in verb.morph.get("VerbForm"):
+                form = agreed(form, gender, number)
+            if not placed and token.pos_ in ("VERB", "AUX"):
+                placed = True
+                text += clitic + " "
+            text += form + token.whitespace_
+        return elide(text.strip(), self.s.aspirated, self.s.text)
 
     def restore_antecedent(self, pronoun):
         verb = pronoun.head
@@ -1076,13 +1240,19 @@ class Repair:
             return False
         if pronoun in ("je", "tu") and finite_of(verb).lower_.endswith(THIRD_PERSON_ENDINGS):
             return False  # "J'approuve …, | répliqua madame" is no "Je répliqua"
+        if pronoun in ("je", "tu") and "Plur" in finite_of(verb).morph.get("Number"):
+            return False  # "je … | car vous êtes": the verb has its own subject (the tagger's person is unsure)
         start = verb.i
         while start - 1 >= self.first and self.s.tokens[start - 1].lower_ in quality.CLITICS:
             start -= 1
         opening = [t for t in self.s.tokens[self.first : start] if t.i not in self.removed and not t.is_punct]
         if any(t.head.i < self.first for t in opening):
             return False  # "les rues | de la ville étaient": what opens the piece belongs to the subject
-        if not opening or all(t.i in self.replaced for t in opening):
+        connectives = [t for t in opening if t.i in self.replaced and t.lower_ in COORDINATORS]
+        if connectives and len(connectives) == len(opening):
+            # "mais salua" → "Mais il salua": the subject follows the connective that opens the sentence.
+            self.inserted[connectives[-1].i] = (self.inserted.get(connectives[-1].i, "") + " " + pronoun).strip()
+        elif not opening or all(t.i in self.replaced for t in opening):
             self.prefix.append(pronoun)
         else:
             self.inserted[start - 1] = (self.inserted.get(start - 1, "") + " " + pronoun).strip()
@@ -1123,7 +1293,7 @@ class Repair:
                 (opener.i not in self.replaced and opener.pos_ == "PROPN") or (opener.i in self.replaced and self.named)
             )
             body = prefix + " " + (body if name else lower_first(body))
-        body = elide(body, self.s.aspirated)
+        body = elide(body, self.s.aspirated, self.s.text)
         return finish(mark + body, last=self.end == len(self.s.groups))
 
 
@@ -1133,6 +1303,11 @@ class Repair:
 # with it, and its arguments, with which it is not (Repair.restate); "dep",
 # what the parse could not name, counts as an argument.
 RESTATED_DEPS = frozenset({"obl", "obl:mod", "obl:agent"})
+# Verbs whose object says what they do ("faire un appel", "avoir de l'aversion"): a clitic would lose it.
+SUPPORT_VERBS = frozenset("faire avoir prendre donner rendre tenir mettre".split())
+VERB_ADJUNCT_PREPOSITIONS = frozenset(
+    "pendant durant dans sous sur avec pour vers après avant depuis dès chez parmi malgré selon devant derrière".split()
+)
 ARGUMENT_DEPS = frozenset({"obj", "iobj", "obl:arg", "xcomp", "ccomp", "csubj", "dep"})
 
 # Words that lead to their head: a determiner or an adjective to its noun, an auxiliary or a copula to its verb.
@@ -1216,6 +1391,10 @@ def introduces_infinitive(mark) -> bool:
 
 
 DEFINITE_ARTICLES = frozenset({"le", "la", "l'", "les"})
+# Determiners of an object that "le", "la", "les" can stand for.
+CLITIC_DETERMINERS = DEFINITE_ARTICLES | frozenset(
+    "un une des ce cet cette ces mon ma mes ton ta tes son sa ses notre nos votre vos leur leurs".split()
+)
 # Subjects "sa" or "ses" cannot stand for: other persons ("ma", "votre"), and "ce", "cela".
 NO_OWNER_SUBJECTS = frozenset({"je", "j'", "tu", "nous", "vous", "c'", "ce", "cela", "ça"})
 
@@ -1328,6 +1507,29 @@ def agreeing_participle(verb):
     return None
 
 
+def quantity_object(token) -> bool:
+    """Is ``token`` an adverb of quantity that is the verb's object ("mis
+    trop de choses", "a beaucoup d'amis"), which the parse hangs as an adverb?"""
+    return (
+        token.dep_ == "advmod"
+        and token.lower_ in QUANTITY_ADVERBS
+        and any(
+            c.pos_ in ("NOUN", "PROPN") and any(g.lower_ in ("de", "d'") for g in c.children) for c in token.children
+        )
+    )
+
+
+QUANTITY_ADVERBS = frozenset("trop beaucoup peu assez tant plus moins autant".split())
+
+
+def agreed(participle: str, gender: str | None, number: str) -> str:
+    """A past participle agreeing with its object: "écrit" → "écrite", "vu" → "vus", "pris" → "prises"."""
+    form = participle + ("e" if gender == "Fem" and not participle.endswith("e") else "")
+    if number == "Plur" and not form.endswith(("s", "x")):
+        form += "s"
+    return form
+
+
 def unagreed(participle) -> str:
     """The masculine singular of an agreed participle: "écrite" → "écrit", "envoyées" → "envoyé"."""
     form = participle.text
@@ -1389,10 +1591,15 @@ def subject_words(subject) -> str | None:
 NAME_PARTS = frozenset({"PROPN", "NOUN", "DET", "CCONJ", "ADP", "ADJ"})
 
 
+DEMONSTRATIVE_SUBJECTS = {"celui": "il", "celle": "elle", "ceux": "ils", "celles": "elles"}
+
+
 def subject_pronoun(subject) -> str | None:
     """The pronoun that can stand for ``subject`` as a subject, or None."""
     if subject.lower_ in SUBJECT_PRONOUN_FORMS:
         return "je" if subject.lower_ == "j'" else subject.lower_
+    if subject.lower_ in DEMONSTRATIVE_SUBJECTS:
+        return DEMONSTRATIVE_SUBJECTS[subject.lower_]  # "Celui-ci leva les yeux, | puis se prit …" → "il"
     if subject.pos_ not in ("NOUN", "PROPN"):
         return None
     gender, number = gender_number(subject)
@@ -1512,22 +1719,28 @@ def demonstrative_phrase(noun, *, short: bool = False) -> str | None:
     return None
 
 
+TITLE_ABBREVIATIONS = frozenset({"M.", "MM.", "Mme", "Mmes", "Mlle", "Mlles", "Mgr", "Dr", "Me"})
+
+
 def lower_first(text: str) -> str:
     """The first word after a prefix, in lower case (a name keeps its capital: the caller knows)."""
     head, _, rest = text.partition(" ")
     if head == "A":
         return "à" + (" " + rest if rest else "")  # the old typography's capital "A" is "À"
+    if head in TITLE_ABBREVIATIONS:
+        return text  # "M. Magnus", "Mme de Watteville"
     if head[:1].isupper() and not head[1:2].isupper():
         return head[:1].lower() + head[1:] + (" " + rest if rest else "")
     return text
 
 
-def elide(text: str, aspirated: frozenset[str] = frozenset()) -> str:
+def elide(text: str, aspirated: frozenset[str] = frozenset(), source: str = "") -> str:
     """The elisions a word needs before a vowel once the rewrite has added
     or left out words: "je" → "j'", "que" → "qu'", "le" → "l'" ("le plus
     grand avocat" never becomes "le avocat")…; not before a word the source
     itself does not elide before ("de huit heures", "le haut"): its h is
-    aspirated."""
+    aspirated. "de le" becomes "du" where the rewrite wrote it, not where
+    the ``source`` has it: there "le" is a pronoun ("le tour de le nommer")."""
 
     def elided(found: re.Match) -> str:
         following = re.match(r"[\w-]+", text[found.end() :])
@@ -1537,9 +1750,13 @@ def elide(text: str, aspirated: frozenset[str] = frozenset()) -> str:
         return word[:-1] + "'" if word.lower() == "que" else word[0] + "'"
 
     text = re.sub(r"\b([JjDdSsNnMmTtLl]e|[Qq]ue|[Ll]a) (?=[aeiouyhàâéèêîôûAEIOUYHÀÂÉÈÊÎÔÛ])", elided, text)
-    text = re.sub(r"\b([Dd])e le\b", r"\1u", text)
-    text = re.sub(r"\b([Dd])e les\b", r"\1es", text)
-    return text
+
+    def contracted(found: re.Match) -> str:
+        if source and re.search(re.escape(found.group(0)) + r"\b", source, re.IGNORECASE):
+            return found.group(0)
+        return found.group(1) + ("u " if found.group(2) == "le" else "es ") + found.group(3)
+
+    return re.sub(r"\b([Dd])e (les?) ([\w-]+)", contracted, text)
 
 
 def finish(text: str, *, last: bool) -> str:

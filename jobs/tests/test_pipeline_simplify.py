@@ -16,6 +16,12 @@ pytestmark = pytest.mark.first_pass
 
 # Coordinated verbs get their subject back: a pronoun of the right person, gender and number, elided before a vowel ("J'ouvris"), or the subject itself where French gives no pronoun for it ("Marie et Jeanne").
 RESTORED_SUBJECTS = [
+    # After a connective that opens the new sentence, not before it.
+    (
+        "Il entra dans le grand salon de la baronne mais salua à peine la vieille dame.",
+        8,
+        ["Il entra dans le salon de la baronne.", "Mais il salua à peine la vieille dame."],
+    ),
     (
         "Il entra dans le salon et salua la baronne avec une grande politesse.",
         8,
@@ -463,6 +469,57 @@ RESTATED = [
         8,
         ["Ces considérations trouvées par Albert furent redites.", "Elles furent redites par les dix négociants."],
     ),
+    # The object the first sentence keeps comes back as "le", "la", "les", and a participle after avoir agrees with it.
+    (
+        "Elle avait écrit une longue lettre à son père pendant la nuit.",
+        8,
+        ["Elle avait écrit une lettre à son père.", "Elle l'avait écrite pendant la nuit."],
+    ),
+    (
+        "Elle avait caché les lettres de son ami sous son oreiller.",
+        8,
+        ["Elle avait caché les lettres de son ami.", "Elle les avait cachées sous son oreiller."],
+    ),
+    (
+        "Philomène comprit alors les paroles du vicaire-général dans toute leur étendue.",
+        8,
+        ["Philomène comprit alors les paroles du vicaire-général.", "Elle les comprit dans toute leur étendue."],
+    ),
+    (
+        "Mariette portait la lettre de mademoiselle Philomène dans son tablier.",
+        8,
+        ["Mariette portait la lettre de mademoiselle Philomène.", "Mariette la portait dans son tablier."],
+    ),
+    # The second of two coordinated objects or adjuncts gets the verb back; a title keeps its capital.
+    (
+        "Le petit garçon avait rejoint le cheval blanc du roi et M. Magnus.",
+        8,
+        ["Le garçon avait rejoint le cheval du roi.", "Il avait rejoint M. Magnus."],
+    ),
+    (
+        "Ses plaidoiries ont frappé la Cour et les jurés.",
+        8,
+        ["Ses plaidoiries ont frappé la Cour.", "Elles ont frappé les jurés."],
+    ),
+    (
+        "Il marcha longtemps vers la ville et vers la mer.",
+        8,
+        ["Il marcha longtemps vers la ville.", "Il marcha vers la mer."],
+    ),
+    (
+        "Elle aimait les fleurs du jardin et les oiseaux du lac.",
+        8,
+        ["Elle aimait les fleurs du jardin.", "Elle aimait les oiseaux du lac."],
+    ),
+    (
+        "Le baron de Watteville amassait les coquillages, les insectes et les fragments géologiques du territoire de Besançon.",
+        8,
+        [
+            "Le baron de Watteville amassait les coquillages.",
+            "Il amassait les insectes.",
+            "Il amassait les fragments du territoire de Besançon.",
+        ],
+    ),
 ]
 
 # A reporting clause that cannot fit with its reply becomes narration, its subject first, "le" standing for the reply where the verb needs an object.
@@ -685,6 +742,44 @@ def test_a_verb_is_not_restated_with_a_subject_the_parse_does_not_make_plain():
     lines = local_engine.rewrite([SourceSentence(text)], limit=8, mode="simplify").sentences
 
     assert not any(line.startswith("Elle déjeunait") for line in lines), lines
+
+
+def test_an_object_that_carries_the_verb_s_meaning_is_not_made_a_clitic():
+    # "fit un appel" is what was done: "Il le fit à Dijon." would say nothing.
+    text = "Le commerce fit un appel à Dôle, à Dijon, à Salins, à Neufchâtel."
+    lines = local_engine.rewrite([SourceSentence(text)], limit=8, mode="simplify").sentences
+
+    assert not any(" le fit" in line for line in lines), lines
+
+
+def test_an_adjunct_after_another_noun_s_complement_is_not_said_of_the_verb():
+    # The parse hangs "dans les ongles" on "revenu"; it says where the blood was.
+    text = "Il était revenu auprès de son ami avec du sang dans les ongles et dans les yeux."
+    lines = local_engine.rewrite([SourceSentence(text)], limit=8, mode="simplify").sentences
+
+    assert not any(line.startswith("Il était revenu dans") for line in lines), lines
+
+
+def test_a_time_the_parse_takes_for_the_object_is_not_made_a_clitic():
+    text = "La Dame blanche glisse trop souvent la nuit dans les couloirs du palais."
+    lines = local_engine.rewrite([SourceSentence(text)], limit=8, mode="simplify").sentences
+
+    assert not any(line.startswith("Elle la glisse") for line in lines), lines
+
+
+def test_a_verb_with_a_quantity_for_object_is_not_restated_without_it():
+    # "trop de choses" is the object of "mis": "J'ai mis dans mes espérances." has lost it.
+    text = "Hélas ! j'ai mis trop de choses dans mon amour et dans mes espérances."
+    lines = local_engine.rewrite([SourceSentence(text)], limit=8, mode="simplify").sentences
+
+    assert not any(line.startswith("J'ai mis dans") for line in lines), lines
+
+
+def test_de_le_contracts_where_the_rewrite_wrote_it_not_before_a_pronoun_s_verb():
+    source = "Il a joué le tour à cet avocat de le nommer d'office."
+
+    assert simplify.elide("Il parla de le père.", frozenset(), source) == "Il parla du père."
+    assert simplify.elide("Il a joué ce tour de le nommer.", frozenset(), source) == "Il a joué ce tour de le nommer."
 
 
 def test_a_reply_and_its_reporting_clause_stay_together_where_they_fit():

@@ -398,7 +398,7 @@ class Repair:
             if reported is not None:
                 return reported
         main = None
-        if opener.lower_ in quality.RELATIVE_OPENERS and opener.dep_ != "mark":
+        if opener.lower_ in quality.RELATIVE_OPENERS and (opener.dep_ != "mark" or relative_que(opener)):
             main = self.restore_antecedent(opener)
             if main is None:
                 return None
@@ -990,6 +990,8 @@ class Repair:
             return None  # "…et qui portait": the antecedent is the first relative's, not the nearest noun
         if not (self.inside(verb) and quality.is_finite_clause(verb)):
             return None
+        if pronoun.lower_ in ("que", "qu'") and not self.object_relative(verb):
+            return None
         antecedent = self.antecedent(verb)
         if antecedent is None:
             return None
@@ -1019,11 +1021,16 @@ class Repair:
             self.named = self.replaced[pronoun.i][:1].isupper()
         elif form in ("que", "qu'"):
             self.removed.add(pronoun.i)
-            self.insert_after_verb(verb, phrase)
-            participle = agreeing_participle(verb)
-            if participle is not None:
-                # The object now follows the verb: "la lettre qu'elle a écrite" → "elle a écrit cette lettre".
-                self.replaced[participle.i] = unagreed(participle)
+            clitic = object_pronoun(antecedent) if self.pronoun and self.clitic_fits(verb, antecedent) else None
+            if clitic is not None:
+                # "la promesse qu'il lui avait faite" → "il la lui avait faite": still before, it still agrees.
+                self.insert_object_clitic(verb, clitic)
+            else:
+                self.insert_after_verb(verb, phrase)
+                participle = agreeing_participle(verb)
+                if participle is not None:
+                    # The object now follows the verb: "la lettre qu'elle a écrite" → "elle a écrit cette lettre".
+                    self.replaced[participle.i] = unagreed(participle)
         elif form == "dont":
             self.removed.add(pronoun.i)
             if pronoun.head.pos_ == "NOUN" and self.inside(pronoun.head):
@@ -1076,6 +1083,8 @@ class Repair:
         """A relative's subject often follows its verb ("où loge ce personnage"):
         in a sentence of its own it comes first ("Ce personnage loge là")."""
         subject = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubj:pass") and c.i > verb.i), None)
+        if subject is None and self.inverted_object(verb) is not None:
+            subject = self.inverted_object(verb)  # "que dévastait jadis le torrent": the parse took it for the object
         if subject is None or not self.inside(subject):
             return
         span = list(subject.subtree)
@@ -1083,6 +1092,76 @@ class Repair:
             return
         self.removed.update(token.i for token in span)
         self.prefix.append("".join(token.text_with_ws for token in span).strip())
+
+    def object_relative(self, verb) -> bool:
+        """Is "que" the object of the relative clause the piece holds, and the
+        piece that clause alone? Not where the verb has an object of its own
+        ("d'autant plus … qu'ils y perdent une occasion": "que" compares), is
+        in the subjunctive ("que vous soyez"), or is a cleft's ("c'est de ces
+        clous que Bossuet a parlé");
+        and the piece must not run on past the clause ("que je connais
+        très-bien, | une démarche …")."""
+        finite = finite_of(verb)
+        objects = [c for c in verb.children if c.dep_ == "obj" and c.lower_ not in ("que", "qu'")]
+        if any(c.lemma_ not in TEMPORAL_NOUNS for c in objects) and self.inverted_object(verb) is None:
+            return False
+        if "Sub" in finite.morph.get("Mood") or any(c.lower_ == "en" for c in verb.children):
+            return False  # "que vous soyez"; "autant de passion que certains hommes en dépensent"
+        if verb.lemma_ in MODAL_VERBS and not any(c.dep_ == "xcomp" for c in verb.children):
+            return False  # "les fonds qu'elle pourra": the verb of "pourra" is left unsaid
+        if verb.dep_ == "acl:relcl" and any(t.lower_ in COMPARATIVES for t in verb.head.subtree if t.i < verb.head.i):
+            return False  # "autant de passion que …", "plus de bruit que …": "que" compares
+        if verb.dep_ == "acl:relcl" and self.cleft(verb.head):
+            return False
+        clause = {t.i for t in verb.subtree}
+        return all(i in clause or self.s.punct[i] for i in range(self.first, self.last + 1) if i not in self.removed)
+
+    @staticmethod
+    def inverted_object(verb):
+        """The noun after a relative's verb that has no subject: its subject,
+        inverted, which the parse reads as an object ("que dévastait jadis le
+        torrent des Rouxey"); or None."""
+        if any(c.dep_ in SUBJECT_DEPS for c in verb.children):
+            return None
+        return next(
+            (c for c in verb.children if c.dep_ == "obj" and c.pos_ in ("NOUN", "PROPN") and c.i > verb.i), None
+        )
+
+    def cleft(self, noun) -> bool:
+        """Is ``noun`` the focus of a cleft, "c'est … que" ("c'est de ces
+        clous que Bossuet a parlé", "est-ce de ces clous que"): "que" is then
+        no relative pronoun, and the noun no object of the verb after it?"""
+        edge = noun.left_edge.i
+        before = self.s.lowers[max(0, edge - 4) : edge]
+        return any(word in ("ce", "c'", "-ce") for word in before) and any(
+            self.s.lemmas[i] == "être" for i in range(max(0, edge - 4), edge)
+        )
+
+    def clitic_fits(self, verb, antecedent) -> bool:
+        """Can "le", "la", "les" stand for the antecedent before the verb? A
+        noun's (not an adjective's: "la première qu'elle lut"), of a verb
+        with no infinitive after it ("qu'on peut se procurer": the object is
+        the infinitive's) and no clitic before it but "ne", "lui", "leur",
+        "y", "en", whose order with it is plain."""
+        if antecedent.pos_ not in ("NOUN", "PROPN") or any(c.dep_ == "xcomp" for c in verb.children):
+            return False
+        finite = finite_of(verb)
+        subject = next((c for c in verb.children if c.dep_ in SUBJECT_DEPS and c.i < finite.i), None)
+        start = subject.i + 1 if subject is not None else self.first
+        between = [self.s.lowers[i] for i in range(start, finite.i)]
+        return all(word in ("ne", "n'", "lui", "leur", "y", "en") for word in between)
+
+    def insert_object_clitic(self, verb, clitic: str) -> None:
+        """ "le", "la", "les" go before the verb and before "lui", "leur", "y",
+        "en", after "ne" and "me", "te", "se", "nous", "vous" ("il ne me la
+        donna pas", "il la lui avait faite")."""
+        index = finite_of(verb).i
+        while index - 1 >= self.first and self.s.lowers[index - 1] in ("lui", "leur", "y", "en"):
+            index -= 1
+        if index - 1 < self.first or index - 1 in self.removed:
+            self.prefix.append(clitic)
+            return
+        self.inserted[index - 1] = (self.inserted.get(index - 1, "") + " " + clitic).strip()
 
     def insert_before_verb(self, verb, word: str) -> None:
         finite = finite_of(verb)
@@ -1303,6 +1382,8 @@ class Repair:
 # with it, and its arguments, with which it is not (Repair.restate); "dep",
 # what the parse could not name, counts as an argument.
 RESTATED_DEPS = frozenset({"obl", "obl:mod", "obl:agent"})
+MODAL_VERBS = frozenset("pouvoir devoir vouloir savoir falloir".split())
+COMPARATIVES = frozenset("autant plus moins aussi tant si tel telle même".split())
 # Verbs whose object says what they do ("faire un appel", "avoir de l'aversion"): a clitic would lose it.
 SUPPORT_VERBS = frozenset("faire avoir prendre donner rendre tenir mettre".split())
 VERB_ADJUNCT_PREPOSITIONS = frozenset(
@@ -1507,6 +1588,30 @@ def agreeing_participle(verb):
     return None
 
 
+def object_pronoun(noun) -> str | None:
+    """The clitic that stands for ``noun`` as a direct object, or None where its gender is unknown."""
+    gender, number = gender_number(noun)
+    if number == "Plur":
+        return "les"
+    return {"Masc": "le", "Fem": "la"}.get(gender)
+
+
+def relative_que(mark) -> bool:
+    """Is this "que", which the parse reads as a conjunction, the object
+    pronoun of a relative clause ("un manteau qu'il jeta sur ses épaules",
+    "une voix que nous ne reconnûmes pas")? Its clause hangs on the noun
+    right before it, and its verb has no object of its own."""
+    verb = mark.head
+    noun = verb.head
+    return (
+        mark.lower_ in ("que", "qu'")
+        and verb.dep_ == "acl:relcl"
+        and noun.pos_ in ("NOUN", "PROPN")
+        and noun.i < mark.i
+        and not any(c.dep_ in ("obj", "ccomp", "xcomp") for c in verb.children)
+    )
+
+
 def quantity_object(token) -> bool:
     """Is ``token`` an adverb of quantity that is the verb's object ("mis
     trop de choses", "a beaucoup d'amis"), which the parse hangs as an adverb?"""
@@ -1583,7 +1688,8 @@ def subject_words(subject) -> str | None:
     if pronoun is not None:
         return pronoun
     span = list(subject.subtree)
-    if subject.pos_ in ("NOUN", "PROPN") and len(span) <= 4 and all(t.pos_ in NAME_PARTS for t in span):
+    words = [t for t in span if t.text != "-"]  # "Petit-Jeannot" is three tokens
+    if subject.pos_ in ("NOUN", "PROPN") and len(words) <= 4 and all(t.pos_ in NAME_PARTS for t in words):
         return "".join(token.text_with_ws for token in span).strip()
     return None
 

@@ -154,6 +154,23 @@ INDEPENDENT_CLAUSES = [
 
 # Relative clauses become sentences with their antecedent restored: "qui" → "cet homme" (or "il" / "elle" where it cannot be taken for another), "où" → "y", "que" → the object after the verb (its participle no longer agrees).
 RELATIVES = [
+    # "que" as the object pronoun, even where the parse reads it as a conjunction; "le", "la" before the verb where
+    # the noun would not fit.
+    (
+        "Maître Henri était allé chercher un manteau qu'il jeta sur les épaules du prince.",
+        8,
+        ["Maître Henri était allé chercher un manteau.", "Il le jeta sur les épaules du prince."],
+    ),
+    (
+        "Ouvrez, répondit une voix rauque que nous ne reconnûmes pas.",
+        8,
+        ["Ouvrez, répondit une voix rauque.", "Nous ne reconnûmes pas cette voix."],
+    ),
+    (
+        "Elle lui tendit un numéro de gazette qu'elle avait dans la poche de son tablier.",
+        8,
+        ["Elle lui tendit un numéro de gazette.", "Elle l'avait dans la poche de son tablier."],
+    ),
     (
         "Il connaissait un vieil avocat qui plaidait encore devant la cour de Besançon.",
         8,
@@ -765,6 +782,29 @@ def test_a_time_the_parse_takes_for_the_object_is_not_made_a_clitic():
     lines = local_engine.rewrite([SourceSentence(text)], limit=8, mode="simplify").sentences
 
     assert not any(line.startswith("Elle la glisse") for line in lines), lines
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        # "que" compares: "en" is the object.
+        (
+            "Ils déploient dans un moment autant de passion que certains hommes en dépensent pendant toute leur vie.",
+            "hommes l'en",
+        ),
+        # A cleft: "de ces clous" is what Bossuet spoke of, no object of "parlé".
+        (
+            "Peut-être est-ce de ces clous épars que Bossuet a parlé en leur comparant la rareté des moments.",
+            "a parlé ces",
+        ),
+        # "qu'elle pourra": the verb "pouvoir" stands for is left unsaid.
+        ("Elle aura des enfants, elle donnera à son mari tous les fonds qu'elle pourra.", "pourra ces"),
+    ],
+)
+def test_a_que_that_is_no_object_pronoun_gets_no_antecedent(text, wrong):
+    lines = local_engine.rewrite([SourceSentence(text)], limit=8, mode="simplify").sentences
+
+    assert not any(wrong in line for line in lines), lines
 
 
 def test_a_verb_with_a_quantity_for_object_is_not_restated_without_it():

@@ -76,6 +76,14 @@ def is_conjugated_verb(form: str) -> bool:
     return any(lemma != form and lemma.endswith(INFINITIVE_ENDINGS) for lemma in lemmas)
 
 
+def conjugates(form: str, lemma: str) -> bool:
+    """Is ``form``, which the tagger lemmatized as ``lemma``, a conjugated
+    form of that verb: neither its infinitive nor a participle ("fait" of
+    "faire", "change" of "changer"; not "fini", "changé")?"""
+    form = form.lower()
+    return lemma != form and lemma.endswith(INFINITIVE_ENDINGS) and not form.endswith(NON_FINITE_ENDINGS)
+
+
 def is_narrative_verb(form: str) -> bool:
     """Does the lemmatizer's table make ``form`` a narrative-tense form of a verb?"""
     _, forms, hash_string = _tables()

@@ -243,9 +243,24 @@ def has_main_clause(doc, *, asks: bool = False) -> bool:
         return any(is_finite(token) and has_subject(token) for token in doc)
     if words[0].lower_ in RELATIVE_OPENERS:
         return False  # "qui possède le privilège."
+    if presentative(words):
+        return True  # "C'était lui qui était inquiet.", "C'était pour vous emprunter …"
     if headless_relative(words):
         return False
     return any(is_main_verb(token) and has_subject(token) for token in doc)
+
+
+def presentative(words: Sequence) -> bool:
+    """Does the line open on "c'est", "c'était", "ce fut" …: a main clause
+    whatever follows it (a cleft's "qui" or "que", a purpose, a place), which
+    the parser often hangs on the word after it?"""
+    return (
+        len(words) > 2
+        and words[0].lower_ in ("c'", "ce")
+        and words[1].lemma_ == "être"
+        and is_finite(words[1])
+        and words[2].lower_ not in ("que", "qu'")
+    )
 
 
 def headless_relative(words: Sequence) -> bool:
@@ -293,7 +308,18 @@ def read_finite(token) -> bool:
         )
     if after_subject_pronoun(token) or before_inverted_subject(token):
         return True
+    if token.pos_ == "VERB" and lexicon.conjugates(token.text, token.lemma_) and noun_subject_before(token):
+        return True  # "L'artillerie fait son devoir", "la mode change": read as participles, with a subject
     return lexicon.is_narrative_verb(token.text)
+
+
+def noun_subject_before(token) -> bool:
+    """Has ``token`` a noun or a name for its subject, before it? A participle
+    has none without an auxiliary, but in an absolute phrase ("le dîner
+    fini"), whose form is no conjugated one."""
+    return any(
+        c.dep_ in ("nsubj", "nsubj:pass") and c.pos_ in ("NOUN", "PROPN") and c.i < token.i for c in token.children
+    )
 
 
 AUXILIARY_DEPS = frozenset({"aux", "aux:pass", "aux:tense"})
@@ -338,22 +364,44 @@ def is_main_verb(token) -> bool:
     would then make the source itself read as a fragment."""
     if not is_finite(token):
         return False
+    if "Sub" in token.morph.get("Mood") and any(t.lower_ in ("que", "qu'") for t in token.doc[: token.i]):
+        return False  # "Si grand qu'il soit.": a subjunctive after "que", wherever the parse hangs the "que"
     node = token.head if token.dep_ in ("cop", *AUXILIARY_DEPS) else token
     while True:
-        if any(child.dep_ == "mark" or is_relative_pronoun(child) for child in node.children):
+        if any(is_subordinator(child) or is_relative_pronoun(child) for child in node.children):
             return False
         if node.dep_ != "conj" or node.head is node:
             return True
         node = node.head
 
 
+def is_subordinator(token) -> bool:
+    """A conjunction that makes its clause subordinate, but not "si" before
+    an adjective or an adverb inside the line, which says how much ("Le
+    calme était si grand sur le lac.", "Ils étaient si connus"): the parser
+    reads it as "if"."""
+    if token.dep_ != "mark":
+        return False
+    following = token.doc[token.i + 1] if token.i + 1 < len(token.doc) else None
+    degree = token.lower_ == "si" and following is not None and following.pos_ in ("ADJ", "ADV")
+    return not (degree and not is_first_word(token))  # "Si grand qu'il soit." concedes: no main clause
+
+
 def is_relative_pronoun(token) -> bool:
+    if token.lower_ in ("que", "qu'") and restricting(token):
+        return False  # "Il n'est qu'une conscience": "ne … que" restricts
     return (
         token.lower_ in RELATIVE_OPENERS
         and token.i < token.head.i
         and token.dep_ != "mark"
         and ("Rel" in token.morph.get("PronType") or token.dep_ in ("nsubj", "obj", "obl", "obl:mod", "advmod", "nmod"))
     )
+
+
+def restricting(que) -> bool:
+    """Is this "que" the second half of "ne … que", right after the verb its "ne" leads to?"""
+    before = [t for t in que.doc[max(0, que.i - 4) : que.i] if not t.is_punct]
+    return bool(before) and any(t.lower_ in ("ne", "n'") for t in before) and before[-1].pos_ in ("VERB", "AUX")
 
 
 # -- a clause's subject ---------------------------------------------------

@@ -31,6 +31,12 @@ def complete(line: str) -> bool:
         "1830 fut une année terrible.",
         "Cet homme possède le privilège de tout dire.",
         "Il était malade. C'est pourquoi il partit.",
+        "L'artillerie de la garde fait son devoir !",  # "fait" tagged a participle, with its subject before it
+        "C'était lui maintenant qui était inquiet.",  # a cleft, which the parser roots on "inquiet"
+        "C'était pour vous emprunter quelques petites pièces...",
+        "Le calme était si grand sur le lac.",  # "si" says how much: the parser reads it as "if"
+        "Ces hommes à intérêts si divers furent subjugués.",
+        "Le député médiocre mais incorruptible n'est qu'une conscience.",  # "ne … que" restricts, it does not relate
     ],
 )
 def test_sentences_read_as_complete(line):
@@ -50,6 +56,10 @@ def test_sentences_read_as_complete(line):
         "Quand tout le monde dort.",
         "Il entra et salua la baronne",  # no end mark
         "Une longue promenade au bord du lac de Genève.",  # more than a short reply, and no verb
+        "Le dîner enfin fini.",  # a participle with its noun is no clause
+        "C'est que mort.",
+        "Si grand qu'il soit.",  # concessive
+        "S'il vient demain.",
     ],
 )
 def test_fragments_do_not(line):

@@ -155,13 +155,41 @@ def verbless_reply(doc) -> bool:
 
 def stranded_reporting_verb(doc) -> bool:
     """Does the line end on a verb of saying after a comma, with no subject
-    ("– Vous avez fait triompher le Chapitre, dit.")?"""
+    ("– Vous avez fait triompher le Chapitre, dit."), or on "dire" with
+    nothing said ("Le ministre de la police dit.")?"""
     words = [token for token in doc if not token.is_punct]
     if len(words) < 2:
         return False
     last = words[-1]
     # Read by its tag, not as a finite verb: alone at the end, "dit" is often tagged a participle.
-    return last.lemma_ in REPORTING_LEMMAS and last.pos_ in ("VERB", "AUX") and doc[last.i - 1].text == ","
+    if last.lemma_ not in REPORTING_LEMMAS or last.pos_ not in ("VERB", "AUX"):
+        return False
+    if doc[last.i - 1].text == ",":
+        return True
+    return said_nothing(doc, last)
+
+
+def said_nothing(doc, verb) -> bool:
+    """Is the line's last word an active "dire" with nothing said, its reply
+    cut off ("Le ministre de la police dit.", "… qui disait.", the source's
+    colon and reply gone)? Not a passive or an idiom ("La messe était
+    dite.", "se le tint pour dit"), a question, a reflexive or inverted one
+    ("me suis-je dit"), "comme on disait", nor one with its object before it
+    ("ne vous a rien dit", "le dit")."""
+    if verb.lemma_ != "dire" or verb.lower_ in ("dire", "disant") or not doc.text.rstrip(' »”"').endswith("."):
+        return False
+    if any(c.dep_ in ("obj", "ccomp", "xcomp", "obl:arg", "aux:pass", "cop") for c in verb.children):
+        return False
+    if any(c.dep_ in AUXILIARY_DEPS and c.lemma_ == "être" for c in verb.children):
+        return False
+    if verb.i > 0 and doc[verb.i - 1].lower_ in OBJECT_CLITICS:
+        return False  # "le dit", "se dit"
+    before = [t.lower_ for t in doc[max(0, verb.i - 4) : verb.i]]
+    return not any(word in SAID_BEFORE for word in before)
+
+
+# Words before "dire" that say what was said, or make it no verb of saying with its reply cut off.
+SAID_BEFORE = frozenset("rien tout cela ça ce comme pour lui-même -je -il -elle -on".split())
 
 
 def badly_formed(doc, source: Source) -> bool:
@@ -251,16 +279,22 @@ def has_main_clause(doc, *, asks: bool = False) -> bool:
 
 
 def presentative(words: Sequence) -> bool:
-    """Does the line open on "c'est", "c'était", "ce fut" …: a main clause
-    whatever follows it (a cleft's "qui" or "que", a purpose, a place), which
-    the parser often hangs on the word after it?"""
+    """Does the line open on "c'est", "c'était", "ce fut" … and a person or a
+    purpose: a main clause whatever follows it (a cleft's "qui", an
+    infinitive), which the parser often hangs on the word after it?"""
     return (
         len(words) > 2
         and words[0].lower_ in ("c'", "ce")
         and words[1].lemma_ == "être"
         and is_finite(words[1])
-        and words[2].lower_ not in ("que", "qu'")
+        and words[2].lower_ in PRESENTED
     )
+
+
+# What a presentative whose clause the parser hangs elsewhere presents: a person ("C'était lui qui …"),
+# a purpose ("C'était pour vous emprunter …"). Not "en" + a participle, "ainsi que", "là que": their
+# clause must read as one on its own.
+PRESENTED = frozenset("lui elle eux elles moi toi nous vous cela ça pour".split())
 
 
 def headless_relative(words: Sequence) -> bool:
@@ -297,6 +331,8 @@ def read_finite(token) -> bool:
         return False  # "On ne s'occupait": "ne" follows its subject pronoun too, and is no verb
     if any(child.dep_ in AUXILIARY_DEPS for child in token.children):
         return False  # "a dit", "est venue": the auxiliary is the finite verb
+    if token.lower_.endswith("ant") and token.pos_ in ("VERB", "AUX"):
+        return False  # no finite form ends so; the tagger calls some present participles finite ("en cachant")
     if "Fin" in token.morph.get("VerbForm"):
         return True
     if token.pos_ in ("DET", "ADP", "CCONJ", "SCONJ", "PRON", "PUNCT"):
@@ -308,8 +344,11 @@ def read_finite(token) -> bool:
         )
     if after_subject_pronoun(token) or before_inverted_subject(token):
         return True
-    if token.pos_ == "VERB" and lexicon.conjugates(token.text, token.lemma_) and noun_subject_before(token):
-        return True  # "L'artillerie fait son devoir", "la mode change": read as participles, with a subject
+    if token.pos_ == "VERB" and lexicon.conjugates(token.text, token.lemma_):
+        if noun_subject_before(token):
+            return True  # "L'artillerie fait son devoir", "la mode change": read as participles, with a subject
+        if token.dep_ == "conj" and token.head.i < token.i and read_finite(token.head):
+            return True  # "se tourna vers lui et lui dit": coordinated with a finite verb, in its tense
     return lexicon.is_narrative_verb(token.text)
 
 
@@ -379,10 +418,13 @@ def is_subordinator(token) -> bool:
     """A conjunction that makes its clause subordinate, but not "si" before
     an adjective or an adverb inside the line, which says how much ("Le
     calme était si grand sur le lac.", "Ils étaient si connus"): the parser
-    reads it as "if"."""
+    reads it as "if"; nor "en" before a finite verb, a pronoun it reads as
+    the gerund's "en"."""
     if token.dep_ != "mark":
         return False
     following = token.doc[token.i + 1] if token.i + 1 < len(token.doc) else None
+    if token.lower_ == "en" and following is not None and is_finite(following) and not is_first_word(token):
+        return False  # "et en avala les morceaux": the pronoun, not the "en" of a gerund ("En joue …" is none)
     degree = token.lower_ == "si" and following is not None and following.pos_ in ("ADJ", "ADV")
     return not (degree and not is_first_word(token))  # "Si grand qu'il soit." concedes: no main clause
 

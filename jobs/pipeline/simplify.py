@@ -402,7 +402,7 @@ class Repair:
             main = self.restore_antecedent(opener)
             if main is None:
                 return None
-        elif (opener.dep_ == "mark" or opener.pos_ == "SCONJ") and not introduces_infinitive(opener):
+        elif (quality.is_subordinator(opener) or opener.pos_ == "SCONJ") and not introduces_infinitive(opener):
             main = self.subordinate(opener)
             if main is None:
                 return None
@@ -659,7 +659,7 @@ class Repair:
                 continue
             node = token.head if token.dep_ in ("cop", *quality.AUXILIARY_DEPS) else token
             hanging = any(
-                (child.dep_ == "mark" or quality.is_relative_pronoun(child)) and child.i <= self.last
+                (quality.is_subordinator(child) or quality.is_relative_pronoun(child)) and child.i <= self.last
                 for child in node.children
             )
             if not hanging:

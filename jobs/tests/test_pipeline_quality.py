@@ -37,6 +37,8 @@ def complete(line: str) -> bool:
         "Le calme était si grand sur le lac.",  # "si" says how much: the parser reads it as "if"
         "Ces hommes à intérêts si divers furent subjugués.",
         "Le député médiocre mais incorruptible n'est qu'une conscience.",  # "ne … que" restricts, it does not relate
+        "Il en avala les morceaux.",  # "en" the pronoun, which the parser reads as the gerund's
+        "La jeune fille se tourna vers lui et lui dit adieu.",  # "dit" coordinated with a finite verb
     ],
 )
 def test_sentences_read_as_complete(line):
@@ -60,6 +62,10 @@ def test_sentences_read_as_complete(line):
         "C'est que mort.",
         "Si grand qu'il soit.",  # concessive
         "S'il vient demain.",
+        "De sa passion en cachant.",  # a gerund, which the tagger calls finite
+        "Vous en rapportant à moi.",
+        "C'est en apprenant.",
+        "Le ministre de la police dit.",  # nothing said
     ],
 )
 def test_fragments_do_not(line):

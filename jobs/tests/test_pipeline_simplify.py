@@ -16,6 +16,13 @@ pytestmark = pytest.mark.first_pass
 
 # Coordinated verbs get their subject back: a pronoun of the right person, gender and number, elided before a vowel ("J'ouvris"), or the subject itself where French gives no pronoun for it ("Marie et Jeanne").
 RESTORED_SUBJECTS = [
+    # "en" before the verb is its pronoun, and "dit" after a finite verb is finite too.
+    ("Il déchira le billet et en avala les morceaux.", 8, ["Il déchira le billet.", "Il en avala les morceaux."]),
+    (
+        "La petite matelassière se tourna du côté de Rynaldo et lui dit avec son joli sourire.",
+        8,
+        ["La matelassière se tourna du côté de Rynaldo.", "Elle lui dit avec son joli sourire."],
+    ),
     # After a connective that opens the new sentence, not before it.
     (
         "Il entra dans le grand salon de la baronne mais salua à peine la vieille dame.",

@@ -12,11 +12,14 @@ A line is *complete* when
 * it is a main clause: a finite verb (or a finite auxiliary or copula) that
   is the root of the line or coordinated with it, with no subordinator on
   it, and the line does not open with a relative pronoun. Questions and
-  exclamations ("Qui vient ?") are exempt from the relative rule;
+  exclamations ("Qui vient ?") are exempt from the relative rule; a line
+  opening on "c'est" / "c'était" and a person or a purpose is a main clause
+  wherever the parser hangs the rest ("C'était lui qui était inquiet.");
 * that main clause has its subject, or is an imperative ("Au supplice ne
   souffre pas …" has lost it), and no verb of the line has lost the object
   or complement French requires of it ("Le visiteur ne put s'empêcher.",
-  "… avait retenu."): see ``has_subject`` and ``lacks_complement``.
+  "… avait retenu.", "Le ministre dit."): see ``has_subject``,
+  ``lacks_complement`` and ``said_nothing``.
 A short exclamation, question or dialogue reply (at most ``SHORT_REPLY``
 words: "— Oui, monsieur.", "Eh bien !") counts without a verb.
 

@@ -958,10 +958,8 @@ class Repair:
         determiners = [c for c in obj.children if c.dep_ == "det"]
         if obj.pos_ == "NOUN" and (len(determiners) != 1 or determiners[0].lower_ not in CLITIC_DETERMINERS):
             return None
-        gender, number = gender_number(obj)
-        if number == "Sing" and gender is None:
-            return None
-        return ("les" if number == "Plur" else "le" if gender == "Masc" else "la"), gender, number
+        clitic = object_pronoun(obj)
+        return None if clitic is None else (clitic, *gender_number(obj))
 
     def with_object_clitic(self, span, verb, clitic: str, gender: str | None, number: str) -> str:
         """The verb's group with the object clitic before its first verb form,

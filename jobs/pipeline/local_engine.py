@@ -148,7 +148,21 @@ def nlp():
     threadpool_limits(limits=1, user_api="blas")
     with use_ops("numpy", use_blis=False):
         # The parser, morphology and lemmas are all we use; the rest only costs time.
-        return spacy.load(MODEL, exclude=["ner", "senter"])
+        model = spacy.load(MODEL, exclude=["ner", "senter"])
+    index_words_as_sets(model.get_pipe("lemmatizer"))
+    return model
+
+
+def index_words_as_sets(lemmatizer) -> None:
+    """The French lemmatizer asks whether a word is in its per-part-of-speech
+    word list (28,000–66,000 words) once for the word and once per rule that
+    fits its ending; the lists are Python lists, so each question scans one.
+    A word the process has not seen before cost 0.3 ms, about 40 % of a
+    chunk's parse, wherever the model runs (the vocabulary's lemmas too). As
+    sets, the same questions give the same answers."""
+    index = lemmatizer.lookups.get_table("lemma_index")
+    for pos in list(index.keys()):
+        index[pos] = frozenset(index[pos])
 
 
 # A Gemini chunk's sections parse from threads of one process; spaCy does

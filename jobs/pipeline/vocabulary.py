@@ -235,14 +235,8 @@ def _lemmatizer():
     # the same tables. rule_lemmatize reads only the token's form and part of
     # speech, so the retagged verbs above are lemmatised as verbs.
     lemmatizer = local_engine.nlp().get_pipe("lemmatizer")
-    # The French rules look each form up in a list of the known words per
-    # part of speech (66,000 nouns): as sets, a book's first pass over its
-    # words takes a tenth of the time (docs/benchmarks.md). Same contents, so
-    # the pipeline's own lemmas do not change.
-    index = lemmatizer.lookups.get_table("lemma_index")
-    for pos in ("adj", "adp", "adv", "aux", "cconj", "det", "noun", "pron", "punct", "sconj", "verb"):
-        if pos in index:
-            index[pos] = frozenset(index[pos])
+    # Its word lists are sets (local_engine.index_words_as_sets), so a book's
+    # first pass over its words is not a scan of them per word.
     return lemmatizer
 
 

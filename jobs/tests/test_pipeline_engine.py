@@ -138,11 +138,15 @@ def test_real_book_every_piece_within_the_limit_and_no_word_lost(limit):
 def test_the_model_multiplies_with_numpy_and_parses_as_it_does_with_blis():
     """The engine's model is built on numpy's BLAS rather than thinc's default
     blis (three times slower here), and that changes no token's tag, morphology,
-    lemma, head or relation on a thousand sentences of the book."""
+    lemma, head or relation on a thousand sentences of the book. Nor does its
+    lemmatizer's word lists held as sets rather than lists (a scan each)."""
     import spacy
 
     model = local_engine.nlp()
     assert model.get_pipe("tok2vec").model.ops.use_blis is False
+    assert all(
+        isinstance(words, frozenset) for words in model.get_pipe("lemmatizer").lookups.get_table("lemma_index").values()
+    )
     on_blis = spacy.load(local_engine.MODEL, exclude=["ner", "senter"])
     assert on_blis.get_pipe("tok2vec").model.ops.use_blis is True
     texts = [s.text for s in book_sentences()[:1000]]

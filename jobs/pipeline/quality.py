@@ -19,7 +19,10 @@ A line is *complete* when
   souffre pas …" has lost it), and no verb of the line has lost the object
   or complement French requires of it ("Le visiteur ne put s'empêcher.",
   "… avait retenu.", "Le ministre dit."): see ``has_subject``,
-  ``lacks_complement`` and ``said_nothing``.
+  ``lacks_complement`` and ``said_nothing``;
+* it is not bad French whatever its verb (``badly_formed``): a clause cut
+  short ("… afin."), subject and verb that disagree, or a tense French does
+  not have ("Philomène était tenant la plume.").
 A short exclamation, question or dialogue reply (at most ``SHORT_REPLY``
 words: "— Oui, monsieur.", "Eh bien !") counts without a verb.
 
@@ -207,7 +210,22 @@ def badly_formed(doc, source: Source) -> bool:
         or number_clash(doc)
         or lost_negation(doc)
         or stranded_reporting_verb(doc)
+        or auxiliary_on_present_participle(doc)
     )
+
+
+def auxiliary_on_present_participle(doc) -> bool:
+    """Does "être" or "avoir" lead a present participle with its object
+    ("Philomène était tenant la plume.", "Léopold est ayant dans sa poche
+    les restes.")? French has no such tense."""
+    for token in doc:
+        head = token.head
+        if token.dep_ not in ("cop", *AUXILIARY_DEPS) or head.pos_ != "VERB" or head.i == token.i:
+            continue
+        present = "Part" in head.morph.get("VerbForm") and "Pres" in head.morph.get("Tense")
+        if present and any(c.dep_ == "obj" for c in head.children):
+            return True
+    return False
 
 
 NEGATION_WORDS = frozenset(
@@ -274,8 +292,8 @@ def has_main_clause(doc, *, asks: bool = False) -> bool:
         return any(is_finite(token) and has_subject(token) for token in doc)
     if words[0].lower_ in RELATIVE_OPENERS:
         return False  # "qui possède le privilège."
-    if presentative(words):
-        return True  # "C'était lui qui était inquiet.", "C'était pour vous emprunter …"
+    if presentative(words) or opens_on_voila(words):
+        return True  # "C'était lui qui était inquiet.", "C'était pour vous emprunter …", "Et le voilà à la porte."
     if headless_relative(words):
         return False
     return any(is_main_verb(token) and has_subject(token) for token in doc)
@@ -292,6 +310,20 @@ def presentative(words: Sequence) -> bool:
         and is_finite(words[1])
         and words[2].lower_ in PRESENTED
     )
+
+
+# What may come before "voilà" or "voici" in a main clause: a connective, an interjection, an object clitic.
+BEFORE_VOILA = frozenset("et mais or ah oh eh donc alors puis enfin".split())
+
+
+def opens_on_voila(words: Sequence) -> bool:
+    """Is "voilà" or "voici" the line's predicate, after at most a
+    connective and its object ("Et le voilà à la porte du Paradis...",
+    "Voilà ce qu'il a dit.")? It is a main clause with no verb."""
+    at = next((index for index, word in enumerate(words) if word.lower_ in ("voilà", "voici")), None)
+    if at is None:
+        return False
+    return all(word.lower_ in BEFORE_VOILA or word.lower_ in OBJECT_CLITICS for word in words[:at])
 
 
 # What a presentative whose clause the parser hangs elsewhere presents: a person ("C'était lui qui …"),
@@ -547,6 +579,8 @@ def inverted_subject(finite) -> bool:
     doc = finite.doc
     if not any(t.is_alpha for t in doc[: finite.i]):
         return False
+    if all(not t.is_alpha or (t.pos_ == "PRON" and t.lower_ in CLITICS | {"y"}) for t in doc[: finite.i]):
+        return False  # "Y préparait la duchesse": a clitic alone is no complement to invert after
     asked = any(t.lower_ in INTERROGATIVES for t in doc[: finite.i]) or doc.text.rstrip(' »”"').endswith("?")
     if not asked and any(t.lower_ in ("ne", "n'") for t in doc[max(0, finite.i - 3) : finite.i]):
         return False  # negation and stylistic inversion do not go together, but "quelle ne fut pas sa surprise"
@@ -702,7 +736,11 @@ DETERMINERS = frozenset(
 # Determiners that also stand alone as pronouns: "Deux et une !", "aucun !", "ne font qu'une".
 PRONOUN_DETERMINERS = frozenset("un une aucun aucune plusieurs".split())
 # Words no French sentence ends on: a relative pronoun, a conjunction, a preposition that governs a noun.
-OPEN_ENDINGS = frozenset("que qu' qui dont lequel laquelle lesquels lesquelles et ou ni mais car ce".split())
+# Subordinators too that never end a clause: "parce" is half of "parce que", "afin" of "afin de".
+OPEN_ENDINGS = frozenset(
+    "que qu' qui dont lequel laquelle lesquels lesquelles et ou ni mais car ce "
+    "parce lorsque lorsqu' puisque puisqu' quoique quoiqu' afin".split()
+)
 # Not "pour", "contre", "avant", "après", "avec", "sans", "depuis": French uses them alone ("Je suis contre.").
 OPEN_PREPOSITIONS = frozenset(
     "de d' du à au aux dans par sur sous chez vers entre parmi pendant durant malgré envers selon".split()

@@ -61,6 +61,26 @@ PRONOUN_COST = 0.5
 DROPPED_CARRY_COST = 1.5
 # Adverbs left out when a clause cannot fit otherwise: of degree first, then
 # of time, manner and frequency. Negation ("pas", "jamais") is never touched.
+# Adverbial locutions a cut may not split, written as whitespace groups.
+LOCUTIONS = tuple(
+    tuple(phrase.split())
+    for phrase in (
+        "tout à coup",
+        "tout d'un coup",
+        "tout de suite",
+        "tout à fait",
+        "tout à l'heure",
+        "à peu près",
+        "peu à peu",
+        "de temps en temps",
+        "tout de même",
+        "à la fois",
+        "au fur et à mesure",
+        "parce que",
+    )
+)
+# What follows an adverb in a fixed phrase that needs it ("bien de", "bien des", "bien que").
+FIXED_TAILS = frozenset({"de", "d'", "des", "du", "que", "qu'"})
 DEGREE_ADVERBS = frozenset("très fort bien si trop assez tellement plutôt presque vraiment extrêmement tant".split())
 OTHER_ADVERBS = frozenset("souvent toujours déjà encore longtemps enfin parfois bientôt même alors ensuite".split())
 
@@ -136,7 +156,7 @@ class Piece:
     words: int
     complete: bool
     added: int
-    carry: str | None = None  # connective for the next piece
+    carry: str | None = None  # connective for the next piece, or ANNOUNCED
     penalty: float = 0.0  # what the repair gave up to fit
 
 
@@ -169,6 +189,10 @@ class Sentence:
             m.group(1).lower()
             for m in re.finditer(r"\b(?:[djlmnst]e|la|que) ([aeiouyhàâéèêîôû][\w-]*)", self.text, re.I)
         )
+        # Each group's word as the locutions are written: "qu'il" reads "que".
+        self.group_words = [
+            re.sub(r"^qu'.*", "que", self.text[g.start : g.end].lower().strip(",;:.!?…»")) for g in self.groups
+        ]
         self.tiers = self._cut_tiers()
 
     # -- where a cut may go ------------------------------------------------
@@ -213,6 +237,8 @@ class Sentence:
             return DANGLING_COST  # a piece never starts with closing punctuation
         if reporting_verb(nxt):
             return DANGLING_COST  # "– Oui, | dit-il", "longtemps ? | reprit-il": the reply keeps its reporting clause
+        if self.joined_to_what_precedes(nxt) or self.inside_a_locution(j):
+            return DANGLING_COST  # "tout | à coup", "parce | que", "Karl | le Rouge": one phrase, one piece
         if last.is_punct:
             return 0.0
         if last.pos_ in ("DET", "ADP", "CCONJ", "SCONJ") or last.lower_ in ("ne", "n'"):
@@ -242,6 +268,28 @@ class Sentence:
         if self.subject_before_its_verb(last):
             return LOOSE_COST  # "mais sa mère | le retint": the subject stays with its verb
         return 0.0
+
+    def joined_to_what_precedes(self, token) -> bool:
+        """Is ``token`` the next word of a fixed phrase or a name whose head
+        is right before it, through words of the same phrase ("parce | que",
+        "Karl le | Rouge")? Not a far head the parse joined it to by mistake."""
+        if self.deps[token.i] not in ("fixed", "flat:name") or self.heads[token.i] >= token.i:
+            return False
+        head = self.heads[token.i]
+        if self.lowers[head] == "bien" and self.lowers[token.i] in ("que", "qu'"):
+            return False  # "vous savez bien | que…" or "bien que" (although): the parse cannot tell them apart
+        return all(self.heads[i] == head and self.deps[i] in ("fixed", "flat:name") for i in range(head + 1, token.i))
+
+    def inside_a_locution(self, j: int) -> bool:
+        """Is the cut before group ``j`` inside one of LOCUTIONS, which the
+        parse does not always join ("Puis elle disparut tout. | À coup…")?"""
+        words = self.group_words
+        for locution in LOCUTIONS:
+            for k in range(1, len(locution)):
+                before, after = locution[:k], locution[k:]
+                if j >= k and tuple(words[j - k : j]) == before and tuple(words[j : j + len(after)]) == after:
+                    return True
+        return False
 
     def opens_what_follows(self, last, nxt) -> bool:
         """Does ``last`` lead to ``nxt`` so that a cut between them leaves bad
@@ -381,6 +429,7 @@ class Repair:
         self.replaced: dict[int, str] = {}  # token index → words
         self.next_carry: str | None = None
         self.named = False  # the relative pronoun opening the piece became a name
+        self.announced: set[int] = set()  # clauses after the piece that its "ceci" stands for
 
     def inside(self, token) -> bool:
         return self.first <= token.i <= self.last
@@ -429,7 +478,10 @@ class Repair:
         ):
             return None  # "ne … que", "ne … pas" split across the cut
         restricted = any(self.s.tokens[i].lower_ in ("ne", "n'") for i in range(self.first, main.i + 1))
-        if restricted and any(t.lower_ in ("que", "qu'") and t.i > self.last for t in predicate.subtree):
+        if restricted and any(
+            t.lower_ in ("que", "qu'") and t.i > self.last and not (t.dep_ == "mark" and t.head.dep_ == "conj")
+            for t in predicate.subtree
+        ):
             return None  # "ne connaissait | que les montagnes"
         if not self.restore_subject(main):
             return None
@@ -505,6 +557,7 @@ class Repair:
     def finished(self) -> Piece | None:
         if self.trim:
             self.leave_out_adverbs()
+        self.announce_clause()
         if not self.keeps_verb_frames() or not self.keeps_phrases() or not self.keeps_clitics():
             return None
         text = self.render()
@@ -537,7 +590,7 @@ class Repair:
             if token.pos_ not in ("VERB", "AUX") or token.i in self.removed:
                 continue
             for child in token.children:
-                if child.dep_ in quality.COMPLEMENT_DEPS and not self.inside(child):
+                if child.dep_ in quality.COMPLEMENT_DEPS and not self.inside(child) and child.i not in self.announced:
                     return False
                 outside = child.dep_ in ("nsubj", "nsubj:pass", "csubj") and not self.inside(child)
                 if outside and not self.subject_restored(token):
@@ -609,7 +662,11 @@ class Repair:
                 continue
             form = token.lower_
             if token.dep_ == "advmod" and token.pos_ == "ADV":
-                if form in DEGREE_ADVERBS or (self.trim >= 2 and (form in OTHER_ADVERBS or form.endswith("ment"))):
+                if any(c.dep_ == "fixed" and c.lower_ in FIXED_TAILS for c in token.children):
+                    continue  # "il serait bien de partir", "bien des gens", "bien que": the adverb is the phrase
+                if form in DEGREE_ADVERBS or (
+                    self.trim >= 2 and (form in OTHER_ADVERBS or form.endswith("ment") and form != "comment")
+                ):
                     self.removed.add(token.i)
             elif self.trim >= 3 and leavable_adjective(token) and all(self.inside(t) for t in token.subtree):
                 self.removed.update(t.i for t in token.subtree)
@@ -693,6 +750,10 @@ class Repair:
         noun = attribute.head
         if attribute.lower_ in TITLES:
             return False  # "ses preuves, | M. de Riva": a name the parse hangs on a noun, no attribute of it
+        if attribute.pos_ in ("VERB", "ADJ") and not agrees_in_number(attribute, noun):
+            return False  # "trois jours de temps, | choisi un appartement": "Ces jours sont choisi" is no French
+        if attribute.pos_ == "VERB" and not detached_participle(attribute):
+            return False
         span = list(attribute.subtree)
         if span[-1].i < self.last and not all(t.is_punct for t in self.s.tokens[span[-1].i + 1 : self.last + 1]):
             return False  # the piece holds more than the noun and what it is
@@ -984,13 +1045,17 @@ class Repair:
             # "dont la fille avait épousé…": "dont" hangs on the noun it completes, the clause's verb is above it.
             while not quality.is_finite_clause(verb) and verb.head is not verb and verb.dep_ != "acl:relcl":
                 verb = verb.head
-        if pronoun.i > 0 and self.s.tokens[pronoun.i - 1].dep_ == "cc":
-            return None  # "…et qui portait": the antecedent is the first relative's, not the nearest noun
+        coordinated = pronoun.i > 0 and self.s.tokens[pronoun.i - 1].dep_ == "cc"
         if not (self.inside(verb) and quality.is_finite_clause(verb)):
             return None
         if pronoun.lower_ in ("que", "qu'") and not self.object_relative(verb):
             return None
-        antecedent = self.antecedent(verb)
+        if verb.lemma_ == "avoir" and not any(
+            c.dep_ in ("obj", "xcomp", "ccomp") or c.lower_ == "en" for c in verb.children
+        ):
+            return None  # "où j'ai, | dans trois jours, choisi…": an auxiliary the parse took for the verb
+        # "…et qui portait": the antecedent is the first relative's, not the nearest noun.
+        antecedent = first_relative_antecedent(pronoun, verb) if coordinated else self.antecedent(verb)
         if antecedent is None:
             return None
         phrase = antecedent_phrase(antecedent)
@@ -1011,8 +1076,7 @@ class Repair:
         if pronoun.lower_ == "qui" and not agrees(finite_of(verb), antecedent):
             return None  # "Cette Gauche font pis": the parse gave the wrong antecedent, or none it can name
         form = pronoun.lower_
-        if form != "qui":
-            self.subject_first(verb)
+        moved = form != "qui" and self.subject_first(verb)
         if form == "qui":
             self.replaced[pronoun.i] = self.clear_pronoun(antecedent) if self.pronoun else phrase
             # "la Reine, qui était restée" → "Reine était restée": a name keeps its capital after a connective.
@@ -1037,13 +1101,18 @@ class Repair:
             else:
                 self.insert_after_object(verb, "de " + phrase, whole=False)
         elif form == "où":
+            if not moved and not any(c.dep_ in SUBJECT_DEPS and c.i < verb.i for c in verb.children):
+                return None  # "où brille le portrait", the subject parsed as an object: "Y brille le portrait" is no French
             if antecedent.lemma_.lower() in TEMPORAL_NOUNS or antecedent.lower_ in TEMPORAL_NOUNS:
                 # "Ce jour-là,", "Ce soir-là," but "À ce moment-là,", "À cette époque-là,".
                 lead = "À " if antecedent.lemma_.lower() in POINT_IN_TIME_NOUNS else ""
                 self.replaced[pronoun.i] = lead + phrase + "-là,"
-            elif self.pronoun:
+            elif self.pronoun and not (
+                verb.lemma_ == "avoir" and any(c.lower_ == "il" and c.dep_ in SUBJECT_DEPS for c in verb.children)
+            ):
+                # "où il vivait" → "il y vivait"; not "où il avait ses livres": "il y avait" says "there were".
                 self.removed.add(pronoun.i)
-                self.insert_before_verb(verb, "y")  # "où il vivait" → "il y vivait"
+                self.insert_before_verb(verb, "y")
             else:
                 self.removed.add(pronoun.i)
                 self.insert_after_object(verb, "dans " + phrase, whole=True)
@@ -1077,19 +1146,21 @@ class Repair:
             return antecedent_phrase(antecedent, short=True)
         return pronoun
 
-    def subject_first(self, verb) -> None:
+    def subject_first(self, verb) -> bool:
         """A relative's subject often follows its verb ("où loge ce personnage"):
-        in a sentence of its own it comes first ("Ce personnage loge là")."""
+        in a sentence of its own it comes first ("Ce personnage loge là").
+        Says whether it moved one."""
         subject = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubj:pass") and c.i > verb.i), None)
         if subject is None and self.inverted_object(verb) is not None:
             subject = self.inverted_object(verb)  # "que dévastait jadis le torrent": the parse took it for the object
         if subject is None or not self.inside(subject):
-            return
+            return False
         span = list(subject.subtree)
         if not all(self.inside(token) for token in span):
-            return
+            return False
         self.removed.update(token.i for token in span)
         self.prefix.append("".join(token.text_with_ws for token in span).strip())
+        return True
 
     def object_relative(self, verb) -> bool:
         """Is "que" the object of the relative clause the piece holds, and the
@@ -1233,6 +1304,8 @@ class Repair:
         if not (self.inside(verb) and quality.is_finite_clause(verb)):
             return None
         phrase = mark_phrase(mark)
+        if phrase in ("que", "qu'"):
+            return self.completive(mark)
         connectives = SUBORDINATORS.get(phrase)
         if connectives is None:
             return None
@@ -1253,6 +1326,64 @@ class Repair:
             return None
         self.removed.update(token.i for token in mark_tokens(mark))
         return finite_of(verb)
+
+    def completive(self, mark):
+        """A clause that says what was said, known or seen, cut from its verb,
+        loses its "que" and is a sentence of its own; the verb's piece says
+        "ceci" in its place (``announce_clause``): "Girardet savait | que
+        l'étranger était le prince." → "Girardet savait ceci. L'étranger
+        était le prince."."""
+        if self.carry != ANNOUNCED:
+            # Said alone, what X only claimed or believed would read as the
+            # narrator's fact: the clause is a sentence only after its "ceci".
+            return None
+        clause = mark.head
+        verb = reported_by(clause)
+        if verb is None or verb.i >= self.first:
+            return None
+        self.removed.add(mark.i)
+        for conjunct in clause.children:
+            # "que vous l'aimiez et qu'il vous aimait" → "Vous l'aimiez et il vous aimait."
+            second = reported_clause_mark(conjunct) if conjunct.dep_ == "conj" else None
+            if second is not None and self.inside(second):
+                self.removed.add(second.i)
+        return finite_of(clause)
+
+    def announce_clause(self) -> None:
+        """A verb whose clause of what is said, known or seen opens the next
+        piece (``completive``) gets "ceci" for it, after the verb and the
+        adverbs or inverted subject that follow it ("savait bien ceci",
+        "répondit-il ceci")."""
+        following = [t for t in self.s.tokens[self.last + 1 : self.last + 3] if not t.is_punct]
+        if following and following[0].dep_ == "cc":
+            following = following[1:]  # "…, et que Q"
+        if not following or following[0].lower_ not in ("que", "qu'") or following[0].dep_ != "mark":
+            return
+        if self.next_carry is not None:
+            return  # the next piece already opens with a connective of this one's
+        clause = following[0].head
+        verb = reported_by(clause)
+        if verb is None or verb.i in self.removed:
+            return
+        if clause.dep_ == "conj" and self.inside(clause.head):
+            first_mark = reported_clause_mark(clause.head)
+            if self.carry == ANNOUNCED and first_mark is not None and self.inside(first_mark):
+                # "Elle avait cru ceci. Sa mère lirait ses projets. | Et qu'elle lui
+                # défendrait…": the first clause's "ceci" stands for the second too.
+                self.next_carry = ANNOUNCED
+            return  # "Je dis que c'est vrai, | et que…": the clause is this piece's, not a "ceci"
+        if not self.inside(verb):
+            return
+        position = verb.i
+        while position < self.last and (
+            self.s.tokens[position + 1].text.startswith("-")
+            or self.s.tokens[position + 1].dep_ == "advmod"
+            and self.s.tokens[position + 1].head.i == verb.i
+        ):
+            position += 1
+        self.inserted[position] = (self.inserted.get(position, "") + " ceci").strip()
+        self.announced.add(clause.i if clause.dep_ == "ccomp" else clause.head.i)
+        self.next_carry = ANNOUNCED
 
     def finite_after(self) -> bool:
         return any(quality.is_finite(token) for token in self.s.tokens[self.last + 1 :])
@@ -1354,6 +1485,7 @@ class Repair:
         body = "".join(parts).strip()
         body = re.sub(r"\s+([,.;:!?…»])", lambda m: (" " if m.group(1) in ";:!?»" else "") + m.group(1), body)
         body = re.sub(r"^[,;:\s]+", "", body)
+        body = re.sub(r",(\s*,)+", ",", body)  # "courtoisie, justement, c'est" without its adverb
         body = re.sub(r"\b([Ll]') (?=\w)", r"\1", body)  # an added "l'" leans on its noun
         mark = ""
         found = DIALOGUE_MARK.match(body)
@@ -1566,6 +1698,117 @@ def present_tense(verb) -> bool:
     ):
         return False  # "arriva", "entrèrent": the tagger reads some passé simple forms as presents
     return bool(tense) and tense[0] in ("Pres", "Fut")
+
+
+# Verbs whose "que" clause says what was said, known, thought or seen: the
+# clause, in the indicative, can be said on its own after "X savait ceci.".
+# Not the verbs of will, fear or doubt ("voulait que sa fille épousât"):
+# their clause, in the subjunctive or denied, is no sentence alone.
+DECLARATIVE_VERBS = frozenset(
+    """dire savoir croire penser voir apprendre annoncer répondre répliquer affirmer assurer
+    déclarer expliquer comprendre sentir écrire raconter promettre jurer avouer remarquer
+    apercevoir reconnaître ajouter prétendre deviner imaginer espérer oublier lire observer
+    prouver montrer répéter soupçonner songer rappeler confier découvrir objecter constater
+    annoncer conclure murmurer soutenir avertir prévenir s'apercevoir""".split()
+)
+SUBJUNCTIVE_PAST_ENDINGS = ("ât", "ût", "ît")
+# The carry of a piece that said "ceci" for the clause opening the next one:
+# no connective to write, but the next piece may drop its "que".
+ANNOUNCED = ""
+
+
+def reported_by(clause):
+    """The verb whose "que" clause ``clause`` is (its first conjunct's, for
+    "… que P et que Q"), when the clause can stand alone as a sentence: the
+    verb says, knows or sees (DECLARATIVE_VERBS), finite, neither denied,
+    asked nor supposed ("ne croyait pas que", "si tu savais que"); the
+    clause has its own subject and is not in the subjunctive. Else None."""
+    first = clause.head if clause.dep_ == "conj" else clause
+    verb = first.head
+    if first.dep_ != "ccomp" or verb.pos_ != "VERB" or verb.lemma_ not in DECLARATIVE_VERBS:
+        return None
+    if any(c.dep_ == "obj" for c in verb.children):
+        return None  # "annonçait plus de pensées qu'on ne doit en avoir": a comparison, not what was said
+    if any(c.dep_ in ("aux:pass", "nsubj:pass") or c.text.startswith("-") for c in verb.children):
+        # "Il fut averti que…" is no "Il fut averti ceci"; "D'autant plus,
+        # avait-elle ajouté, que…": an inserted reporting clause, not the clause's verb.
+        return None
+    if not quality.is_finite_clause(verb) or "Inf" in verb.morph.get("VerbForm"):
+        return None  # "mais seulement vous montrer que…": an infinitive says "ceci" with no subject
+    if any(c.lower_ in ("ne", "n'", "si", "s'") for c in verb.children):
+        return None
+    if any(t.text == "?" for t in verb.doc[verb.i :]):
+        return None
+    marks = [c for c in clause.children if c.dep_ == "mark"]
+    if len(marks) != 1 or reported_clause_mark(clause) is None:
+        return None  # "que si elle eût trouvé…": a condition inside
+    finite = finite_of(clause)
+    form = finite.lower_
+    subjunctive = "Sub" in finite.morph.get("Mood") or (
+        form.endswith(SUBJUNCTIVE_PAST_ENDINGS) and not form.endswith(("aît", "oît"))
+    )
+    if subjunctive or not quality.is_finite(finite):
+        return None
+    if not any(c.dep_ in SUBJECT_DEPS and c.i > marks[0].i for c in clause.children):
+        return None
+    return verb
+
+
+def first_relative_antecedent(pronoun, verb):
+    """The antecedent of the second of two coordinated relatives, "un homme
+    qui habitait la rue Neuve | et qui possédait…": the first relative's, when
+    a relative opened by the same pronoun ends just before the "et" (the
+    parse often hangs the second clause elsewhere). Else None."""
+    tokens = pronoun.doc
+    end = pronoun.i - 2  # the word before the coordinator
+    while end >= 0 and tokens[end].text == ",":
+        end -= 1
+    # "une robe qui venait de Paris et que sa mère lui avait donnée": qui and que coordinate.
+    same = ("qui", "que", "qu'") if pronoun.lower_ in ("qui", "que", "qu'") else (pronoun.lower_,)
+    for earlier in reversed(tokens[: max(0, end)]):
+        clause = earlier.head
+        if earlier.lower_ in same and clause.dep_ == "acl:relcl" and clause.head.i < earlier.i:
+            noun = clause.head
+            if end not in {t.i for t in clause.subtree} or noun.pos_ not in ("NOUN", "PROPN"):
+                return None
+            if any(t.pos_ in ("NOUN", "PROPN") for t in tokens[noun.i + 1 : earlier.i]):
+                return None  # "le corsage de l'Aquila qui…": which noun the first relative is on, the parse cannot say
+            return whole_coordination(noun, verb)
+    return None
+
+
+# Verbs whose passive participle takes a noun after it: "une revue, appelée la Revue de l'Est".
+NAMING_VERBS = frozenset("appeler nommer surnommer baptiser prénommer qualifier".split())
+
+
+def detached_participle(verb) -> bool:
+    """Can the participle ``verb``, set off by commas, be said of its noun
+    with "être"? A past participle, without an object of its own right after
+    it ("choisi un appartement" is a compound tense's), and with no subject
+    ("…, dit monsieur de Watteville"); never a present participle ("Philomène
+    était tenant la plume" is no French)."""
+    if "Pres" in verb.morph.get("Tense") or verb.lower_.endswith("ant"):
+        return False
+    if any(c.dep_ in ("nsubj", "nsubj:pass") for c in verb.children):
+        return False
+    tokens = verb.doc
+    return verb.lemma_ in NAMING_VERBS or not any(
+        c.dep_ == "obj" and c.i > verb.i and not any(t.is_punct for t in tokens[verb.i + 1 : c.i])
+        for c in verb.children
+    )
+
+
+def agrees_in_number(word, noun) -> bool:
+    """Can an adjective or participle be said of ``noun``: not a singular
+    form ("choisi") of a plural noun ("jours")? Only that way round: "assis",
+    "heureux" are both numbers, and the tagger's number for them is a guess."""
+    plural_noun = gender_number(noun)[1] == "Plur"
+    return not plural_noun or word.lower_.endswith(("s", "x")) or "Plur" in word.morph.get("Number")
+
+
+def reported_clause_mark(clause):
+    """The "que" that opens ``clause``, or None."""
+    return next((c for c in clause.children if c.dep_ == "mark" and c.lower_ in ("que", "qu'")), None)
 
 
 def finite_of(verb):

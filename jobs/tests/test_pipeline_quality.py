@@ -39,6 +39,8 @@ def complete(line: str) -> bool:
         "Le député médiocre mais incorruptible n'est qu'une conscience.",  # "ne … que" restricts, it does not relate
         "Il en avala les morceaux.",  # "en" the pronoun, which the parser reads as the gerund's
         "La jeune fille se tourna vers lui et lui dit adieu.",  # "dit" coordinated with a finite verb
+        "Et le voilà à la porte du Paradis...",  # "voilà" is the predicate
+        "Nous voici enfin arrivés au bout du chemin.",
     ],
 )
 def test_sentences_read_as_complete(line):
@@ -66,6 +68,7 @@ def test_sentences_read_as_complete(line):
         "Vous en rapportant à moi.",
         "C'est en apprenant.",
         "Le ministre de la police dit.",  # nothing said
+        "Pour voilà la maison.",  # "voilà" after a preposition is no predicate
     ],
 )
 def test_fragments_do_not(line):
@@ -238,6 +241,11 @@ def test_agreement_is_judged_only_where_the_morphology_is_plain(line):
         "Mais ils s'arrêtèrent soudain, haletants, car la bouche.",  # "car" opens a clause that never came
         "Elle ne pensait alors.",  # "ne" lost its "que"
         "Il y avait quinze jours de cela... pendant.",
+        "– Ces caresses me font mal, parce.",  # half of "parce que"
+        "Il travaillait la nuit afin.",
+        "Philomène était tenant la plume pour Albert.",  # no tense leads a present participle
+        "Ce bonheur était attendant tout de Dieu.",
+        "Y préparait la duchesse au changement du Français.",  # the subject was cut away
     ],
 )
 def test_a_clause_cut_short_is_a_fragment(line):

@@ -578,7 +578,7 @@ SHORT = [
     ("Le lac était calme ce soir-là.", 8, ["Le lac était calme ce soir-là."]),
 ]
 
-# A verb keeps its object, its infinitive or its clause ("s'empêcher de sourire", "avait retenu Berthe", "savait que…"): a cut between them leaves no sentence, so the cut goes elsewhere.
+# A verb keeps its object, its infinitive or its clause ("s'empêcher de sourire", "avait retenu Berthe", "savait que…"): a cut between them leaves no sentence, so the cut goes elsewhere; a clause of what is known, too long to stay, has "ceci" said for it (COMPLETIVES).
 VERB_FRAMES = [
     (
         "Le visiteur ne put s'empêcher de sourire, et il sortit de la boutique sans un mot.",
@@ -613,7 +613,7 @@ VERB_FRAMES = [
     (
         "Il savait que sa fille aimait le jeune avocat de Besançon depuis longtemps.",
         12,
-        ["Il savait que sa fille aimait l'avocat de Besançon depuis longtemps."],
+        ["Il savait ceci.", "Sa fille aimait le jeune avocat de Besançon depuis longtemps."],
     ),
 ]
 
@@ -693,6 +693,77 @@ KEPT_COMPLEMENTS = [
     ),
 ]
 
+# A clause of what is said, known or seen, cut from its verb, is a sentence
+# of its own without its "que"; the verb says "ceci" for it, after the
+# adverbs and the inverted subject that follow it.
+COMPLETIVES = [
+    (
+        "Le vieux notaire savait que la maison de la rue Neuve était vendue.",
+        8,
+        ["Le vieux notaire savait ceci.", "La maison de la rue Neuve était vendue."],
+    ),
+    (
+        "Sa mère lui répondit que le dîner serait servi à huit heures.",
+        8,
+        ["Sa mère lui répondit ceci.", "Le dîner serait servi à huit heures."],
+    ),
+    (
+        "Albert comprit alors que la duchesse ne viendrait jamais à Besançon.",
+        8,
+        ["Albert comprit alors ceci.", "La duchesse ne viendrait jamais à Besançon."],
+    ),
+    (
+        "Rodolphe devina bientôt que ces deux femmes parlaient leur langue maternelle.",
+        8,
+        ["Rodolphe devina bientôt ceci.", "Ces deux femmes parlaient leur langue maternelle."],
+    ),
+    # Two clauses of one verb: its "ceci" stands for both.
+    (
+        "Elle avait cru que sa mère lirait ses projets sur son front et qu'elle lui défendrait d'aller à confesse.",
+        8,
+        [
+            "Elle avait cru ceci.",
+            "Sa mère lirait ses projets sur son front.",
+            "Elle lui défendrait d'aller à confesse.",
+        ],
+    ),
+    # Dialogue: the reporting clause stays with its verb, the clause keeps its dash.
+    (
+        "– Je vous assure, dit-elle, que votre fille ne sortira pas ce soir.",
+        8,
+        ["– Je vous assure ceci, dit-elle.", "– Votre fille ne sortira pas ce soir."],
+    ),
+    (
+        "Le jeune avocat prétendait que la Dent tout entière appartenait à sa commune.",
+        8,
+        ["Le jeune avocat prétendait ceci.", "La Dent tout entière appartenait à sa commune."],
+    ),
+]
+
+# The second of two coordinated relatives has the first one's antecedent,
+# not the nearest noun ("la rue Neuve"), whatever the parse hangs it on.
+SECOND_RELATIVES = [
+    (
+        "Il connaissait un vieil homme qui habitait la rue Neuve et qui possédait trois maisons dans la ville.",
+        8,
+        [
+            "Il connaissait un vieil homme.",
+            "Ce vieil homme habitait la rue Neuve.",
+            "Cet homme possédait trois maisons dans la ville.",
+        ],
+    ),
+    (
+        "Il regardait la maison où il était né et où son père était mort.",
+        8,
+        ["Il regardait la maison où il était né.", "Son père était mort dans cette maison."],
+    ),
+    (
+        "Elle aimait un jeune avocat qui était pauvre, et qui ne pouvait pas l'épouser.",
+        8,
+        ["Elle aimait un jeune avocat qui était pauvre.", "Ce jeune avocat ne pouvait pas l'épouser."],
+    ),
+]
+
 GROUPS = {
     "restored_subjects": RESTORED_SUBJECTS,
     "names": NAMES,
@@ -713,6 +784,8 @@ GROUPS = {
     "short": SHORT,
     "verb_frames": VERB_FRAMES,
     "left_out_modifiers": LEFT_OUT_MODIFIERS,
+    "completives": COMPLETIVES,
+    "second_relatives": SECOND_RELATIVES,
 }
 CASES = [
     pytest.param(*case, id=f"{name}-{index}") for name, group in GROUPS.items() for index, case in enumerate(group)
@@ -892,3 +965,102 @@ def test_a_name_restored_for_a_relative_keeps_its_capital_after_a_connective():
     lines = local_engine.rewrite([SourceSentence(text)], limit=8, mode="simplify").sentences
 
     assert not any("reine" in line for line in lines)
+
+
+# A "que" clause stays a subordinate where, alone, it would say what the
+# source does not: what someone wanted (a subjunctive), denied, supposed or
+# asked, or the second term of a comparison.
+KEPT_SUBORDINATE = [
+    ("La baronne voulait que sa fille épousât le jeune monsieur de Soulas.", "Sa fille épousât"),
+    ("Je ne crois pas que votre père soit déjà parti pour Paris.", "Votre père soit"),
+    ("Si vous saviez que votre ami était malade depuis trois jours, viendriez-vous ?", "Votre ami était malade"),
+    ("Croyez-vous que la baronne reçoive ce soir ses amis de Besançon ?", "La baronne reçoive"),
+    ("Il annonçait plus de courage que son frère n'en montrait jamais devant l'ennemi.", "Son frère n'en montrait"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "clause"), KEPT_SUBORDINATE, ids=[f"kept-que-{i}" for i in range(len(KEPT_SUBORDINATE))]
+)
+def test_a_que_clause_is_not_made_a_sentence_where_alone_it_would_say_more(text, clause):
+    lines = local_engine.rewrite([SourceSentence(text)], limit=8, mode="simplify").sentences
+
+    assert not any(line.startswith(clause) for line in lines), lines
+    assert not any("ceci" in line for line in lines), lines
+
+
+def test_an_adverb_that_leads_a_fixed_phrase_is_not_left_out():
+    """ "il serait bien de l'emporter": "bien de" is one phrase, and "Il
+    serait de l'emporter" no French; the trims leave it."""
+    lines = local_engine.rewrite(
+        [SourceSentence("Elle se disait parfois qu'il serait bien de l'emporter sur une duchesse d'Argaiolo.")],
+        limit=8,
+        mode="simplify",
+    ).sentences
+
+    assert not any("serait de" in line for line in lines), lines
+
+
+def test_a_second_relative_after_a_noun_s_complement_is_not_given_an_antecedent():
+    """ "le corsage de l'Aquila qui n'eut pas un geste, mais qui ferma les
+    yeux": the parse hangs the relatives on "corsage"; which noun they are
+    on, the words cannot say, so the second keeps its "qui" rather than get
+    "Mais ce corsage ferma les yeux"."""
+    text = "Ce disant, il arracha le corsage de l'Aquila qui n'eut pas un geste, mais qui ferma les yeux."
+    lines = local_engine.rewrite([SourceSentence(text)], limit=8, mode="simplify").sentences
+
+    assert not any("corsage" in line and "ferma" in line for line in lines), lines
+    assert "Mais qui ferma les yeux." in lines
+
+
+# Repairs the parse leads into bad French, each refused: "il y avait" for
+# "où il avait" says "there were"; an auxiliary read as the verb "avoir"
+# restated with nothing had; a participle with an object made an attribute.
+MISLED_REPAIRS = [
+    ("Elle entra dans la chambre où il avait ses livres et ses papiers.", "Il y avait"),
+    # "savez bien | que" is no "Bien que" (although), whatever the parse joins.
+    ("– Vous savez bien que je ne l'ai pas vue depuis deux ans, répondit-il.", "Bien que"),
+    # An adverb left out between two commas leaves one comma.
+    (
+        "– Justement, madame, répondit le nain avec une grande courtoisie, justement, c'est ce que j'expliquais tout à l'heure à Petit-Jeannot.",
+        ",,",
+    ),
+    # "comment" ends in "-ment" but is no adverb of manner to leave out.
+    (
+        "L'enfant n'a rien voulu vous dire de désagréable, mais seulement vous montrer qu'il n'ignore point comment on s'exprime en français.",
+        "point on s'exprime",
+    ),
+    # "mais seulement vous montrer que…": an infinitive gets no "ceci" and no subject.
+    (
+        "L'enfant n'a rien voulu vous dire de désagréable, mais seulement vous montrer qu'il n'ignore point comment on s'exprime en français.",
+        "ceci",
+    ),
+    (
+        "La malle-poste m'a jeté dans Besançon, où j'ai, dans trois jours de temps, choisi un petit appartement qui a vue sur des jardins.",
+        "J'ai dans Besançon",
+    ),
+    (
+        "La malle-poste m'a jeté dans Besançon, où j'ai, dans trois jours de temps, choisi un petit appartement qui a vue sur des jardins.",
+        "sont choisi",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "wrong"), MISLED_REPAIRS, ids=[f"misled-{i}" for i in range(len(MISLED_REPAIRS))])
+def test_a_repair_the_parse_misleads_is_refused(text, wrong):
+    lines = local_engine.rewrite([SourceSentence(text)], limit=8, mode="simplify").sentences
+
+    assert not any(wrong in line for line in lines), lines
+
+
+@pytest.mark.parametrize(
+    ("text", "whole"),
+    [
+        ("Puis elle disparut tout à coup à mes yeux, comme par enchantement.", "tout à coup"),
+        ("Il faut que tu viennes tout de suite à la maison de ta mère.", "tout de suite"),
+    ],
+)
+def test_a_cut_does_not_split_a_locution_the_parse_does_not_join(text, whole):
+    lines = local_engine.rewrite([SourceSentence(text)], limit=8, mode="simplify").sentences
+
+    assert any(whole in line for line in lines), lines

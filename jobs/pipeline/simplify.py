@@ -335,6 +335,8 @@ class Sentence:
         word_sum = [0]
         for group in self.groups:
             word_sum.append(word_sum[-1] + group.word)
+        # What a cut before each group costs, once: the programme asks for it from every state before it.
+        cut_costs = [CUT_COST[self.tiers[j]] + self.dangling(j) for j in range(n)]
         best: dict[tuple[int, str | None], tuple[float, tuple[int, str | None] | None, Piece | None]] = {
             (0, None): (0.0, None, None)
         }
@@ -348,7 +350,7 @@ class Sentence:
                         break
                     if words == 0 and end < n:
                         continue
-                    cut_cost = CUT_COST[self.tiers[end]] + self.dangling(end) if end < n else 0.0
+                    cut_cost = cut_costs[end] if end < n else 0.0
                     for piece in self.pieces(start, end, carry, limit):
                         cost = cost_so_far + self.piece_cost(piece, limit) + cut_cost
                         key = (end, piece.carry if end < n else None)

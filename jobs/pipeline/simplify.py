@@ -61,6 +61,8 @@ PRONOUN_COST = 0.5
 DROPPED_CARRY_COST = 1.5
 # Adverbs left out when a clause cannot fit otherwise: of degree first, then
 # of time, manner and frequency. Negation ("pas", "jamais") is never touched.
+DEGREE_ADVERBS = frozenset("très fort bien si trop assez tellement plutôt presque vraiment extrêmement tant".split())
+OTHER_ADVERBS = frozenset("souvent toujours déjà encore longtemps enfin parfois bientôt même alors ensuite".split())
 # Adverbial locutions a cut may not split, written as whitespace groups.
 LOCUTIONS = tuple(
     tuple(phrase.split())
@@ -81,8 +83,6 @@ LOCUTIONS = tuple(
 )
 # What follows an adverb in a fixed phrase that needs it ("bien de", "bien des", "bien que").
 FIXED_TAILS = frozenset({"de", "d'", "des", "du", "que", "qu'"})
-DEGREE_ADVERBS = frozenset("très fort bien si trop assez tellement plutôt presque vraiment extrêmement tant".split())
-OTHER_ADVERBS = frozenset("souvent toujours déjà encore longtemps enfin parfois bientôt même alors ensuite".split())
 
 # Words that modify the adjective after them, whatever the tagger reads them as ("quasi" is often an ADJ).
 ADJECTIVE_MODIFIERS = frozenset("quasi très si trop assez fort bien presque aussi tout non".split())
@@ -592,7 +592,8 @@ class Repair:
             if token.pos_ not in ("VERB", "AUX") or token.i in self.removed:
                 continue
             for child in token.children:
-                if child.dep_ in quality.COMPLEMENT_DEPS and not self.inside(child) and child.i not in self.announced:
+                lost = child.dep_ in quality.COMPLEMENT_DEPS and not self.inside(child)
+                if lost and child.i not in self.announced and consecutive_mark(child) is None:
                     return False
                 outside = child.dep_ in ("nsubj", "nsubj:pass", "csubj") and not self.inside(child)
                 if outside and not self.subject_restored(token):
@@ -752,6 +753,10 @@ class Repair:
         noun = attribute.head
         if attribute.lower_ in TITLES:
             return False  # "ses preuves, | M. de Riva": a name the parse hangs on a noun, no attribute of it
+        if attribute.pos_ == "NOUN" and in_a_list(attribute):
+            return False  # "toutes les routes, chemins de fer, canaux, …": a list, not what the routes are
+        if (attribute.pos_ == "PROPN" or attribute.text[:1].isupper()) and noun.pos_ == "PROPN":
+            return False  # "Balthazar de Croatie, Routchouk le Valaque, …": names listed, not one said of the other
         if attribute.pos_ in ("VERB", "ADJ") and not agrees_in_number(attribute, noun):
             return False  # "trois jours de temps, | choisi un appartement": "Ces jours sont choisi" is no French
         if attribute.pos_ == "VERB" and not detached_participle(attribute):
@@ -1307,7 +1312,7 @@ class Repair:
             return None
         phrase = mark_phrase(mark)
         if phrase in ("que", "qu'"):
-            return self.completive(mark)
+            return self.consequence(mark) if consecutive_mark(verb) is not None else self.completive(mark)
         connectives = SUBORDINATORS.get(phrase)
         if connectives is None:
             return None
@@ -1351,6 +1356,17 @@ class Repair:
                 self.removed.add(second.i)
         return finite_of(clause)
 
+    def consequence(self, mark):
+        """A clause of consequence cut after its "si", "tellement" or "tel"
+        loses its "que" for "Alors", which says "so" in one word where the
+        limit is short: "Elle le fixait avec une âpreté si farouche | qu'il
+        détourna la tête." → "… si farouche." / "Alors il détourna la tête."."""
+        if self.carry or not self.finite_before():
+            return None
+        self.prefix.append("Alors")
+        self.removed.add(mark.i)
+        return finite_of(mark.head)
+
     def announce_clause(self) -> None:
         """A verb whose clause of what is said, known or seen opens the next
         piece (``completive``) gets "ceci" for it, after the verb and the
@@ -1386,6 +1402,15 @@ class Repair:
         self.inserted[position] = (self.inserted.get(position, "") + " ceci").strip()
         self.announced.add(clause.i if clause.dep_ == "ccomp" else clause.head.i)
         self.next_carry = ANNOUNCED
+
+    def capital_inside(self, token) -> bool:
+        """Does ``token`` have its capital inside the source sentence, where
+        only a name has one ("… si étroit que Rynaldo jugeait", which the
+        tagger may call a noun)?"""
+        if not token.text[:1].isupper() or token.i == 0:
+            return False
+        before = self.s.tokens[token.i - 1].text
+        return not before.endswith((".", "!", "?", "…", "«", "—", "–", "-", '"', ":"))
 
     def finite_after(self) -> bool:
         return any(quality.is_finite(token) for token in self.s.tokens[self.last + 1 :])
@@ -1501,7 +1526,8 @@ class Repair:
                 (t for t in doc[self.first : self.last + 1] if t.i not in self.removed and not t.is_punct), None
             )
             name = opener is not None and (
-                (opener.i not in self.replaced and opener.pos_ == "PROPN") or (opener.i in self.replaced and self.named)
+                (opener.i not in self.replaced and (opener.pos_ == "PROPN" or self.capital_inside(opener)))
+                or (opener.i in self.replaced and self.named)
             )
             body = prefix + " " + (body if name else lower_first(body))
         body = elide(body, self.s.aspirated, self.s.text)
@@ -1674,7 +1700,11 @@ def article_for(noun) -> str | None:
     its complement is indefinite)."""
     if any(child.dep_ == "det" for child in noun.children):
         return None
-    gender, number = gender_number(noun)
+    # The noun's own number: "ville triste et dévote", "dévote" parsed as a
+    # second noun, is one town ("la ville", not "les ville").
+    coordinated_gender, coordinated_number = gender_number(noun)  # where the tagger gives the noun none
+    gender = (noun.morph.get("Gender") or [coordinated_gender])[0]
+    number = (noun.morph.get("Number") or [coordinated_number])[0]
     complements = [c for c in noun.children if c.dep_ == "nmod"]
     indefinite = any(d.lower_ in ("un", "une", "d'un", "d'une") for c in complements for d in c.children)
     if indefinite:
@@ -1711,7 +1741,7 @@ DECLARATIVE_VERBS = frozenset(
     déclarer expliquer comprendre sentir écrire raconter promettre jurer avouer remarquer
     apercevoir reconnaître ajouter prétendre deviner imaginer espérer oublier lire observer
     prouver montrer répéter soupçonner songer rappeler confier découvrir objecter constater
-    annoncer conclure murmurer soutenir avertir prévenir s'apercevoir""".split()
+    conclure murmurer soutenir avertir prévenir""".split()
 )
 SUBJUNCTIVE_PAST_ENDINGS = ("ât", "ût", "ît")
 # The carry of a piece that said "ceci" for the clause opening the next one:
@@ -1756,6 +1786,42 @@ def reported_by(clause):
     return verb
 
 
+# Words of degree whose "que" clause says the consequence: "si pâle que",
+# "tellement attendris que", "un tel sabbat que", "tant de peine que".
+CONSECUTIVE_DEGREES = frozenset("si tellement tant tel telle tels telles".split())
+
+
+def consecutive_mark(clause):
+    """The "que" of ``clause`` when it says the consequence of a degree
+    ("une âpreté si farouche qu'il détourna la tête"): a degree word among
+    the six words before the "que", no finite verb between them, no
+    negation or question in the sentence (a comparison: "pas si bête qu'on
+    le dit"); the clause in the indicative, with its own subject. Else None."""
+    mark = reported_clause_mark(clause)
+    if mark is None or mark.dep_ != "mark" or mark.head.i != clause.i:
+        return None
+    tokens = clause.doc
+    before = tokens[max(0, mark.i - 6) : mark.i]
+    degree = next((t for t in reversed(before) if t.lower_ in CONSECUTIVE_DEGREES), None)
+    if degree is None or any(quality.is_finite(t) for t in tokens[degree.i + 1 : mark.i]):
+        return None
+    if degree.lower_.startswith("tel") and degree.i == mark.i - 1:
+        return None  # "telle que l'imagination la veut": "as", a manner, not a consequence
+    if any(t.lower_ in ("ne", "n'") for t in tokens[: mark.i]) or any(t.text == "?" for t in tokens):
+        return None
+    finite = finite_of(clause)
+    form = finite.lower_
+    if (
+        "Sub" in finite.morph.get("Mood")
+        or form.endswith(SUBJUNCTIVE_PAST_ENDINGS)
+        and not form.endswith(("aît", "oît"))
+    ):
+        return None
+    if not quality.is_finite(finite) or not any(c.dep_ in SUBJECT_DEPS and c.i > mark.i for c in clause.children):
+        return None
+    return mark
+
+
 def first_relative_antecedent(pronoun, verb):
     """The antecedent of the second of two coordinated relatives, "un homme
     qui habitait la rue Neuve | et qui possédait…": the first relative's, when
@@ -1798,6 +1864,24 @@ def detached_participle(verb) -> bool:
         c.dep_ == "obj" and c.i > verb.i and not any(t.is_punct for t in tokens[verb.i + 1 : c.i])
         for c in verb.children
     )
+
+
+def in_a_list(noun) -> bool:
+    """Is the bare noun ``noun`` followed, after a comma, by another bare
+    noun ("routes, chemins de fer, canaux, sentiers perdus"): one item of
+    a list the sentence enumerates?"""
+
+    def bare(token) -> bool:
+        return token.pos_ == "NOUN" and not any(c.dep_ == "det" for c in token.children)
+
+    def listed(child) -> bool:  # "routes, chemins, canaux", not "ville triste et dévote"
+        return child.dep_ == "appos" or child.dep_ == "conj" and not any(g.dep_ == "cc" for g in child.children)
+
+    if any(listed(c) and bare(c) for c in noun.children):
+        return True  # the parse hangs the next items on this one
+    tokens = noun.doc
+    end = max(t.i for t in noun.subtree)
+    return end + 2 < len(tokens) and tokens[end + 1].text == "," and bare(tokens[end + 2])
 
 
 def agrees_in_number(word, noun) -> bool:

@@ -764,6 +764,27 @@ SECOND_RELATIVES = [
     ),
 ]
 
+# A clause of consequence after "si", "tellement", "tel" is a sentence after
+# "Alors"; a comparison denied ("pas si bête qu'on le dit") is none.
+CONSEQUENCES = [
+    (
+        "Ils en ont tous été tellement attendris qu'il y en avait qui pleuraient.",
+        8,
+        ["Ils en ont tous été tellement attendris.", "Alors il y en avait qui pleuraient."],
+    ),
+    (
+        "Le vent soufflait avec une telle force que les arbres du jardin pliaient.",
+        8,
+        ["Le vent soufflait avec une telle force.", "Alors les arbres du jardin pliaient."],
+    ),
+    # A name keeps its capital after the connective, whatever the tagger calls it.
+    (
+        "Ce passage était si étroit que Rynaldo jugeait qu'il avait dû être percé.",
+        8,
+        ["Ce passage était si étroit.", "Alors Rynaldo jugeait qu'il avait dû être percé."],
+    ),
+]
+
 GROUPS = {
     "restored_subjects": RESTORED_SUBJECTS,
     "names": NAMES,
@@ -786,6 +807,7 @@ GROUPS = {
     "left_out_modifiers": LEFT_OUT_MODIFIERS,
     "completives": COMPLETIVES,
     "second_relatives": SECOND_RELATIVES,
+    "consequences": CONSEQUENCES,
 }
 CASES = [
     pytest.param(*case, id=f"{name}-{index}") for name, group in GROUPS.items() for index, case in enumerate(group)
@@ -976,6 +998,11 @@ KEPT_SUBORDINATE = [
     ("Si vous saviez que votre ami était malade depuis trois jours, viendriez-vous ?", "Votre ami était malade"),
     ("Croyez-vous que la baronne reçoive ce soir ses amis de Besançon ?", "La baronne reçoive"),
     ("Il annonçait plus de courage que son frère n'en montrait jamais devant l'ennemi.", "Son frère n'en montrait"),
+    ("Il n'est pas si bête qu'on le dit dans toute la ville.", "Alors"),
+    (
+        "Francesca était bien l'Italienne classique, et telle que l'imagination veut, fait ou rêve, les Italiennes.",
+        "Alors",
+    ),
 ]
 
 
@@ -1018,6 +1045,15 @@ def test_a_second_relative_after_a_noun_s_complement_is_not_given_an_antecedent(
 # restated with nothing had; a participle with an object made an attribute.
 MISLED_REPAIRS = [
     ("Elle entra dans la chambre où il avait ses livres et ses papiers.", "Il y avait"),
+    (
+        "Ces concurrents étaient Balthazar de Croatie, Routchouk le Valaque, Hedjaz du grand désert de la mer Rouge, et Attila le Dace.",
+        "Balthazar étaient",
+    ),
+    (
+        "Monsieur de Watteville, petit-neveu du fameux Watteville, habitait Besançon, ville triste et dévote.",
+        "les ville",
+    ),
+    ("Il avait couru sur toutes les routes, chemins de fer, canaux, sentiers perdus.", "étaient le chemins"),
     # "savez bien | que" is no "Bien que" (although), whatever the parse joins.
     ("– Vous savez bien que je ne l'ai pas vue depuis deux ans, répondit-il.", "Bien que"),
     # An adverb left out between two commas leaves one comma.

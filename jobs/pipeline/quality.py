@@ -736,10 +736,11 @@ DETERMINERS = frozenset(
 # Determiners that also stand alone as pronouns: "Deux et une !", "aucun !", "ne font qu'une".
 PRONOUN_DETERMINERS = frozenset("un une aucun aucune plusieurs".split())
 # Words no French sentence ends on: a relative pronoun, a conjunction, a preposition that governs a noun.
-# Subordinators too that never end a clause: "parce" is half of "parce que", "afin" of "afin de".
+# Subordinators too that never end a clause: "parce" is half of "parce que", "afin" of "afin de",
+# "jusque" of "jusque-là", "jusque dans".
 OPEN_ENDINGS = frozenset(
     "que qu' qui dont lequel laquelle lesquels lesquelles et ou ni mais car ce "
-    "parce lorsque lorsqu' puisque puisqu' quoique quoiqu' afin".split()
+    "parce lorsque lorsqu' puisque puisqu' quoique quoiqu' afin jusque".split()
 )
 # Not "pour", "contre", "avant", "après", "avec", "sans", "depuis": French uses them alone ("Je suis contre.").
 OPEN_PREPOSITIONS = frozenset(

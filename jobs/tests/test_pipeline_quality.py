@@ -243,6 +243,7 @@ def test_agreement_is_judged_only_where_the_morphology_is_plain(line):
         "Il y avait quinze jours de cela... pendant.",
         "– Ces caresses me font mal, parce.",  # half of "parce que"
         "Il travaillait la nuit afin.",
+        "Alors il avait peine à me porter jusque.",
         "Philomène était tenant la plume pour Albert.",  # no tense leads a present participle
         "Ce bonheur était attendant tout de Dieu.",
         "Y préparait la duchesse au changement du Français.",  # the subject was cut away

@@ -1749,6 +1749,22 @@ SUBJUNCTIVE_PAST_ENDINGS = ("ât", "ût", "ît")
 ANNOUNCED = ""
 
 
+def stands_alone(clause, mark) -> bool:
+    """Can ``clause``, its "que" ``mark`` left out, be said as a sentence:
+    finite, in the indicative (not "qu'il vînt", "que sa fille épousât"), with
+    its own subject after the "que"?"""
+    finite = finite_of(clause)
+    form = finite.lower_
+    subjunctive = "Sub" in finite.morph.get("Mood") or (
+        form.endswith(SUBJUNCTIVE_PAST_ENDINGS) and not form.endswith(("aît", "oît"))
+    )
+    return (
+        not subjunctive
+        and quality.is_finite(finite)
+        and any(c.dep_ in SUBJECT_DEPS and c.i > mark.i for c in clause.children)
+    )
+
+
 def reported_by(clause):
     """The verb whose "que" clause ``clause`` is (its first conjunct's, for
     "… que P et que Q"), when the clause can stand alone as a sentence: the
@@ -1774,16 +1790,7 @@ def reported_by(clause):
     marks = [c for c in clause.children if c.dep_ == "mark"]
     if len(marks) != 1 or reported_clause_mark(clause) is None:
         return None  # "que si elle eût trouvé…": a condition inside
-    finite = finite_of(clause)
-    form = finite.lower_
-    subjunctive = "Sub" in finite.morph.get("Mood") or (
-        form.endswith(SUBJUNCTIVE_PAST_ENDINGS) and not form.endswith(("aît", "oît"))
-    )
-    if subjunctive or not quality.is_finite(finite):
-        return None
-    if not any(c.dep_ in SUBJECT_DEPS and c.i > marks[0].i for c in clause.children):
-        return None
-    return verb
+    return verb if stands_alone(clause, marks[0]) else None
 
 
 # Words of degree whose "que" clause says the consequence: "si pâle que",
@@ -1809,17 +1816,7 @@ def consecutive_mark(clause):
         return None  # "telle que l'imagination la veut": "as", a manner, not a consequence
     if any(t.lower_ in ("ne", "n'") for t in tokens[: mark.i]) or any(t.text == "?" for t in tokens):
         return None
-    finite = finite_of(clause)
-    form = finite.lower_
-    if (
-        "Sub" in finite.morph.get("Mood")
-        or form.endswith(SUBJUNCTIVE_PAST_ENDINGS)
-        and not form.endswith(("aît", "oît"))
-    ):
-        return None
-    if not quality.is_finite(finite) or not any(c.dep_ in SUBJECT_DEPS and c.i > mark.i for c in clause.children):
-        return None
-    return mark
+    return mark if stands_alone(clause, mark) else None
 
 
 def first_relative_antecedent(pronoun, verb):
